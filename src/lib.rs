@@ -1,1 +1,12 @@
+//! callconf: a conformance test suite and simulator for voice/video calling SDKs.
+//!
+//! The layers, each depending only on the ones before it:
+//! - [`core`]: the call lifecycle as a sans-IO state machine (no I/O, time as an input).
+//! - [`server`]: the reference call server, a tokio task adapting the core to channels.
+//! - [`client`]: the reference client SDK device, talking to the server.
+//! - [`demo`]: a scripted session through server and clients, rendered as a timeline.
+
+pub mod client;
 pub mod core;
+pub mod demo;
+pub mod server;

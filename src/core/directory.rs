@@ -115,7 +115,10 @@ pub(crate) fn check_name(field: &'static str, name: &str, max: usize) -> Result<
         });
     }
     if name.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(CallError::bad(field, "must not contain spaces or control characters"));
+        return Err(CallError::bad(
+            field,
+            "must not contain spaces or control characters",
+        ));
     }
     Ok(())
 }

@@ -194,7 +194,9 @@ pub struct CallInfo {
 pub enum TransferOutcome {
     Succeeded,
     /// Failed with the target's code (486 busy, 480 unavailable, 603 declined, 408 no answer).
-    Failed { code: u16 },
+    Failed {
+        code: u16,
+    },
 }
 
 /// Something a device is told.

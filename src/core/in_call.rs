@@ -25,7 +25,10 @@ pub(super) fn start_session(
 ) -> Result<Reply, CallError> {
     check_joined(call, i, device, "start_session")?;
     if call.members[i].session_started {
-        return Err(CallError::state("start_session", "the session is already started"));
+        return Err(CallError::state(
+            "start_session",
+            "the session is already started",
+        ));
     }
     call.members[i].session_started = true;
     let started = call
@@ -194,7 +197,10 @@ pub(super) fn early_media(
 ) -> Result<Reply, CallError> {
     check_answer(call, i, device, "early_media")?;
     if call.members[i].early_media {
-        return Err(CallError::state("early_media", "early media already started"));
+        return Err(CallError::state(
+            "early_media",
+            "early media already started",
+        ));
     }
     let deadline_ms = core.now_ms + core.limits.early_media_ms_max;
     let m = &mut call.members[i];
@@ -221,7 +227,10 @@ pub(super) fn transfer(
 ) -> Result<Reply, CallError> {
     let me = call.members[i].user.clone();
     if target == me {
-        return Err(CallError::bad("target", "cannot transfer a call to oneself"));
+        return Err(CallError::bad(
+            "target",
+            "cannot transfer a call to oneself",
+        ));
     }
     if !core.users.contains_key(&target) {
         return Err(CallError::not_found("user", &target));
@@ -245,7 +254,10 @@ pub(super) fn transfer(
     }
     let existing = call.member_index(&target);
     if existing.is_some_and(|j| call.members[j].is_active()) {
-        return Err(CallError::state("transfer", format!("{target} is already in the call")));
+        return Err(CallError::state(
+            "transfer",
+            format!("{target} is already in the call"),
+        ));
     }
     if existing.is_none() && call.members.len() >= core.limits.participants_per_call_max {
         let max = core.limits.participants_per_call_max;
@@ -290,7 +302,10 @@ pub(super) fn transfer(
 
 /// The transfer target answered: the transferor is told and leaves.
 pub(super) fn transfer_succeeded(core: &mut Core, call: &mut Call) {
-    let t = call.transfer.take().expect("called only with a transfer under way");
+    let t = call
+        .transfer
+        .take()
+        .expect("called only with a transfer under way");
     let target = call.members[t.target].user.clone();
     let m = &mut call.members[t.from];
     let device = m.device;
@@ -326,7 +341,9 @@ pub(super) fn transfer_succeeded(core: &mut Core, call: &mut Call) {
 /// The transfer target declined, timed out or vanished: the transferor is told, and the party
 /// left alone is released with the call's end.
 pub(super) fn transfer_failed(core: &mut Core, call: &mut Call, code: u16) {
-    let t = call.transfer.expect("called only with a transfer under way");
+    let t = call
+        .transfer
+        .expect("called only with a transfer under way");
     let target = call.members[t.target].user.clone();
     if let Some(d) = call.members[t.from].device {
         core.emit(

@@ -193,7 +193,10 @@ pub(super) fn check_answer(
         return if m.alerted.contains(&device) {
             Ok(())
         } else {
-            Err(CallError::state(op, "the call is not ringing on this device"))
+            Err(CallError::state(
+                op,
+                "the call is not ringing on this device",
+            ))
         };
     }
     match m.handled_by {
@@ -304,7 +307,10 @@ pub(super) fn cancel(
         return Err(CallError::state("cancel", "the call was already answered"));
     }
     if host.device != Some(device) {
-        return Err(CallError::state("cancel", "the call was placed from another device"));
+        return Err(CallError::state(
+            "cancel",
+            "the call was placed from another device",
+        ));
     }
     let by = host.user.clone();
     core.end_call(call, EndReason::Cancelled { by });
@@ -393,7 +399,10 @@ pub(super) fn invite(
         return Err(CallError::not_found("user", u));
     }
     if let Some(g) = &call.group {
-        if users.iter().any(|u| core.groups[g].binary_search(u).is_err()) {
+        if users
+            .iter()
+            .any(|u| core.groups[g].binary_search(u).is_err())
+        {
             return Err(CallError::Forbidden(Forbidden::NotGroupMember));
         }
     }
@@ -401,7 +410,10 @@ pub(super) fn invite(
     for u in &users {
         match call.member_index(u) {
             Some(j) if call.members[j].is_active() => {
-                return Err(CallError::state("invite", format!("{u} is already in the call")));
+                return Err(CallError::state(
+                    "invite",
+                    format!("{u} is already in the call"),
+                ));
             }
             Some(_) => {}
             None => new_members += 1,

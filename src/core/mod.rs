@@ -190,7 +190,9 @@ impl Core {
     }
 
     pub fn device_label(&self, device: DeviceId) -> Option<&str> {
-        self.devices.get(device.0 as usize).map(|d| d.label.as_str())
+        self.devices
+            .get(device.0 as usize)
+            .map(|d| d.label.as_str())
     }
 
     pub fn devices_of(&self, user: &UserId) -> &[DeviceId] {

@@ -1,5 +1,7 @@
 //! What devices ask of the core: one [`Op`] per canonical operation, and its [`Reply`].
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::event::{Alert, CallStatus, CallType, EndReason, Media, ParticipantState, SignalKind};
@@ -246,4 +248,41 @@ pub struct CallSnapshot {
     pub ended_ms: Option<u64>,
     pub members: Vec<MemberSnapshot>,
     pub custom_data: Option<String>,
+}
+
+impl fmt::Display for Op {
+    /// A one-line summary for timelines: the operation, its call and its main argument.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Place(p) => {
+                let to: Vec<&str> = p.invitees.iter().map(UserId::as_str).collect();
+                let kind = match p.call_type {
+                    CallType::Audio => "audio",
+                    CallType::Video => "video",
+                };
+                match &p.group {
+                    Some(g) => write!(f, "place {kind} call in {g} to {}", to.join(", ")),
+                    None => write!(f, "place {kind} call to {}", to.join(", ")),
+                }
+            }
+            Op::Decline { call, code } => write!(f, "decline {call} ({})", code.unwrap_or(603)),
+            Op::Invite { call, users } => {
+                let users: Vec<&str> = users.iter().map(UserId::as_str).collect();
+                write!(f, "invite {} into {call}", users.join(", "))
+            }
+            Op::Hold { call, on_hold } => {
+                write!(f, "{} {call}", if *on_hold { "hold" } else { "unhold" })
+            }
+            Op::Mute { call, media, muted } => {
+                let what = if *muted { "mute" } else { "unmute" };
+                write!(f, "{what} {media:?} in {call}")
+            }
+            Op::Dtmf { call, digits } => write!(f, "dtmf {digits:?} in {call}"),
+            Op::Transfer { call, target } => write!(f, "transfer {call} to {target}"),
+            other => match other.call() {
+                Some(call) => write!(f, "{} {call}", other.name()),
+                None => f.write_str(other.name()),
+            },
+        }
+    }
 }

@@ -62,7 +62,10 @@ impl H {
     }
 
     pub fn dev(&self, name: &str) -> DeviceId {
-        *self.names.get(name).unwrap_or_else(|| panic!("no device {name}"))
+        *self
+            .names
+            .get(name)
+            .unwrap_or_else(|| panic!("no device {name}"))
     }
 
     pub fn op(&mut self, device: &str, op: Op) -> Result<Reply, CallError> {
@@ -126,13 +129,18 @@ impl H {
 
     pub fn disconnect(&mut self, device: &str) {
         let d = self.dev(device);
-        self.core.handle_disconnect(self.now_ms, d).expect("disconnect");
+        self.core
+            .handle_disconnect(self.now_ms, d)
+            .expect("disconnect");
         self.drain();
     }
 
     fn drain(&mut self) {
         while let Some(del) = self.core.poll_event() {
-            assert_eq!(del.at_ms, self.now_ms, "events are stamped with the current time");
+            assert_eq!(
+                del.at_ms, self.now_ms,
+                "events are stamped with the current time"
+            );
             self.inbox.entry(del.device).or_default().push(del.event);
         }
     }
@@ -178,7 +186,11 @@ impl H {
     /// call's state is the same and no device received anything.
     pub fn refused(&mut self, device: &str, op: Op, code: u16) -> CallError {
         self.clear();
-        let before: Vec<_> = self.calls.iter().map(|c| self.core.call_snapshot(*c)).collect();
+        let before: Vec<_> = self
+            .calls
+            .iter()
+            .map(|c| self.core.call_snapshot(*c))
+            .collect();
         let live_before = self.core.live_calls();
         let name = op.name();
         let err = match self.op(device, op) {
@@ -186,10 +198,18 @@ impl H {
             Err(e) => e,
         };
         assert_eq!(err.code(), code, "{device} {name}: {err}");
-        let after: Vec<_> = self.calls.iter().map(|c| self.core.call_snapshot(*c)).collect();
+        let after: Vec<_> = self
+            .calls
+            .iter()
+            .map(|c| self.core.call_snapshot(*c))
+            .collect();
         assert_eq!(before, after, "a refused {name} changed a call");
         assert_eq!(live_before, self.core.live_calls());
-        assert!(self.quiet(), "a refused {name} sent events: {:?}", self.inbox);
+        assert!(
+            self.quiet(),
+            "a refused {name} sent events: {:?}",
+            self.inbox
+        );
         err
     }
 }

@@ -1,0 +1,444 @@
+//! The reference client SDK: one [`Device`] per connected phone, laptop or tab.
+//!
+//! Operations are async methods returning the server's reply or a [`ClientError`] carrying the
+//! core's code. Events arrive two ways, as the seed SDKs offer them: listeners registered and
+//! removed by id (CometChat `addCallListener(id, …)` / `removeCallListener(id)`), and async
+//! streams ([`Device::events`]). A background pump task receives the device's deliveries, runs
+//! the SDK's automatic steps, calls the listeners, then publishes to the streams.
+//!
+//! Automatic steps (each can be switched off in [`DeviceOptions`]):
+//! - acknowledge ringing when an invitation arrives (Stringee `ringing()`);
+//! - start the media session after an accept: the callee on its accept's success, the caller when
+//!   the first callee joins (CometChat's default call flow).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use thiserror::Error;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::{Stream, StreamExt};
+
+use crate::core::{
+    CallError, CallId, CallSnapshot, CallType, Delivery, DeviceId, Event, Media, ParticipantState,
+    PlaceCall, Reply, SignalKind, UserId,
+};
+use crate::server::{Command, ServerGone, ServerHandle};
+
+/// Why a client operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server refused the operation.
+    #[error("{0} ({code})", code = .0.code())]
+    Refused(#[from] CallError),
+    #[error(transparent)]
+    ServerGone(#[from] ServerGone),
+    /// A listener with this id is already registered.
+    #[error("a listener with id {0:?} is already registered")]
+    DuplicateListener(String),
+    /// The server answered with a reply of the wrong kind (a protocol bug).
+    #[error("unexpected reply to {op}: {reply:?}")]
+    UnexpectedReply { op: &'static str, reply: Box<Reply> },
+}
+
+impl ClientError {
+    /// The numeric code: the core's for a refusal, 503 when the server is gone, 400 for local
+    /// misuse, 500 for a protocol bug.
+    pub fn code(&self) -> u16 {
+        match self {
+            ClientError::Refused(e) => e.code(),
+            ClientError::ServerGone(_) => 503,
+            ClientError::DuplicateListener(_) => 400,
+            ClientError::UnexpectedReply { .. } => 500,
+        }
+    }
+}
+
+/// Per-device behaviour and bounds.
+#[derive(Debug, Clone)]
+pub struct DeviceOptions {
+    pub auto_ringing: bool,
+    pub auto_start_session: bool,
+    /// Events buffered for each stream before a slow stream reader starts losing them.
+    pub stream_events_buffered_max: usize,
+    /// Listeners one device may hold.
+    pub listeners_max: usize,
+}
+
+impl Default for DeviceOptions {
+    fn default() -> Self {
+        Self {
+            auto_ringing: true,
+            auto_start_session: true,
+            stream_events_buffered_max: 1024,
+            listeners_max: 64,
+        }
+    }
+}
+
+/// A placed call: its id and the invitees who could not be rung.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub call: CallId,
+    pub busy: Vec<UserId>,
+    pub unavailable: Vec<UserId>,
+}
+
+type Listener = Arc<dyn Fn(&Delivery) + Send + Sync>;
+
+struct Shared {
+    listeners: Mutex<Vec<(String, Listener)>>,
+    /// Calls whose media session this device has started (or asked to).
+    started: Mutex<HashSet<CallId>>,
+}
+
+/// A connected device of a user.
+pub struct Device {
+    id: DeviceId,
+    user: UserId,
+    server: ServerHandle,
+    options: DeviceOptions,
+    shared: Arc<Shared>,
+    stream: broadcast::Sender<Delivery>,
+}
+
+impl Device {
+    /// Connects device `id` (registered with the core) of `user`. Streams opened with
+    /// [`Device::events`] see every event from the moment they are opened.
+    pub async fn connect(
+        server: &ServerHandle,
+        id: DeviceId,
+        user: UserId,
+        options: DeviceOptions,
+        queue_max: usize,
+    ) -> Result<Self, ClientError> {
+        let (tx, rx) = mpsc::channel(queue_max);
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        server
+            .send(Command::Connect {
+                device: id,
+                events: tx,
+                reply,
+            })
+            .await?;
+        answer.await.map_err(|_| ServerGone)??;
+        let (stream, _) = broadcast::channel(options.stream_events_buffered_max);
+        let shared = Arc::new(Shared {
+            listeners: Mutex::new(Vec::new()),
+            started: Mutex::new(HashSet::new()),
+        });
+        let pump = Pump {
+            id,
+            user: user.clone(),
+            server: server.clone(),
+            options: options.clone(),
+            shared: shared.clone(),
+            stream: stream.clone(),
+        };
+        tokio::spawn(pump.run(rx));
+        Ok(Self {
+            id,
+            user,
+            server: server.clone(),
+            options,
+            shared,
+            stream,
+        })
+    }
+
+    pub fn id(&self) -> DeviceId {
+        self.id
+    }
+
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+
+    /// An async stream of this device's events from now on. A reader that falls more than
+    /// `stream_events_buffered_max` events behind skips the oldest ones.
+    pub fn events(&self) -> impl Stream<Item = Delivery> + Unpin + use<> {
+        BroadcastStream::new(self.stream.subscribe())
+            .filter_map(|r: Result<Delivery, BroadcastStreamRecvError>| r.ok())
+    }
+
+    /// Registers a listener under `id`; it is called for every event until removed.
+    pub fn add_listener(
+        &self,
+        id: &str,
+        listener: impl Fn(&Delivery) + Send + Sync + 'static,
+    ) -> Result<(), ClientError> {
+        let mut listeners = self.shared.listeners.lock().expect("listener lock");
+        if listeners.iter().any(|(l, _)| l == id) {
+            return Err(ClientError::DuplicateListener(id.to_owned()));
+        }
+        if listeners.len() >= self.options.listeners_max {
+            return Err(CallError::Capacity("listeners_max").into());
+        }
+        listeners.push((id.to_owned(), Arc::new(listener)));
+        Ok(())
+    }
+
+    /// Removes the listener `id`; returns whether there was one. A removed listener gets nothing.
+    pub fn remove_listener(&self, id: &str) -> bool {
+        let mut listeners = self.shared.listeners.lock().expect("listener lock");
+        let before = listeners.len();
+        listeners.retain(|(l, _)| l != id);
+        listeners.len() != before
+    }
+
+    /// Disconnects the device; the server treats it as gone.
+    pub async fn disconnect(&self) -> Result<(), ClientError> {
+        self.server
+            .send(Command::Disconnect { device: self.id })
+            .await?;
+        Ok(())
+    }
+
+    /// Sends any operation and returns the raw reply.
+    pub async fn request(&self, op: Op) -> Result<Reply, ClientError> {
+        Ok(self.server.request(self.id, op).await??)
+    }
+
+    async fn done(&self, op: Op) -> Result<(), ClientError> {
+        let name = op.name();
+        match self.request(op).await? {
+            Reply::Done => Ok(()),
+            reply => Err(ClientError::UnexpectedReply {
+                op: name,
+                reply: Box::new(reply),
+            }),
+        }
+    }
+
+    pub async fn place_call(&self, place: PlaceCall) -> Result<Placed, ClientError> {
+        match self.request(Op::Place(place)).await? {
+            Reply::Placed {
+                call,
+                busy,
+                unavailable,
+            } => Ok(Placed {
+                call,
+                busy,
+                unavailable,
+            }),
+            reply => Err(ClientError::UnexpectedReply {
+                op: "place",
+                reply: Box::new(reply),
+            }),
+        }
+    }
+
+    /// Places a ringing 1:1 call.
+    pub async fn call(&self, to: &str, call_type: CallType) -> Result<CallId, ClientError> {
+        Ok(self
+            .place_call(PlaceCall::direct(to, call_type))
+            .await?
+            .call)
+    }
+
+    pub async fn ringing(&self, call: CallId) -> Result<(), ClientError> {
+        self.done(Op::Ringing { call }).await
+    }
+
+    /// Accepts an invitation; with `auto_start_session` the media session starts right after.
+    pub async fn accept(&self, call: CallId) -> Result<(), ClientError> {
+        self.done(Op::Accept { call }).await?;
+        if self.options.auto_start_session && self.mark_started(call) {
+            self.done(Op::StartSession { call }).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn decline(&self, call: CallId, code: Option<u16>) -> Result<(), ClientError> {
+        self.done(Op::Decline { call, code }).await
+    }
+
+    pub async fn cancel(&self, call: CallId) -> Result<(), ClientError> {
+        self.done(Op::Cancel { call }).await
+    }
+
+    pub async fn hangup(&self, call: CallId) -> Result<(), ClientError> {
+        self.done(Op::Hangup { call }).await
+    }
+
+    pub async fn end_for_all(&self, call: CallId) -> Result<(), ClientError> {
+        self.done(Op::EndForAll { call }).await
+    }
+
+    /// Joins a live group call; with `auto_start_session` the media session starts right after.
+    pub async fn join(&self, call: CallId) -> Result<(), ClientError> {
+        self.done(Op::Join { call }).await?;
+        if self.options.auto_start_session && self.mark_started(call) {
+            self.done(Op::StartSession { call }).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn invite(&self, call: CallId, users: &[&str]) -> Result<Reply, ClientError> {
+        let users = users.iter().map(|u| UserId::new(u)).collect();
+        self.request(Op::Invite { call, users }).await
+    }
+
+    pub async fn start_session(&self, call: CallId) -> Result<(), ClientError> {
+        self.mark_started(call);
+        self.done(Op::StartSession { call }).await
+    }
+
+    pub async fn hold(&self, call: CallId) -> Result<(), ClientError> {
+        self.done(Op::Hold {
+            call,
+            on_hold: true,
+        })
+        .await
+    }
+
+    pub async fn unhold(&self, call: CallId) -> Result<(), ClientError> {
+        self.done(Op::Hold {
+            call,
+            on_hold: false,
+        })
+        .await
+    }
+
+    pub async fn mute(&self, call: CallId, media: Media, muted: bool) -> Result<(), ClientError> {
+        self.done(Op::Mute { call, media, muted }).await
+    }
+
+    pub async fn send_dtmf(&self, call: CallId, digits: &str) -> Result<(), ClientError> {
+        let digits = digits.to_owned();
+        self.done(Op::Dtmf { call, digits }).await
+    }
+
+    pub async fn send_info(&self, call: CallId, mime: &str, body: &str) -> Result<(), ClientError> {
+        let (mime, body) = (mime.to_owned(), body.to_owned());
+        self.done(Op::Info { call, mime, body }).await
+    }
+
+    pub async fn send_message(&self, call: CallId, text: &str) -> Result<(), ClientError> {
+        let text = text.to_owned();
+        self.done(Op::Message { call, text }).await
+    }
+
+    pub async fn set_custom_data(&self, call: CallId, data: &str) -> Result<(), ClientError> {
+        let data = data.to_owned();
+        self.done(Op::CustomData { call, data }).await
+    }
+
+    pub async fn start_early_media(&self, call: CallId) -> Result<(), ClientError> {
+        self.done(Op::EarlyMedia { call }).await
+    }
+
+    pub async fn transfer(&self, call: CallId, target: &str) -> Result<(), ClientError> {
+        let target = UserId::new(target);
+        self.done(Op::Transfer { call, target }).await
+    }
+
+    pub async fn signal(
+        &self,
+        call: CallId,
+        to: Option<&str>,
+        kind: SignalKind,
+        body: &str,
+    ) -> Result<(), ClientError> {
+        let to = to.map(UserId::new);
+        let body = body.to_owned();
+        self.done(Op::Signal {
+            call,
+            to,
+            kind,
+            body,
+        })
+        .await
+    }
+
+    pub async fn get_call(&self, call: CallId) -> Result<CallSnapshot, ClientError> {
+        match self.request(Op::GetCall { call }).await? {
+            Reply::Call(snapshot) => Ok(snapshot),
+            reply => Err(ClientError::UnexpectedReply {
+                op: "get_call",
+                reply: Box::new(reply),
+            }),
+        }
+    }
+
+    /// Marks `call` as started here; returns false if it already was.
+    fn mark_started(&self, call: CallId) -> bool {
+        self.shared.mark_started(call)
+    }
+}
+
+impl Shared {
+    fn mark_started(&self, call: CallId) -> bool {
+        self.started.lock().expect("started lock").insert(call)
+    }
+}
+
+/// The device's receiving side, run as its own task.
+struct Pump {
+    id: DeviceId,
+    user: UserId,
+    server: ServerHandle,
+    options: DeviceOptions,
+    shared: Arc<Shared>,
+    stream: broadcast::Sender<Delivery>,
+}
+
+impl Pump {
+    /// Receives this device's deliveries until the server drops the route.
+    async fn run(self, mut rx: mpsc::Receiver<Delivery>) {
+        while let Some(delivery) = rx.recv().await {
+            self.automatic_steps(&delivery.event).await;
+            // Clone the listener list so that a listener may add or remove listeners.
+            let listeners: Vec<Listener> = self
+                .shared
+                .listeners
+                .lock()
+                .expect("listener lock")
+                .iter()
+                .map(|(_, l)| l.clone())
+                .collect();
+            for l in listeners {
+                l(&delivery);
+            }
+            if delivery.event.is_closing() {
+                self.shared
+                    .started
+                    .lock()
+                    .expect("started lock")
+                    .remove(&delivery.event.call());
+            }
+            // No stream open is fine: events are then only for the listeners.
+            let _ = self.stream.send(delivery);
+        }
+    }
+
+    async fn automatic_steps(&self, event: &Event) {
+        // A refused automatic step (the call ended meanwhile, say) is not this device's error to
+        // report: the events that follow tell the story.
+        match event {
+            Event::Incoming { info } if self.options.auto_ringing => {
+                let _ = self
+                    .server
+                    .request(self.id, Op::Ringing { call: info.call })
+                    .await;
+            }
+            Event::Participant {
+                call,
+                user,
+                state: ParticipantState::Joined,
+            } if self.options.auto_start_session && *user != self.user => {
+                if self.shared.mark_started(*call) {
+                    let _ = self
+                        .server
+                        .request(self.id, Op::StartSession { call: *call })
+                        .await;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+pub use crate::core::Op;

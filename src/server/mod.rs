@@ -1,0 +1,287 @@
+//! The reference call server: one tokio task that owns a [`Core`] and adapts it to channels.
+//!
+//! Clients send [`Command`]s over a bounded queue; the task feeds them to the core with the
+//! current time, answers each request on its own oneshot, and routes the core's deliveries to
+//! each connected device's bounded event queue. The core's next deadline becomes a tokio sleep,
+//! so under tokio's paused clock a 30 s ring timeout costs no wall time, and the run is
+//! deterministic.
+//!
+//! A device whose event queue is full is a slow consumer: the server disconnects it (as a real
+//! server drops a client that stops reading) instead of blocking every other device.
+
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::core::{CallError, Core, Delivery, DeviceId, Op, Reply};
+
+/// Bounds of the server's queues.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Commands waiting for the server task.
+    pub commands_queued_max: usize,
+    /// Events waiting for one device before it is dropped as a slow consumer.
+    pub device_events_queued_max: usize,
+    /// Trace entries waiting for the trace reader; past this, entries are counted as dropped.
+    pub trace_queued_max: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            commands_queued_max: 4096,
+            device_events_queued_max: 4096,
+            trace_queued_max: 1 << 16,
+        }
+    }
+}
+
+/// Why the server could not be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the call server has stopped")]
+pub struct ServerGone;
+
+type AdminFn = Box<dyn FnOnce(&mut Core) + Send>;
+
+/// What the server task is asked to do.
+pub enum Command {
+    Request {
+        device: DeviceId,
+        op: Op,
+        reply: oneshot::Sender<Result<Reply, CallError>>,
+    },
+    /// Connect a device; its events go to `events`.
+    Connect {
+        device: DeviceId,
+        events: mpsc::Sender<Delivery>,
+        reply: oneshot::Sender<Result<(), CallError>>,
+    },
+    Disconnect {
+        device: DeviceId,
+    },
+    /// Run a closure against the core (set-up: users, devices, groups; queries).
+    Admin(AdminFn),
+}
+
+/// One line of the server's ordered record of a session.
+#[derive(Debug, Clone)]
+pub enum TraceEntry {
+    Request {
+        at_ms: u64,
+        device: DeviceId,
+        op: Op,
+        result: Result<Reply, CallError>,
+    },
+    Delivery(Delivery),
+    Connected {
+        at_ms: u64,
+        device: DeviceId,
+    },
+    Disconnected {
+        at_ms: u64,
+        device: DeviceId,
+        /// Dropped by the server as a slow consumer, not by its own wish.
+        slow: bool,
+    },
+}
+
+/// A handle to a running server; cheap to clone.
+#[derive(Clone)]
+pub struct ServerHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl ServerHandle {
+    /// Starts the server task on the current tokio runtime.
+    pub fn start(core: Core, config: ServerConfig) -> Self {
+        Self::start_inner(core, config, None)
+    }
+
+    /// Starts the server and returns a receiver of its ordered trace.
+    pub fn start_traced(core: Core, config: ServerConfig) -> (Self, mpsc::Receiver<TraceEntry>) {
+        let (ttx, trx) = mpsc::channel(config.trace_queued_max);
+        (Self::start_inner(core, config, Some(ttx)), trx)
+    }
+
+    fn start_inner(
+        core: Core,
+        config: ServerConfig,
+        trace: Option<mpsc::Sender<TraceEntry>>,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(config.commands_queued_max);
+        let task = ServerTask {
+            core,
+            start: Instant::now(),
+            routes: Vec::new(),
+            trace,
+        };
+        tokio::spawn(task.run(rx));
+        Self { tx }
+    }
+
+    pub async fn send(&self, command: Command) -> Result<(), ServerGone> {
+        self.tx.send(command).await.map_err(|_| ServerGone)
+    }
+
+    /// Sends a request and waits for its reply.
+    pub async fn request(
+        &self,
+        device: DeviceId,
+        op: Op,
+    ) -> Result<Result<Reply, CallError>, ServerGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Request { device, op, reply }).await?;
+        rx.await.map_err(|_| ServerGone)
+    }
+
+    /// Runs `f` on the core inside the server task and returns its result.
+    pub async fn admin<T, F>(&self, f: F) -> Result<T, ServerGone>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Core) -> T + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Admin(Box::new(move |core| {
+            // The caller may have stopped waiting; then the result has nobody to go to.
+            let _ = tx.send(f(core));
+        })))
+        .await?;
+        rx.await.map_err(|_| ServerGone)
+    }
+}
+
+struct ServerTask {
+    core: Core,
+    start: Instant,
+    /// Event queue of each connected device, indexed by device id.
+    routes: Vec<Option<mpsc::Sender<Delivery>>>,
+    /// The ordered record, if asked for. A reader that falls more than `trace_queued_max`
+    /// entries behind loses entries rather than stalling the server.
+    trace: Option<mpsc::Sender<TraceEntry>>,
+}
+
+impl ServerTask {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        let sleep = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(sleep);
+        let mut armed: Option<u64> = None;
+        loop {
+            let next = self.core.poll_timeout();
+            if next != armed {
+                if let Some(ms) = next {
+                    sleep.as_mut().reset(self.start + Duration::from_millis(ms));
+                }
+                armed = next;
+            }
+            tokio::select! {
+                biased;
+                command = rx.recv() => {
+                    let Some(command) = command else { break };
+                    self.handle(command);
+                    // Take whatever else is already queued before routing, so a burst of
+                    // requests is answered in one pass. Bounded by the queue's capacity.
+                    while let Ok(command) = rx.try_recv() {
+                        self.handle(command);
+                    }
+                }
+                () = &mut sleep, if armed.is_some() => {
+                    let now = self.now_ms();
+                    self.core.handle_timeout(now);
+                    armed = None;
+                }
+            }
+            self.route();
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        let now = self.now_ms();
+        match command {
+            Command::Request { device, op, reply } => {
+                let traced = self.trace.as_ref().map(|_| op.clone());
+                let result = self.core.handle_request(now, device, op);
+                if let Some(op) = traced {
+                    self.record(TraceEntry::Request {
+                        at_ms: now,
+                        device,
+                        op,
+                        result: result.clone(),
+                    });
+                }
+                // A requester that stopped waiting does not need its reply.
+                let _ = reply.send(result);
+                self.route();
+            }
+            Command::Connect {
+                device,
+                events,
+                reply,
+            } => {
+                let result = self.core.handle_connect(now, device);
+                if result.is_ok() {
+                    let slot = device.0 as usize;
+                    if self.routes.len() <= slot {
+                        self.routes.resize(slot + 1, None);
+                    }
+                    self.routes[slot] = Some(events);
+                    self.record(TraceEntry::Connected { at_ms: now, device });
+                }
+                let _ = reply.send(result);
+            }
+            Command::Disconnect { device } => self.disconnect(device, false),
+            Command::Admin(f) => f(&mut self.core),
+        }
+    }
+
+    fn disconnect(&mut self, device: DeviceId, slow: bool) {
+        let now = self.now_ms();
+        if self.core.handle_disconnect(now, device).is_ok() {
+            if let Some(route) = self.routes.get_mut(device.0 as usize) {
+                *route = None;
+            }
+            self.record(TraceEntry::Disconnected {
+                at_ms: now,
+                device,
+                slow,
+            });
+        }
+    }
+
+    /// Hands every queued delivery to its device. Bounded: each pass takes one delivery off the
+    /// core's queue, and a slow consumer's disconnection adds at most a bounded number more.
+    fn route(&mut self) {
+        while let Some(delivery) = self.core.poll_event() {
+            let device = delivery.device;
+            if self.trace.is_some() {
+                self.record(TraceEntry::Delivery(delivery.clone()));
+            }
+            let full = match self.routes.get(device.0 as usize) {
+                Some(Some(route)) => match route.try_send(delivery) {
+                    Ok(()) => false,
+                    Err(mpsc::error::TrySendError::Full(_)) => true,
+                    // The device dropped its receiver: it is gone.
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        self.disconnect(device, false);
+                        false
+                    }
+                },
+                _ => false,
+            };
+            if full {
+                self.disconnect(device, true);
+            }
+        }
+    }
+
+    fn record(&mut self, entry: TraceEntry) {
+        if let Some(trace) = &self.trace {
+            let _ = trace.try_send(entry);
+        }
+    }
+}
