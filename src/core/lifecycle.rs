@@ -307,10 +307,8 @@ pub(super) fn cancel(
         return Err(CallError::state("cancel", "the call was already answered"));
     }
     if host.device != Some(device) {
-        return Err(CallError::state(
-            "cancel",
-            "the call was placed from another device",
-        ));
+        // As for every other request from a device that is not the member's session device.
+        return Err(CallError::HandledElsewhere);
     }
     let by = host.user.clone();
     core.end_call(call, EndReason::Cancelled { by });
@@ -358,16 +356,19 @@ pub(super) fn join(
     device: DeviceId,
 ) -> Result<Reply, CallError> {
     let m = &call.members[i];
-    if !call.is_group && m.state != P::Notified {
-        return Err(CallError::Forbidden(Forbidden::NotGroupCall));
-    }
+    // A member already in the session gets the same answer whatever the kind of call.
     match m.state {
         P::Calling | P::Joined if m.device == Some(device) => {
             return Err(CallError::state("join", "already in the call"));
         }
         P::Calling | P::Joined => return Err(CallError::HandledElsewhere),
-        P::Transferring { .. } | P::Transferred => return Err(CallError::state("join", &m.state)),
         _ => {}
+    }
+    if !call.is_group && m.state != P::Notified {
+        return Err(CallError::Forbidden(Forbidden::NotGroupCall));
+    }
+    if matches!(m.state, P::Transferring { .. } | P::Transferred) {
+        return Err(CallError::state("join", &m.state));
     }
     check_not_busy(core, &m.user)?;
     if !m.is_active() {
@@ -398,13 +399,12 @@ pub(super) fn invite(
     if let Some(u) = users.iter().find(|u| !core.users.contains_key(*u)) {
         return Err(CallError::not_found("user", u));
     }
-    if let Some(g) = &call.group {
-        if users
+    if let Some(g) = &call.group
+        && users
             .iter()
             .any(|u| core.groups[g].binary_search(u).is_err())
-        {
-            return Err(CallError::Forbidden(Forbidden::NotGroupMember));
-        }
+    {
+        return Err(CallError::Forbidden(Forbidden::NotGroupMember));
     }
     let mut new_members = 0;
     for u in &users {

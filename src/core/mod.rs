@@ -353,10 +353,13 @@ impl Core {
     /// the bounded memory of ended calls.
     fn settle(&mut self, call: Call) {
         if call.status == CallStatus::Ended {
-            if self.ended_order.len() >= self.limits.ended_calls_kept_max {
-                if let Some(old) = self.ended_order.pop_front() {
-                    self.ended.remove(&old);
-                }
+            if self.limits.ended_calls_kept_max == 0 {
+                return;
+            }
+            if self.ended_order.len() >= self.limits.ended_calls_kept_max
+                && let Some(old) = self.ended_order.pop_front()
+            {
+                self.ended.remove(&old);
             }
             self.ended_order.push_back(call.id);
             self.ended.insert(call.id, call);
@@ -380,10 +383,10 @@ impl Core {
     /// except the device `except`.
     fn emit_session(&mut self, call: &Call, event: Event, except: Option<DeviceId>) {
         for m in &call.members {
-            if m.state.in_session() {
-                if let Some(d) = m.device.filter(|d| Some(*d) != except) {
-                    self.emit(d, event.clone());
-                }
+            if m.state.in_session()
+                && let Some(d) = m.device.filter(|d| Some(*d) != except)
+            {
+                self.emit(d, event.clone());
             }
         }
     }
