@@ -4,9 +4,11 @@
 //! - [`core`]: the call lifecycle as a sans-IO state machine (no I/O, time as an input).
 //! - [`server`]: the reference call server, a tokio task adapting the core to channels.
 //! - [`client`]: the reference client SDK device, talking to the server.
+//! - [`session`]: an in-process multi-user session in virtual time, shared by demo and tests.
 //! - [`demo`]: a scripted session through server and clients, rendered as a timeline.
 
 pub mod client;
 pub mod core;
 pub mod demo;
 pub mod server;
+pub mod session;

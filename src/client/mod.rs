@@ -12,6 +12,7 @@
 //!   the first callee joins (CometChat's default call flow).
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
@@ -89,12 +90,17 @@ pub struct Placed {
 type Listener = Arc<dyn Fn(&Delivery) + Send + Sync>;
 
 struct Shared {
-    listeners: Mutex<Vec<(String, Listener)>>,
+    /// The pump is handling a delivery (automatic steps, listeners) right now.
+    busy: AtomicBool,
+    /// Copy-on-write: the pump takes a cheap `Arc` snapshot per event; changes replace it.
+    listeners: Mutex<Arc<Vec<(String, Listener)>>>,
     /// Calls whose media session this device has started (or asked to).
     started: Mutex<HashSet<CallId>>,
 }
 
-/// A connected device of a user.
+/// A connected device of a user. A cheap handle: clones share the same connection, listeners
+/// and streams.
+#[derive(Clone)]
 pub struct Device {
     id: DeviceId,
     user: UserId,
@@ -102,6 +108,9 @@ pub struct Device {
     options: DeviceOptions,
     shared: Arc<Shared>,
     stream: broadcast::Sender<Delivery>,
+    /// The server's end of this device's event queue, held weakly so that the queue still closes
+    /// when the server drops it; used to see whether deliveries are waiting.
+    queue: mpsc::WeakSender<Delivery>,
 }
 
 impl Device {
@@ -115,6 +124,7 @@ impl Device {
         queue_max: usize,
     ) -> Result<Self, ClientError> {
         let (tx, rx) = mpsc::channel(queue_max);
+        let queue = tx.downgrade();
         let (reply, answer) = tokio::sync::oneshot::channel();
         server
             .send(Command::Connect {
@@ -126,7 +136,8 @@ impl Device {
         answer.await.map_err(|_| ServerGone)??;
         let (stream, _) = broadcast::channel(options.stream_events_buffered_max);
         let shared = Arc::new(Shared {
-            listeners: Mutex::new(Vec::new()),
+            busy: AtomicBool::new(false),
+            listeners: Mutex::new(Arc::new(Vec::new())),
             started: Mutex::new(HashSet::new()),
         });
         let pump = Pump {
@@ -145,6 +156,7 @@ impl Device {
             options,
             shared,
             stream,
+            queue,
         })
     }
 
@@ -154,6 +166,16 @@ impl Device {
 
     pub fn user(&self) -> &UserId {
         &self.user
+    }
+
+    /// No delivery is waiting for this device and none is being handled: everything the server
+    /// sent has reached the listeners and streams, and the automatic steps it caused were sent.
+    pub fn is_idle(&self) -> bool {
+        let queued = self
+            .queue
+            .upgrade()
+            .is_some_and(|q| q.capacity() < q.max_capacity());
+        !queued && !self.shared.busy.load(Ordering::SeqCst)
     }
 
     /// An async stream of this device's events from now on. A reader that falls more than
@@ -176,7 +198,7 @@ impl Device {
         if listeners.len() >= self.options.listeners_max {
             return Err(CallError::Capacity("listeners_max").into());
         }
-        listeners.push((id.to_owned(), Arc::new(listener)));
+        Arc::make_mut(&mut listeners).push((id.to_owned(), Arc::new(listener)));
         Ok(())
     }
 
@@ -184,7 +206,7 @@ impl Device {
     pub fn remove_listener(&self, id: &str) -> bool {
         let mut listeners = self.shared.listeners.lock().expect("listener lock");
         let before = listeners.len();
-        listeners.retain(|(l, _)| l != id);
+        Arc::make_mut(&mut listeners).retain(|(l, _)| l != id);
         listeners.len() != before
     }
 
@@ -389,17 +411,11 @@ impl Pump {
     /// Receives this device's deliveries until the server drops the route.
     async fn run(self, mut rx: mpsc::Receiver<Delivery>) {
         while let Some(delivery) = rx.recv().await {
+            self.shared.busy.store(true, Ordering::SeqCst);
             self.automatic_steps(&delivery.event).await;
-            // Clone the listener list so that a listener may add or remove listeners.
-            let listeners: Vec<Listener> = self
-                .shared
-                .listeners
-                .lock()
-                .expect("listener lock")
-                .iter()
-                .map(|(_, l)| l.clone())
-                .collect();
-            for l in listeners {
+            // A snapshot, so that a listener may add or remove listeners without deadlock.
+            let listeners = self.shared.listeners.lock().expect("listener lock").clone();
+            for (_, l) in listeners.iter() {
                 l(&delivery);
             }
             if delivery.event.is_closing() {
@@ -411,6 +427,7 @@ impl Pump {
             }
             // No stream open is fine: events are then only for the listeners.
             let _ = self.stream.send(delivery);
+            self.shared.busy.store(false, Ordering::SeqCst);
         }
     }
 

@@ -30,7 +30,9 @@ mod op;
 mod validate;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
+
+use rustc_hash::FxHashMap as HashMap;
 
 pub use directory::{Endpoint, Plan, UserConfig};
 pub use error::{CallError, Feature, Forbidden};
@@ -70,12 +72,12 @@ impl Core {
         Self {
             limits,
             now_ms: 0,
-            users: HashMap::new(),
+            users: HashMap::default(),
             devices: Vec::new(),
-            groups: HashMap::new(),
-            calls: HashMap::new(),
+            groups: HashMap::default(),
+            calls: HashMap::default(),
             ended_order: VecDeque::new(),
-            ended: HashMap::new(),
+            ended: HashMap::default(),
             next_call: 1,
             timers: BinaryHeap::new(),
             events: VecDeque::new(),
