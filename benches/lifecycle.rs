@@ -12,7 +12,7 @@ use callconf::core::{CallType, UserConfig};
 use callconf::session::{Session, SessionConfig, runtime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-const PAIRS: usize = 128;
+const PAIRS: usize = 32;
 const LIFECYCLES_PER_PAIR: u64 = 16;
 
 async fn cast() -> Session {

@@ -6,9 +6,14 @@
 //! - [`client`]: the reference client SDK device, talking to the server.
 //! - [`session`]: an in-process multi-user session in virtual time, shared by demo and tests.
 //! - [`demo`]: a scripted session through server and clients, rendered as a timeline.
+//! - [`conformance`]: the Gherkin suite: step catalog, world, checker, runner and reports.
 
 pub mod client;
 pub mod core;
 pub mod demo;
+pub mod load;
+pub mod report;
+pub mod scenario;
 pub mod server;
+pub mod sim;
 pub mod session;

@@ -18,6 +18,10 @@ struct Cli {
 enum Command {
     /// Play a scripted multi-user session through the reference server and print its timeline.
     Demo,
+    /// Run a YAML load scenario in the deterministic simulator and report SIPp-style statistics.
+    Load(callconf::load::LoadArgs),
+    /// Merge shard reports of one scenario and seed (exact: histograms merge losslessly).
+    Merge(callconf::load::MergeArgs),
 }
 
 fn main() -> Result<()> {
@@ -27,6 +31,8 @@ fn main() -> Result<()> {
             let lines = callconf::demo::run()?;
             print!("{}", callconf::demo::render(&lines));
         }
+        Command::Load(args) => std::process::exit(callconf::load::load(&args)?),
+        Command::Merge(args) => std::process::exit(callconf::load::merge(&args)?),
     }
     Ok(())
 }

@@ -1,0 +1,197 @@
+//! `callconf load` and `callconf merge`: run a YAML scenario, show progress, write the reports,
+//! judge the thresholds, and say how to replay a failure.
+//!
+//! Exit codes: 0 all thresholds passed; 2 a threshold failed; 130 interrupted (the partial
+//! report is still written). Errors in the input are reported by the binary (exit 1).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use thiserror::Error;
+
+use crate::report::{Report, ReportError};
+use crate::scenario::{self, ScenarioError};
+use crate::sim::{self, Control, Shard, SimError};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// The scenario file (see docs/scenarios.md).
+    pub scenario: PathBuf,
+    /// Seed of the run (default: the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only shard K of N (0-based K, as Kubernetes' JOB_COMPLETION_INDEX).
+    #[arg(long, default_value = "0/1")]
+    pub shard: Shard,
+    /// Worker threads (default: the machine's cores). The report does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write the CSV time series here.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Write the self-contained HTML report here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// No progress bar and no summary table.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// Shard reports (JSON) of one scenario and seed.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+fn write(path: &Path, text: &str) -> Result<(), LoadError> {
+    std::fs::write(path, text).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn write_outputs(
+    r: &Report,
+    json: &Option<PathBuf>,
+    csv: &Option<PathBuf>,
+    html: &Option<PathBuf>,
+) -> Result<(), LoadError> {
+    if let Some(p) = json {
+        write(p, &r.to_json())?;
+    }
+    if let Some(p) = csv {
+        write(p, &crate::report::to_csv(r))?;
+    }
+    if let Some(p) = html {
+        write(p, &crate::report::to_html(r))?;
+    }
+    Ok(())
+}
+
+/// Runs `callconf load`; returns the process exit code.
+pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
+    let sc = scenario::load(&args.scenario)?;
+    let seed = args.seed.unwrap_or(sc.seed);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let control = Arc::new(Control::new());
+    {
+        let control = control.clone();
+        // A second handler cannot be installed (e.g. in tests running load twice); then Ctrl-C
+        // simply ends the process as usual.
+        let _ = ctrlc::set_handler(move || control.interrupt.store(true, Ordering::Relaxed));
+    }
+    let bar = progress(args.quiet, sc.calls.total);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let result = std::thread::scope(|scope| {
+        let ticker = scope.spawn(|| {
+            // Bounded by the run: it stops when `done` is set after the simulation returns.
+            while !done.load(Ordering::Relaxed) {
+                let started = control.started.load(Ordering::Relaxed);
+                let ended = control.ended.load(Ordering::Relaxed);
+                bar.set_position(started);
+                bar.set_message(format!("active {:>8}  ended {:>10}", started - ended.min(started), ended));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let r = sim::run(&sc, seed, args.shard, threads, &control);
+        done.store(true, Ordering::Relaxed);
+        let _ = ticker.join();
+        r
+    })?;
+    bar.finish_and_clear();
+    let report = Report::new(&sc.name, "virtual", &result, sc.population.cells, &sc.thresholds);
+    write_outputs(&report, &args.json, &args.csv, &args.html)?;
+    if !args.quiet {
+        print!("{}", crate::report::summary(&report));
+        let secs = result.wall.as_secs_f64();
+        println!(
+            "simulated {} calls in {:.2} s of wall time ({:.0} calls/s) on {} thread(s); virtual time {:.1} s",
+            report.calls.started,
+            secs,
+            report.calls.started as f64 / secs.max(1e-9),
+            threads,
+            report.end_ms as f64 / 1000.0
+        );
+    }
+    if result.interrupted {
+        eprintln!("interrupted: the report covers the calls up to the interruption");
+        return Ok(130);
+    }
+    if !report.passed {
+        eprintln!(
+            "threshold failed; replay this run exactly with:\n  callconf load {} --seed {seed} --shard {}",
+            args.scenario.display(),
+            args.shard
+        );
+        return Ok(2);
+    }
+    Ok(0)
+}
+
+fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{wide_bar}] started {pos}/{len} ({per_sec}) {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+/// Runs `callconf merge`; returns the process exit code.
+pub fn merge(args: &MergeArgs) -> Result<i32, LoadError> {
+    let mut reports = Vec::new();
+    for p in &args.reports {
+        let file = p.display().to_string();
+        let text = std::fs::read_to_string(p).map_err(|source| LoadError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        reports.push((file.clone(), Report::from_json(&file, &text)?));
+    }
+    let thresholds = reports
+        .first()
+        .map(|(_, r)| r.threshold_specs())
+        .unwrap_or_default();
+    let merged = Report::merge(&reports, &thresholds)?;
+    write_outputs(&merged, &args.json, &args.csv, &args.html)?;
+    if !args.quiet {
+        print!("{}", crate::report::summary(&merged));
+    }
+    Ok(if merged.passed { 0 } else { 2 })
+}

@@ -1,0 +1,873 @@
+//! One cell of a simulation: a slice of the population with its own reference [`Core`], its own
+//! seeded random stream and its own event queue, run as a discrete-event simulation in virtual
+//! milliseconds. Nothing is shared with other cells, so a cell gives the same result whether it
+//! runs alone (a shard), beside others on another thread, or in a single run.
+//!
+//! Devices talk to the server through a modelled network: every request and every delivery is
+//! delayed by a latency sampled from the scenario's network profile (loss shows as a
+//! retransmission delay, as on a reliable transport). Callees and callers follow per-call scripts
+//! drawn when the call arrives.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rustc_hash::FxHashMap;
+
+use super::arrivals::Arrivals;
+use super::script::{Behaviour, Script};
+use super::stats::{Outcome, Stats};
+use crate::core::{
+    CallId, Core, Delivery, DeviceId, EndReason, Endpoint, Event, Media, Op,
+    ParticipantState, PlaceCall, Plan, Reply, UserConfig, UserId,
+};
+use crate::scenario::{Dist, Fault, Scenario};
+
+/// How much of the run one cell does.
+#[derive(Debug, Clone)]
+pub struct CellPlan {
+    pub index: u32,
+    pub cells: u32,
+    pub seed: u64,
+    /// Global index of this cell's first user, and how many users it has.
+    pub first_user: u64,
+    pub users: u64,
+    pub concurrent_max: Option<u64>,
+}
+
+/// Shared with the thread that shows progress and handles Ctrl-C.
+pub struct Control {
+    pub interrupt: AtomicBool,
+    pub started: AtomicU64,
+    pub ended: AtomicU64,
+}
+
+impl Control {
+    pub fn new() -> Self {
+        Self {
+            interrupt: AtomicBool::new(false),
+            started: AtomicU64::new(0),
+            ended: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A call's slot plus the slot's generation: a scheduled action of a call that has ended never
+/// touches the next call placed in the same slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    slot: u32,
+    generation: u32,
+}
+
+#[derive(Debug)]
+enum Act {
+    Accept(u32),
+    Decline(u32, u16),
+    Cancel,
+    HangUp,
+    /// A callee's own hang-up, a backstop in case the caller vanished.
+    CalleeHangUp(u32),
+    Hold,
+    Unhold,
+    Mute,
+    Dtmf,
+    Transfer,
+}
+
+#[derive(Debug)]
+enum Ev {
+    Arrival,
+    /// A request reaches the server.
+    Request { call: Key, device: DeviceId, op: Op },
+    /// A reply reaches the device that asked.
+    Reply { call: Key, device: DeviceId, placed: bool, result: Result<Reply, u16> },
+    /// A delivery reaches its device.
+    Deliver(Delivery),
+    /// A scripted decision is due.
+    Act { call: Key, act: Act },
+    CoreTimer,
+    Connectivity { device: DeviceId, online: bool },
+}
+
+struct Entry {
+    at_ms: u64,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at_ms, self.seq) == (o.at_ms, o.seq)
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, o: &Self) -> Ordering {
+        (self.at_ms, self.seq).cmp(&(o.at_ms, o.seq))
+    }
+}
+
+struct SimUser {
+    id: UserId,
+    devices: Vec<DeviceId>,
+    phone: bool,
+    /// In a simulated call (as caller, callee or transfer target).
+    engaged: bool,
+}
+
+struct SimCall {
+    generation: u32,
+    caller: u32,
+    callees: Vec<u32>,
+    script: Script,
+    core: Option<CallId>,
+    placed_ms: u64,
+    ringing_ms: Option<u64>,
+    answered: bool,
+    transfer_target: Option<(u32, Behaviour)>,
+    expected: Option<Outcome>,
+}
+
+pub struct Cell<'a> {
+    sc: &'a Scenario,
+    plan: CellPlan,
+    control: &'a Control,
+    core: Core,
+    rng: ChaCha8Rng,
+    now_ms: u64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<Entry>>,
+    users: Vec<SimUser>,
+    device_user: Vec<u32>,
+    idle: Vec<u32>,
+    calls: Vec<Option<SimCall>>,
+    /// Generation of each slot, bumped when a call leaves it.
+    gens: Vec<u32>,
+    free: Vec<u32>,
+    by_core: FxHashMap<CallId, Key>,
+    /// When the last message on each device's connection arrives, per direction: a connection
+    /// delivers in order, so a later message never overtakes an earlier one.
+    up_last_ms: Vec<u64>,
+    down_last_ms: Vec<u64>,
+    active: u64,
+    arrivals: Arrivals,
+    core_timer_ms: Option<u64>,
+    pub stats: Stats,
+}
+
+/// Events handled between looks at the interrupt flag.
+const INTERRUPT_CHECK_EVENTS: u64 = 4096;
+
+impl<'a> Cell<'a> {
+    pub fn new(sc: &'a Scenario, plan: CellPlan, control: &'a Control) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
+        let mut core = Core::new(sc.limits.clone());
+        let mut users = Vec::with_capacity(plan.users as usize);
+        let mut device_user = Vec::new();
+        for i in 0..plan.users {
+            let global = plan.first_user + i;
+            let config = user_config(sc, &mut rng);
+            let phone = config.endpoint == Endpoint::Phone;
+            let id = core
+                .add_user(&format!("u{global}"), config)
+                .expect("validated population fits the core's limits");
+            let mut devices = Vec::new();
+            for d in 0..sc.population.devices_per_user {
+                let dev = core
+                    .add_device(&id, &format!("d{d}"))
+                    .expect("validated devices_per_user fits the core's limits");
+                core.handle_connect(0, dev).expect("a new device connects");
+                assert_eq!(dev.0 as usize, device_user.len(), "devices are numbered in order");
+                device_user.push(i as u32);
+                devices.push(dev);
+            }
+            users.push(SimUser {
+                id: id.clone(),
+                devices,
+                phone,
+                engaged: false,
+            });
+        }
+        let device_count = device_user.len();
+        let arrivals = Arrivals::new(sc, plan.index, plan.cells, &mut rng);
+        let mut cell = Self {
+            sc,
+            control,
+            core,
+            rng,
+            now_ms: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            idle: (0..plan.users as u32).rev().collect(),
+            users,
+            device_user,
+            calls: Vec::new(),
+            gens: Vec::new(),
+            free: Vec::new(),
+            by_core: FxHashMap::default(),
+            up_last_ms: vec![0; device_count],
+            down_last_ms: vec![0; device_count],
+            active: 0,
+            arrivals,
+            core_timer_ms: None,
+            stats: Stats::new((sc.report.interval_s * 1000.0).round().max(1.0) as u64),
+            plan,
+        };
+        cell.schedule_faults();
+        if let Some(t) = cell.arrivals.next(&mut cell.rng) {
+            cell.push(t, Ev::Arrival);
+        }
+        cell
+    }
+
+    fn push(&mut self, at_ms: u64, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse(Entry {
+            at_ms,
+            seq: self.seq,
+            ev,
+        }));
+    }
+
+    /// Runs until every call has ended (or the run is interrupted).
+    pub fn run(mut self) -> Stats {
+        let mut handled: u64 = 0;
+        // Bounded: arrivals stop (by count or duration), every call ends by a scripted action or
+        // a core deadline, and each event schedules finitely many more.
+        while let Some(Reverse(entry)) = self.queue.pop() {
+            handled += 1;
+            if handled.is_multiple_of(INTERRUPT_CHECK_EVENTS)
+                && self.control.interrupt.load(AtomicOrdering::Relaxed)
+            {
+                self.interrupt();
+                break;
+            }
+            self.now_ms = entry.at_ms;
+            match entry.ev {
+                Ev::Arrival => self.arrival(),
+                Ev::Request { call, device, op } => self.request(call, device, op),
+                Ev::Reply {
+                    call,
+                    device,
+                    placed,
+                    result,
+                } => self.reply(call, device, placed, result),
+                Ev::Deliver(d) => self.deliver(d),
+                Ev::Act { call, act } => self.act(call, act),
+                Ev::CoreTimer => {
+                    self.core_timer_ms = None;
+                    self.core.handle_timeout(self.now_ms);
+                    self.after_core();
+                }
+                Ev::Connectivity { device, online } => self.connectivity(device, online),
+            }
+        }
+        // Calls still alive with an empty queue were lost by the server.
+        let lost = self.calls.iter().filter(|c| c.is_some()).count() as u64;
+        self.stats.lost += lost;
+        self.stats
+    }
+
+    fn interrupt(&mut self) {
+        let now = self.now_ms;
+        for slot in 0..self.calls.len() {
+            if let Some(c) = &self.calls[slot] {
+                let key = Key {
+                    slot: slot as u32,
+                    generation: c.generation,
+                };
+                self.finish(key, now, Outcome::Interrupted);
+            }
+        }
+        self.queue.clear();
+    }
+
+    // ----- the network --------------------------------------------------------------------
+
+    /// One-way delay of a message sent now, with the profile in force and loss as resends.
+    fn latency_ms(&mut self) -> u64 {
+        let net = &self.sc.network;
+        let now_s = self.now_ms as f64 / 1000.0;
+        let mut dist: &Dist = &net.latency_ms;
+        let mut loss = net.loss_pct;
+        for phase in &net.schedule {
+            if now_s >= phase.at_s && now_s < phase.at_s + phase.duration_s {
+                if let Some(d) = &phase.latency_ms {
+                    dist = d;
+                }
+                if let Some(l) = phase.loss_pct {
+                    loss = l;
+                }
+            }
+        }
+        let mut delay = dist.sample_ms(&mut self.rng);
+        // Each loss costs one retransmission timeout; at most a few in a row (loss < 100%).
+        for _ in 0..8 {
+            if loss > 0.0 && self.rng.random::<f64>() * 100.0 < loss {
+                delay += net.retransmit_ms;
+            } else {
+                break;
+            }
+        }
+        delay
+    }
+
+    fn send(&mut self, call: Key, device: DeviceId, op: Op) {
+        let lat = self.latency_ms();
+        let last = &mut self.up_last_ms[device.0 as usize];
+        let at = (self.now_ms + lat).max(*last);
+        *last = at;
+        self.stats.requests += 1;
+        self.push(at, Ev::Request { call, device, op });
+    }
+
+    /// When a message sent now to `device` arrives, in order on its connection.
+    fn downstream(&mut self, device: DeviceId) -> u64 {
+        let lat = self.latency_ms();
+        let last = &mut self.down_last_ms[device.0 as usize];
+        let at = (self.now_ms + lat).max(*last);
+        *last = at;
+        let _ = self.stats.event_latency_ms.record((at - self.now_ms).max(1));
+        at
+    }
+
+    // ----- arrivals ---------------------------------------------------------------------------
+
+    fn arrival(&mut self) {
+        if let Some(t) = self.arrivals.next(&mut self.rng) {
+            self.push(t, Ev::Arrival);
+        }
+        let now = self.now_ms;
+        let mix = pick_mix(self.sc, &mut self.rng);
+        let participants = self.sc.calls.mix[mix].participants as usize;
+        let call_type = self.sc.calls.mix[mix].call_type;
+        let capped = self.plan.concurrent_max.is_some_and(|m| self.active >= m);
+        if capped || self.idle.len() < participants {
+            self.stats.record_throttled(now);
+            return;
+        }
+        let caller = self.take_idle();
+        let callees: Vec<u32> = (1..participants).map(|_| self.take_idle()).collect();
+        let script = Script::draw(self.sc, callees.len(), &mut self.rng);
+        let expected = script.expected(self.sc, participants);
+        let key = self.alloc(SimCall {
+            generation: 0,
+            caller,
+            callees,
+            script,
+            core: None,
+            placed_ms: now,
+            ringing_ms: None,
+            answered: false,
+            transfer_target: None,
+            expected,
+        });
+        self.active += 1;
+        self.stats.record_start(now);
+        self.control.started.fetch_add(1, AtomicOrdering::Relaxed);
+        let c = self.get(key).expect("just allocated");
+        let invitees: Vec<UserId> = c.callees.iter().map(|&u| self.user_id(u)).collect();
+        let place = if participants > 2 {
+            let mut p = PlaceCall::direct(invitees[0].clone(), call_type);
+            p.invitees = invitees;
+            p
+        } else {
+            PlaceCall::direct(invitees[0].clone(), call_type)
+        };
+        let device = self.users[caller as usize].devices[0];
+        self.send(key, device, Op::Place(place));
+    }
+
+    fn take_idle(&mut self) -> u32 {
+        let i = self.rng.random_range(0..self.idle.len());
+        let u = self.idle.swap_remove(i);
+        self.users[u as usize].engaged = true;
+        u
+    }
+
+    fn release_user(&mut self, u: u32) {
+        if self.users[u as usize].engaged {
+            self.users[u as usize].engaged = false;
+            self.idle.push(u);
+        }
+    }
+
+    fn alloc(&mut self, mut call: SimCall) -> Key {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.calls.push(None);
+                self.gens.push(0);
+                (self.calls.len() - 1) as u32
+            }
+        };
+        call.generation = self.gens[slot as usize];
+        self.calls[slot as usize] = Some(call);
+        Key {
+            slot,
+            generation: self.gens[slot as usize],
+        }
+    }
+
+    /// The live call `key` names, if it has not ended.
+    fn get(&self, key: Key) -> Option<&SimCall> {
+        self.calls[key.slot as usize]
+            .as_ref()
+            .filter(|c| c.generation == key.generation)
+    }
+
+    fn get_mut(&mut self, key: Key) -> Option<&mut SimCall> {
+        self.calls[key.slot as usize]
+            .as_mut()
+            .filter(|c| c.generation == key.generation)
+    }
+
+    fn user_id(&self, local: u32) -> UserId {
+        self.users[local as usize].id.clone()
+    }
+
+    /// The local index of a user named `u<global>` in this cell.
+    fn local_of(&self, id: &UserId) -> Option<u32> {
+        let global: u64 = id.as_str().strip_prefix('u')?.parse().ok()?;
+        let local = global.checked_sub(self.plan.first_user)?;
+        (local < self.plan.users).then_some(local as u32)
+    }
+
+    // ----- the server ----------------------------------------------------------------------------
+
+    fn request(&mut self, call: Key, device: DeviceId, op: Op) {
+        let placed = matches!(op, Op::Place(_));
+        let accept = matches!(op, Op::Accept { .. });
+        let result = self.core.handle_request(self.now_ms, device, op);
+        if let (true, Ok(Reply::Placed { call: id, .. })) = (placed, &result) {
+            // The simulator sees the whole system: the call is known before any device hears
+            // of it, so a callee's invitation always finds its script.
+            self.by_core.insert(*id, call);
+            if let Some(c) = self.get_mut(call) {
+                c.core = Some(*id);
+            }
+        }
+        if placed || accept {
+            let at = self.downstream(device);
+            let result = result.map_err(|e| e.code());
+            self.push(
+                at,
+                Ev::Reply {
+                    call,
+                    device,
+                    placed,
+                    result,
+                },
+            );
+        }
+        self.after_core();
+    }
+
+    /// Sends the core's deliveries on their way and re-arms its deadline.
+    fn after_core(&mut self) {
+        while let Some(d) = self.core.poll_event() {
+            let at = self.downstream(d.device);
+            self.stats.deliveries += 1;
+            self.push(at, Ev::Deliver(d));
+        }
+        if let Some(t) = self.core.poll_timeout() {
+            if self.core_timer_ms.is_none_or(|armed| t < armed) {
+                self.core_timer_ms = Some(t);
+                self.push(t, Ev::CoreTimer);
+            }
+        }
+    }
+
+    // ----- devices ---------------------------------------------------------------------------------
+
+    fn reply(&mut self, call: Key, device: DeviceId, placed: bool, result: Result<Reply, u16>) {
+        if self.get(call).is_none() {
+            return;
+        }
+        if placed {
+            match result {
+                Ok(_) => {
+                    let c = self.get(call).expect("checked");
+                    if let Some(after) = c.script.cancel_after_ms {
+                        let at = (c.placed_ms + after).max(self.now_ms);
+                        self.push(at, Ev::Act { call, act: Act::Cancel });
+                    }
+                }
+                Err(code) => {
+                    let outcome = match code {
+                        486 => Outcome::Busy,
+                        480 => Outcome::Unavailable,
+                        _ => Outcome::Rejected,
+                    };
+                    self.finish(call, self.now_ms, outcome);
+                }
+            }
+        } else if result.is_ok() {
+            // CometChat: the callee starts its session on the accept's success.
+            let id = self.core_id(call);
+            if let Some(id) = id {
+                self.send(call, device, Op::StartSession { call: id });
+            }
+        }
+    }
+
+    fn core_id(&self, call: Key) -> Option<CallId> {
+        self.get(call).and_then(|c| c.core)
+    }
+
+    fn deliver(&mut self, d: Delivery) {
+        let Some(&key) = self.by_core.get(&d.event.call()) else {
+            return;
+        };
+        if self.get(key).is_none() {
+            return;
+        }
+        let user = self.device_user[d.device.0 as usize];
+        match d.event {
+            Event::Incoming { info } => self.incoming(key, user, d.device, info.call),
+            Event::Participant {
+                user: who,
+                state: ParticipantState::Ringing,
+                ..
+            } => {
+                let now = self.now_ms;
+                let from_caller = self.local_of(&who) == Some(user);
+                let c = self.get_mut(key).expect("checked");
+                if c.caller == user && c.ringing_ms.is_none() && !from_caller {
+                    c.ringing_ms = Some(now);
+                    let setup = now - c.placed_ms;
+                    self.stats.record_setup(now, setup);
+                }
+            }
+            Event::Participant {
+                user: who,
+                state: ParticipantState::Joined,
+                call: id,
+            } => self.joined(key, user, d.device, &who, id),
+            Event::Ended { reason, .. } => {
+                // The first member to hear of the end closes the call (the caller may have
+                // left a group call that went on without it).
+                let answered = self.get(key).expect("checked").answered;
+                self.finish(key, self.now_ms, outcome_of(&reason, answered));
+            }
+            _ => {}
+        }
+    }
+
+    fn incoming(&mut self, slot: Key, user: u32, device: DeviceId, id: CallId) {
+        // Every ringing device acknowledges (the SDK's automatic step).
+        self.send(slot, device, Op::Ringing { call: id });
+        if self.users[user as usize].devices[0] != device {
+            return;
+        }
+        let c = self.get(slot).expect("checked");
+        let behaviour = match c.callees.iter().position(|&u| u == user) {
+            Some(i) => c.script.callees[i],
+            None => match c.transfer_target {
+                Some((t, b)) if t == user => b,
+                _ => return,
+            },
+        };
+        let now = self.now_ms;
+        match behaviour {
+            Behaviour::Answer { delay_ms } => {
+                self.push(now + delay_ms, Ev::Act { call: slot, act: Act::Accept(user) })
+            }
+            Behaviour::Decline { delay_ms } => self.push(
+                now + delay_ms,
+                Ev::Act {
+                    call: slot,
+                    act: Act::Decline(user, 603),
+                },
+            ),
+            Behaviour::Busy { delay_ms } => self.push(
+                now + delay_ms,
+                Ev::Act {
+                    call: slot,
+                    act: Act::Decline(user, 486),
+                },
+            ),
+            Behaviour::NoAnswer => {}
+        }
+    }
+
+    fn joined(&mut self, slot: Key, user: u32, device: DeviceId, who: &UserId, id: CallId) {
+        let now = self.now_ms;
+        let who_local = self.local_of(who);
+        let c = self.get_mut(slot).expect("checked");
+        if c.caller != user {
+            return;
+        }
+        let talk = c.script.talk_ms;
+        if let Some(callee) = who_local.filter(|u| *u != c.caller) {
+            // Backstop: each callee leaves on its own a little after the caller would have, so a
+            // call whose caller vanished (a fault) still ends.
+            self.push(
+                now + talk + 5_000,
+                Ev::Act {
+                    call: slot,
+                    act: Act::CalleeHangUp(callee),
+                },
+            );
+        }
+        let c = self.get_mut(slot).expect("checked");
+        if c.answered {
+            return;
+        }
+        c.answered = true;
+        let (ringing_ms, actions) = (c.ringing_ms, c.script.actions);
+        if let Some(r) = ringing_ms {
+            let _ = self.stats.ring_to_answer_ms.record((now - r).max(1));
+        }
+        self.send(slot, device, Op::StartSession { call: id });
+        self.push(now + talk, Ev::Act { call: slot, act: Act::HangUp });
+        let at = |rng: &mut ChaCha8Rng| now + rng.random_range(0..=talk / 2);
+        if actions.hold {
+            let t = at(&mut self.rng);
+            let hold_ms = self.sc.actions.hold_ms.sample_ms(&mut self.rng);
+            self.push(t, Ev::Act { call: slot, act: Act::Hold });
+            self.push(t + hold_ms.min(talk / 2), Ev::Act { call: slot, act: Act::Unhold });
+        }
+        if actions.mute {
+            let t = at(&mut self.rng);
+            self.push(t, Ev::Act { call: slot, act: Act::Mute });
+        }
+        if actions.dtmf {
+            let t = at(&mut self.rng);
+            self.push(t, Ev::Act { call: slot, act: Act::Dtmf });
+        }
+        if actions.transfer {
+            let t = at(&mut self.rng);
+            self.push(t, Ev::Act { call: slot, act: Act::Transfer });
+        }
+    }
+
+    fn act(&mut self, slot: Key, act: Act) {
+        let Some(c) = self.get(slot) else {
+            return;
+        };
+        let Some(id) = c.core else {
+            return;
+        };
+        let caller_dev = self.users[c.caller as usize].devices[0];
+        let first_callee = c.callees.first().copied();
+        let group = c.callees.len() > 1;
+        let (device, op) = match act {
+            Act::Accept(u) => (self.users[u as usize].devices[0], Op::Accept { call: id }),
+            Act::Decline(u, code) => (
+                self.users[u as usize].devices[0],
+                Op::Decline {
+                    call: id,
+                    code: Some(code),
+                },
+            ),
+            Act::Cancel => {
+                if c.answered {
+                    return;
+                }
+                (caller_dev, Op::Cancel { call: id })
+            }
+            Act::HangUp if group => (caller_dev, Op::EndForAll { call: id }),
+            Act::HangUp => (caller_dev, Op::Hangup { call: id }),
+            Act::CalleeHangUp(u) => (self.users[u as usize].devices[0], Op::Hangup { call: id }),
+            Act::Hold => (caller_dev, Op::Hold { call: id, on_hold: true }),
+            Act::Unhold => (caller_dev, Op::Hold { call: id, on_hold: false }),
+            Act::Mute => {
+                let Some(u) = first_callee else { return };
+                let muted = Op::Mute {
+                    call: id,
+                    media: Media::Audio,
+                    muted: true,
+                };
+                (self.users[u as usize].devices[0], muted)
+            }
+            Act::Dtmf => (
+                caller_dev,
+                Op::Dtmf {
+                    call: id,
+                    digits: "1234#".to_owned(),
+                },
+            ),
+            Act::Transfer => {
+                let Some(u) = first_callee else { return };
+                if group || self.idle.is_empty() {
+                    return;
+                }
+                // Transfer needs an app-to-phone call (Stringee); otherwise skip the action.
+                if self.users[u as usize].phone == self.users[c.caller as usize].phone {
+                    return;
+                }
+                let target = self.take_idle();
+                let behaviour = Script::draw_callee(self.sc, &mut self.rng);
+                let c = self.get_mut(slot).expect("checked");
+                c.transfer_target = Some((target, behaviour));
+                c.expected = None;
+                let target = self.user_id(target);
+                (
+                    self.users[u as usize].devices[0],
+                    Op::Transfer { call: id, target },
+                )
+            }
+        };
+        self.send(slot, device, op);
+    }
+
+    fn finish(&mut self, key: Key, at_ms: u64, outcome: Outcome) {
+        if self.get(key).is_none() {
+            return;
+        }
+        let c = self.calls[key.slot as usize].take().expect("checked");
+        if let Some(id) = c.core {
+            self.by_core.remove(&id);
+        }
+        self.gens[key.slot as usize] = self.gens[key.slot as usize].wrapping_add(1);
+        self.free.push(key.slot);
+        self.active -= 1;
+        let success = match c.expected {
+            Some(e) => e == outcome,
+            None => outcome.is_clean(),
+        };
+        self.stats.record_end(at_ms, outcome, success);
+        self.control.ended.fetch_add(1, AtomicOrdering::Relaxed);
+        self.release_user(c.caller);
+        for u in c.callees {
+            self.release_user(u);
+        }
+        if let Some((t, _)) = c.transfer_target {
+            self.release_user(t);
+        }
+    }
+
+    // ----- faults --------------------------------------------------------------------------------
+
+    fn schedule_faults(&mut self) {
+        let devices = self.device_user.len() as u32;
+        for fault in &self.sc.faults {
+            let (at_s, share, back_s) = match *fault {
+                Fault::Partition {
+                    at_s,
+                    duration_s,
+                    share,
+                } => (at_s, share, duration_s),
+                Fault::Crash {
+                    at_s,
+                    share,
+                    reconnect_after_s,
+                } => (at_s, share, reconnect_after_s),
+            };
+            let at = (at_s * 1000.0).round() as u64;
+            let back = at + (back_s * 1000.0).round() as u64;
+            for d in 0..devices {
+                if self.rng.random::<f64>() < share {
+                    let device = DeviceId(d);
+                    self.push(at, Ev::Connectivity { device, online: false });
+                    self.push(back, Ev::Connectivity { device, online: true });
+                }
+            }
+        }
+    }
+
+    fn connectivity(&mut self, device: DeviceId, online: bool) {
+        let result = if online {
+            self.core.handle_connect(self.now_ms, device)
+        } else {
+            self.core.handle_disconnect(self.now_ms, device)
+        };
+        debug_assert!(result.is_ok(), "simulated devices exist");
+        self.after_core();
+        if !online {
+            // Calls that ended with nobody online to hear it are closed from the core's view.
+            let user = self.device_user[device.0 as usize];
+            // The core never keeps a call whose members are all gone; if it ended it with nobody
+            // online to hear, close it here from the server's view.
+            let ended: Vec<(Key, Outcome)> = self
+                .calls
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let c = c.as_ref()?;
+                    let involved = c.caller == user || c.callees.contains(&user);
+                    let snap = self.core.call_snapshot(c.core?)?;
+                    let reason = snap.end_reason.filter(|_| involved)?;
+                    let key = Key {
+                        slot: i as u32,
+                        generation: c.generation,
+                    };
+                    Some((key, outcome_of(&reason, c.answered)))
+                })
+                .collect();
+            for (key, outcome) in ended {
+                self.finish(key, self.now_ms, outcome);
+            }
+        }
+    }
+}
+
+fn user_config(sc: &Scenario, rng: &mut ChaCha8Rng) -> UserConfig {
+    let p = &sc.population;
+    let plan = if p.plans.is_empty() {
+        Plan::full()
+    } else {
+        let mut x: f64 = rng.random();
+        let mut chosen = p.plans[p.plans.len() - 1].plan;
+        for s in &p.plans {
+            if x < s.share {
+                chosen = s.plan;
+                break;
+            }
+            x -= s.share;
+        }
+        chosen
+    };
+    UserConfig {
+        plan,
+        endpoint: if rng.random::<f64>() < p.phone_share {
+            Endpoint::Phone
+        } else {
+            Endpoint::App
+        },
+        call_waiting: rng.random::<f64>() < p.call_waiting_share,
+        end_call_permission: false,
+    }
+}
+
+fn pick_mix(sc: &Scenario, rng: &mut ChaCha8Rng) -> usize {
+    let mut x: f64 = rng.random();
+    for (i, m) in sc.calls.mix.iter().enumerate() {
+        if x < m.share {
+            return i;
+        }
+        x -= m.share;
+    }
+    sc.calls.mix.len() - 1
+}
+
+/// The caller's view of how a call ended.
+fn outcome_of(reason: &EndReason, answered: bool) -> Outcome {
+    match reason {
+        EndReason::HungUp { .. } | EndReason::EndedForEveryone { .. } if answered => {
+            Outcome::Completed
+        }
+        EndReason::HungUp { .. } | EndReason::EndedForEveryone { .. } => Outcome::Cancelled,
+        EndReason::Cancelled { .. } => Outcome::Cancelled,
+        EndReason::Declined { code: 486, .. } => Outcome::Busy,
+        EndReason::Declined { .. } => Outcome::Declined,
+        EndReason::NoAnswer => Outcome::NoAnswer,
+        EndReason::Disconnected { .. } => Outcome::Disconnected,
+        EndReason::TransferFailed { .. } => Outcome::TransferFailed,
+    }
+}
