@@ -8,8 +8,6 @@
 //! retransmission delay, as on a reliable transport). Callees and callers follow per-call scripts
 //! drawn when the call arrives.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 
 use rand::{Rng, SeedableRng};
@@ -19,6 +17,7 @@ use rustc_hash::FxHashMap;
 use super::arrivals::Arrivals;
 use super::script::{Behaviour, Script};
 use super::stats::{Outcome, Stats};
+use super::wheel::Wheel;
 use crate::core::{
     CallId, Core, Delivery, DeviceId, EndReason, Endpoint, Event, Media, Op,
     ParticipantState, PlaceCall, Plan, Reply, UserConfig, UserId,
@@ -98,29 +97,6 @@ enum Ev {
     Connectivity { device: DeviceId, online: bool },
 }
 
-struct Entry {
-    at_ms: u64,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at_ms, self.seq) == (o.at_ms, o.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (self.at_ms, self.seq).cmp(&(o.at_ms, o.seq))
-    }
-}
-
 struct SimUser {
     id: UserId,
     devices: Vec<DeviceId>,
@@ -149,8 +125,8 @@ pub struct Cell<'a> {
     core: Core,
     rng: ChaCha8Rng,
     now_ms: u64,
-    seq: u64,
-    queue: BinaryHeap<Reverse<Entry>>,
+    /// Pending events, popped in `(time, push order)` order.
+    queue: Wheel<Ev>,
     users: Vec<SimUser>,
     device_user: Vec<u32>,
     idle: Vec<u32>,
@@ -210,8 +186,7 @@ impl<'a> Cell<'a> {
             core,
             rng,
             now_ms: 0,
-            seq: 0,
-            queue: BinaryHeap::new(),
+            queue: Wheel::new(),
             idle: (0..plan.users as u32).rev().collect(),
             users,
             device_user,
@@ -235,12 +210,7 @@ impl<'a> Cell<'a> {
     }
 
     fn push(&mut self, at_ms: u64, ev: Ev) {
-        self.seq += 1;
-        self.queue.push(Reverse(Entry {
-            at_ms,
-            seq: self.seq,
-            ev,
-        }));
+        self.queue.push(at_ms, ev);
     }
 
     /// Runs until every call has ended (or the run is interrupted).
@@ -248,7 +218,7 @@ impl<'a> Cell<'a> {
         let mut handled: u64 = 0;
         // Bounded: arrivals stop (by count or duration), every call ends by a scripted action or
         // a core deadline, and each event schedules finitely many more.
-        while let Some(Reverse(entry)) = self.queue.pop() {
+        while let Some((at_ms, ev)) = self.queue.pop() {
             handled += 1;
             if handled.is_multiple_of(INTERRUPT_CHECK_EVENTS)
                 && self.control.interrupt.load(AtomicOrdering::Relaxed)
@@ -256,8 +226,8 @@ impl<'a> Cell<'a> {
                 self.interrupt();
                 break;
             }
-            self.now_ms = entry.at_ms;
-            match entry.ev {
+            self.now_ms = at_ms;
+            match ev {
                 Ev::Arrival => self.arrival(),
                 Ev::Request { call, device, op } => self.request(call, device, op),
                 Ev::Reply {
@@ -480,9 +450,22 @@ impl<'a> Cell<'a> {
     /// Sends the core's deliveries on their way and re-arms its deadline.
     fn after_core(&mut self) {
         while let Some(d) = self.core.poll_event() {
+            // Every delivery travels (its latency is sampled, recorded and keeps the connection's
+            // order), but only those a simulated device reacts to need a place in the queue.
             let at = self.downstream(d.device);
             self.stats.deliveries += 1;
-            self.push(at, Ev::Deliver(d));
+            let reacts = matches!(
+                d.event,
+                Event::Incoming { .. }
+                    | Event::Ended { .. }
+                    | Event::Participant {
+                        state: ParticipantState::Ringing | ParticipantState::Joined,
+                        ..
+                    }
+            );
+            if reacts {
+                self.push(at, Ev::Deliver(d));
+            }
         }
         if let Some(t) = self.core.poll_timeout() {
             if self.core_timer_ms.is_none_or(|armed| t < armed) {
@@ -608,14 +591,15 @@ impl<'a> Cell<'a> {
     fn joined(&mut self, slot: Key, user: u32, device: DeviceId, who: &UserId, id: CallId) {
         let now = self.now_ms;
         let who_local = self.local_of(who);
+        let faults = !self.sc.faults.is_empty();
         let c = self.get_mut(slot).expect("checked");
         if c.caller != user {
             return;
         }
         let talk = c.script.talk_ms;
-        if let Some(callee) = who_local.filter(|u| *u != c.caller) {
+        if let Some(callee) = who_local.filter(|u| faults && *u != c.caller) {
             // Backstop: each callee leaves on its own a little after the caller would have, so a
-            // call whose caller vanished (a fault) still ends.
+            // call whose caller vanished (only faults make callers vanish) still ends.
             self.push(
                 now + talk + 5_000,
                 Ev::Act {

@@ -9,6 +9,7 @@ mod arrivals;
 mod cell;
 mod script;
 pub mod stats;
+mod wheel;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
