@@ -9,11 +9,12 @@
 //! - [`conformance`]: the Gherkin suite: step catalog, world, checker, runner and reports.
 
 pub mod client;
+pub mod conformance;
 pub mod core;
 pub mod demo;
 pub mod load;
 pub mod report;
 pub mod scenario;
 pub mod server;
-pub mod sim;
 pub mod session;
+pub mod sim;

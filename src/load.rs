@@ -121,7 +121,11 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
                 let started = control.started.load(Ordering::Relaxed);
                 let ended = control.ended.load(Ordering::Relaxed);
                 bar.set_position(started);
-                bar.set_message(format!("active {:>8}  ended {:>10}", started - ended.min(started), ended));
+                bar.set_message(format!(
+                    "active {:>8}  ended {:>10}",
+                    started - ended.min(started),
+                    ended
+                ));
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
@@ -131,7 +135,13 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
         r
     })?;
     bar.finish_and_clear();
-    let report = Report::new(&sc.name, "virtual", &result, sc.population.cells, &sc.thresholds);
+    let report = Report::new(
+        &sc.name,
+        "virtual",
+        &result,
+        sc.population.cells,
+        &sc.thresholds,
+    );
     write_outputs(&report, &args.json, &args.csv, &args.html)?;
     if !args.quiet {
         print!("{}", crate::report::summary(&report));

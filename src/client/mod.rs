@@ -89,6 +89,9 @@ pub struct Placed {
 
 type Listener = Arc<dyn Fn(&Delivery) + Send + Sync>;
 
+/// Deliveries a device's pump takes off its queue per wake-up.
+const PUMP_BATCH_MAX: usize = 64;
+
 struct Shared {
     /// The pump is handling a delivery (automatic steps, listeners) right now.
     busy: AtomicBool,
@@ -410,25 +413,33 @@ struct Pump {
 impl Pump {
     /// Receives this device's deliveries until the server drops the route.
     async fn run(self, mut rx: mpsc::Receiver<Delivery>) {
-        while let Some(delivery) = rx.recv().await {
+        // Everything already queued is handled per wake-up (bounded by the batch size).
+        let mut batch = Vec::with_capacity(PUMP_BATCH_MAX);
+        while rx.recv_many(&mut batch, PUMP_BATCH_MAX).await > 0 {
             self.shared.busy.store(true, Ordering::SeqCst);
-            self.automatic_steps(&delivery.event).await;
-            // A snapshot, so that a listener may add or remove listeners without deadlock.
-            let listeners = self.shared.listeners.lock().expect("listener lock").clone();
-            for (_, l) in listeners.iter() {
-                l(&delivery);
+            for delivery in batch.drain(..) {
+                self.handle(delivery).await;
             }
-            if delivery.event.is_closing() {
-                self.shared
-                    .started
-                    .lock()
-                    .expect("started lock")
-                    .remove(&delivery.event.call());
-            }
-            // No stream open is fine: events are then only for the listeners.
-            let _ = self.stream.send(delivery);
             self.shared.busy.store(false, Ordering::SeqCst);
         }
+    }
+
+    async fn handle(&self, delivery: Delivery) {
+        self.automatic_steps(&delivery.event).await;
+        // A snapshot, so that a listener may add or remove listeners without deadlock.
+        let listeners = self.shared.listeners.lock().expect("listener lock").clone();
+        for (_, l) in listeners.iter() {
+            l(&delivery);
+        }
+        if delivery.event.is_closing() {
+            self.shared
+                .started
+                .lock()
+                .expect("started lock")
+                .remove(&delivery.event.call());
+        }
+        // No stream open is fine: events are then only for the listeners.
+        let _ = self.stream.send(delivery);
     }
 
     async fn automatic_steps(&self, event: &Event) {

@@ -10,7 +10,7 @@ use super::error::{CallError, Feature, Forbidden};
 use super::event::{Alert, CallStatus, CallType, DetachReason, EndReason, Event, ParticipantState};
 use super::ids::{CallId, DeviceId, UserId};
 use super::op::{PlaceCall, Reply};
-use super::{Core, validate};
+use super::{Core, Fault, validate};
 
 use ParticipantState as P;
 
@@ -266,6 +266,10 @@ pub(super) fn accept(
     i: usize,
     device: DeviceId,
 ) -> Result<Reply, CallError> {
+    if core.fault(Fault::SecondDeviceAlsoJoins) && call.members[i].state == P::Joined {
+        join_member(core, call, i, device); // FAULT: another device of a joined user gets in too
+        return Ok(Reply::Done);
+    }
     check_answer(call, i, device, "accept")?;
     check_not_busy(core, &call.members[i].user)?;
     join_member(core, call, i, device);
@@ -311,6 +315,9 @@ pub(super) fn cancel(
         return Err(CallError::HandledElsewhere);
     }
     let by = host.user.clone();
+    if core.fault(Fault::NoCancelEvent) {
+        call.members.iter_mut().for_each(|m| m.alerted.clear()); // FAULT: ringing devices untold
+    }
     core.end_call(call, EndReason::Cancelled { by });
     Ok(Reply::Done)
 }
@@ -540,6 +547,16 @@ pub(super) fn leave(
     if ends {
         core.end_call(call, reason);
         call.members[i].state = state;
+        if core.fault(Fault::EventAfterEnd) {
+            // FAULT: the others are told the leaver left after they were told the call ended.
+            let m = &call.members[i];
+            let event = Event::Participant {
+                call: call.id,
+                user: m.user.clone(),
+                state: m.state.clone(),
+            };
+            core.emit_session(call, event, None);
+        }
         return;
     }
     let m = &mut call.members[i];

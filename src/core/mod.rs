@@ -22,6 +22,7 @@ mod call;
 mod directory;
 mod error;
 mod event;
+mod fault;
 mod ids;
 mod in_call;
 mod lifecycle;
@@ -40,12 +41,15 @@ pub use event::{
     Alert, CallInfo, CallStatus, CallType, Delivery, DetachReason, EndReason, Event, Media,
     ParticipantState, SignalKind, TransferOutcome,
 };
+#[doc(hidden)]
+pub use fault::Fault;
 pub use ids::{CallId, DeviceId, GroupId, UserId};
 pub use limits::Limits;
 pub use op::{CallSnapshot, MemberSnapshot, Op, PlaceCall, Reply};
 
 use call::Call;
 use directory::{Device, User};
+use fault::Faults;
 
 /// A deadline: `(deadline_ms, call, member index)`. Entries are never removed early; a fired
 /// entry whose member is no longer pending with that deadline is stale and ignored.
@@ -65,6 +69,8 @@ pub struct Core {
     next_call: u64,
     timers: BinaryHeap<Timer>,
     events: VecDeque<Delivery>,
+    /// Deliberate bugs switched on by the property suite ([`Core::inject_fault`]); empty otherwise.
+    faults: Faults,
 }
 
 impl Core {
@@ -81,11 +87,24 @@ impl Core {
             next_call: 1,
             timers: BinaryHeap::new(),
             events: VecDeque::new(),
+            faults: Faults::default(),
         }
     }
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// Test-only: switches on a deliberate bug, so that the property suite can prove it catches
+    /// it (see `fault.rs`). Never call this outside tests.
+    #[doc(hidden)]
+    pub fn inject_fault(&mut self, fault: Fault) {
+        self.faults.insert(fault);
+    }
+
+    #[inline(always)]
+    fn fault(&self, fault: Fault) -> bool {
+        self.faults.has(fault)
     }
 
     /// The latest time the core has been given.
@@ -323,6 +342,10 @@ impl Core {
         op: Op,
     ) -> Result<Reply, CallError> {
         let Some(idx) = call.member_index(user) else {
+            if self.fault(Fault::NonMemberMayEnd) && matches!(op, Op::EndForAll { .. }) {
+                self.end_call(call, EndReason::EndedForEveryone { by: user.clone() }); // FAULT
+                return Ok(Reply::Done);
+            }
             return Err(CallError::Forbidden(Forbidden::NotMember));
         };
         match op {
@@ -493,6 +516,9 @@ impl Core {
     }
 
     fn arm(&mut self, call: CallId, member: usize, deadline_ms: u64) {
+        if self.fault(Fault::RingTimeoutNeverFires) {
+            return; // FAULT
+        }
         self.timers.push(Reverse((deadline_ms, call, member)));
     }
 }

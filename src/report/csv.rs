@@ -16,7 +16,11 @@ pub fn to_csv(r: &Report) -> String {
     for b in REPARTITION_MS {
         let _ = write!(out, ",setup_lt_{b}ms");
     }
-    let _ = writeln!(out, ",setup_ge_{}ms", REPARTITION_MS[REPARTITION_MS.len() - 1]);
+    let _ = writeln!(
+        out,
+        ",setup_ge_{}ms",
+        REPARTITION_MS[REPARTITION_MS.len() - 1]
+    );
     for row in &r.timeseries {
         let i = &row.interval;
         let _ = write!(

@@ -143,7 +143,8 @@ fn decode(file: &str, l: &Latency) -> Result<Histogram<u64>, ReportError> {
         .map_err(|e| malformed(format!("histogram does not decode: {e:?}")))?;
     // Re-home into the standard bounds so histograms from any run add.
     let mut out = stats::histogram();
-    out.add(&h).map_err(|e| malformed(format!("histogram out of range: {e:?}")))?;
+    out.add(&h)
+        .map_err(|e| malformed(format!("histogram out of range: {e:?}")))?;
     Ok(out)
 }
 
@@ -183,7 +184,10 @@ impl Report {
     ) -> Self {
         let mut outcomes = BTreeMap::new();
         for o in Outcome::ALL {
-            outcomes.insert(o.name().to_owned(), s.outcomes.get(&o).copied().unwrap_or(0));
+            outcomes.insert(
+                o.name().to_owned(),
+                s.outcomes.get(&o).copied().unwrap_or(0),
+            );
         }
         let success_ratio = if s.started == 0 {
             0.0
@@ -197,7 +201,10 @@ impl Report {
         };
         let mut latency_map = BTreeMap::new();
         latency_map.insert("setup_ms".to_owned(), latency(&s.setup_ms));
-        latency_map.insert("ring_to_answer_ms".to_owned(), latency(&s.ring_to_answer_ms));
+        latency_map.insert(
+            "ring_to_answer_ms".to_owned(),
+            latency(&s.ring_to_answer_ms),
+        );
         latency_map.insert("event_latency_ms".to_owned(), latency(&s.event_latency_ms));
         let timeseries = s
             .intervals
@@ -348,7 +355,10 @@ impl Report {
 
     /// Merges shard reports of one scenario and seed into the report of the cells they cover
     /// together; with every shard, that is exactly the single run's report.
-    pub fn merge(reports: &[(String, Report)], thresholds: &[Threshold]) -> Result<Report, ReportError> {
+    pub fn merge(
+        reports: &[(String, Report)],
+        thresholds: &[Threshold],
+    ) -> Result<Report, ReportError> {
         let Some((first_file, first)) = reports.first() else {
             return Err(ReportError::Empty);
         };
@@ -360,16 +370,28 @@ impl Report {
                 file: file.clone(),
                 reason,
             };
-            if (r.scenario.as_str(), r.seed, r.mode.as_str(), r.interval_ms, r.cells_total)
-                != (first.scenario.as_str(), first.seed, first.mode.as_str(), first.interval_ms, first.cells_total)
-            {
+            if (
+                r.scenario.as_str(),
+                r.seed,
+                r.mode.as_str(),
+                r.interval_ms,
+                r.cells_total,
+            ) != (
+                first.scenario.as_str(),
+                first.seed,
+                first.mode.as_str(),
+                first.interval_ms,
+                first.cells_total,
+            ) {
                 return Err(incompatible(format!(
                     "scenario {:?} seed {} mode {} interval {} ms, {} cells differs from {first_file}",
                     r.scenario, r.seed, r.mode, r.interval_ms, r.cells_total
                 )));
             }
             if let Some(c) = r.cells.iter().find(|c| cells.contains(c)) {
-                return Err(incompatible(format!("cell {c} is already covered by another report")));
+                return Err(incompatible(format!(
+                    "cell {c} is already covered by another report"
+                )));
             }
             stats.merge(&r.stats(file)?);
             cells.extend(&r.cells);

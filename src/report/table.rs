@@ -7,14 +7,32 @@ use super::Report;
 pub fn summary(r: &Report) -> String {
     let mut out = String::new();
     let c = &r.calls;
-    let _ = writeln!(out, "scenario {}  seed {}  mode {}  cells {}/{}{}", r.scenario, r.seed, r.mode, r.cells.len(), r.cells_total, if r.interrupted { "  (interrupted: partial report)" } else { "" });
+    let _ = writeln!(
+        out,
+        "scenario {}  seed {}  mode {}  cells {}/{}{}",
+        r.scenario,
+        r.seed,
+        r.mode,
+        r.cells.len(),
+        r.cells_total,
+        if r.interrupted {
+            "  (interrupted: partial report)"
+        } else {
+            ""
+        }
+    );
     let _ = writeln!(out, "{:<24}{:>14}", "calls started", c.started);
     let _ = writeln!(out, "{:<24}{:>14}", "  succeeded", c.succeeded);
     let _ = writeln!(out, "{:<24}{:>14}", "  failed", c.failed);
     let _ = writeln!(out, "{:<24}{:>14}", "  lost", c.lost);
     let _ = writeln!(out, "{:<24}{:>14}", "throttled (not placed)", c.throttled);
     let _ = writeln!(out, "{:<24}{:>14}", "concurrent peak", c.concurrent_peak);
-    let _ = writeln!(out, "{:<24}{:>13.3}%", "success ratio", r.success_ratio * 100.0);
+    let _ = writeln!(
+        out,
+        "{:<24}{:>13.3}%",
+        "success ratio",
+        r.success_ratio * 100.0
+    );
     let _ = writeln!(out, "{:<24}{:>12.1}/s", "call rate", r.achieved_rate_per_s);
     let _ = writeln!(out, "{:<24}{:>14}", "requests", r.requests);
     let _ = writeln!(out, "{:<24}{:>14}", "deliveries", r.deliveries);
@@ -43,7 +61,11 @@ pub fn summary(r: &Report) -> String {
                 _ => String::new(),
             };
             let verdict = if v.passed { "pass" } else { "FAIL" };
-            let _ = writeln!(out, "  {verdict}  {} = {} (want {bound})", v.metric, v.value);
+            let _ = writeln!(
+                out,
+                "  {verdict}  {} = {} (want {bound})",
+                v.metric, v.value
+            );
         }
     }
     out

@@ -53,7 +53,13 @@ fn is_content(line: &str) -> bool {
 }
 
 /// `key:` at the shallowest indent deeper than `parent`, also right after a `- `.
-fn find_key(lines: &[&str], start: usize, end: usize, parent: isize, key: &str) -> Option<(usize, usize)> {
+fn find_key(
+    lines: &[&str],
+    start: usize,
+    end: usize,
+    parent: isize,
+    key: &str,
+) -> Option<(usize, usize)> {
     let want = format!("{key}:");
     for (j, l) in lines.iter().enumerate().take(end).skip(start) {
         if !is_content(l) {
@@ -73,7 +79,13 @@ fn find_key(lines: &[&str], start: usize, end: usize, parent: isize, key: &str) 
 }
 
 /// The `i`-th `- ` item at the first dash indent found deeper than `parent`.
-fn find_item(lines: &[&str], start: usize, end: usize, parent: isize, i: usize) -> Option<(usize, usize)> {
+fn find_item(
+    lines: &[&str],
+    start: usize,
+    end: usize,
+    parent: isize,
+    i: usize,
+) -> Option<(usize, usize)> {
     let mut dash_indent = None;
     let mut seen = 0;
     for (j, l) in lines.iter().enumerate().take(end).skip(start) {
@@ -103,14 +115,32 @@ mod tests {
 
     #[test]
     fn finds_nested_keys_and_items() {
-        assert_eq!(locate(TEXT, &[Seg::Key("callee"), Seg::Key("decline")]), (4, 3));
-        assert_eq!(locate(TEXT, &[Seg::Key("thresholds"), Seg::Index(1), Seg::Key("metric")]), (8, 5));
-        assert_eq!(locate(TEXT, &[Seg::Key("thresholds"), Seg::Index(0), Seg::Key("max")]), (7, 5));
+        assert_eq!(
+            locate(TEXT, &[Seg::Key("callee"), Seg::Key("decline")]),
+            (4, 3)
+        );
+        assert_eq!(
+            locate(
+                TEXT,
+                &[Seg::Key("thresholds"), Seg::Index(1), Seg::Key("metric")]
+            ),
+            (8, 5)
+        );
+        assert_eq!(
+            locate(
+                TEXT,
+                &[Seg::Key("thresholds"), Seg::Index(0), Seg::Key("max")]
+            ),
+            (7, 5)
+        );
     }
 
     #[test]
     fn falls_back_to_the_deepest_ancestor() {
-        assert_eq!(locate(TEXT, &[Seg::Key("callee"), Seg::Key("busy")]), (2, 1));
+        assert_eq!(
+            locate(TEXT, &[Seg::Key("callee"), Seg::Key("busy")]),
+            (2, 1)
+        );
         assert_eq!(locate(TEXT, &[Seg::Key("nope")]), (1, 1));
     }
 }

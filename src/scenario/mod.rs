@@ -99,7 +99,11 @@ impl ScenarioErrorKind {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -215,7 +219,10 @@ fn sums_to_one(path: &[PathSeg], parts: &[(&str, f64)]) -> Result<(), Invalid> {
     let sum: f64 = parts.iter().map(|(_, v)| v).sum();
     if (sum - 1.0).abs() > 1e-9 {
         let terms: Vec<String> = parts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        return Err(at(path, format!("must sum to 1, but {} sum to {sum}", terms.join(" + "))));
+        return Err(at(
+            path,
+            format!("must sum to 1, but {} sum to {sum}", terms.join(" + ")),
+        ));
     }
     Ok(())
 }
@@ -232,9 +239,18 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
     let p = &s.population;
     let cells = u64::from(p.cells);
     if !(1..=4096).contains(&p.cells) {
-        return Err(at(&[Key("population"), Key("cells")], format!("must be 1..=4096, not {}", p.cells)));
+        return Err(at(
+            &[Key("population"), Key("cells")],
+            format!("must be 1..=4096, not {}", p.cells),
+        ));
     }
-    let max_participants = s.calls.mix.iter().map(|m| u64::from(m.participants)).max().unwrap_or(2);
+    let max_participants = s
+        .calls
+        .mix
+        .iter()
+        .map(|m| u64::from(m.participants))
+        .max()
+        .unwrap_or(2);
     if p.users < cells * (max_participants + 1) {
         return Err(at(
             &[Key("population"), Key("users")],
@@ -248,7 +264,10 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
         ));
     }
     if p.users > s.limits.users_max as u64 {
-        return Err(at(&[Key("population"), Key("users")], format!("at most {} users", s.limits.users_max)));
+        return Err(at(
+            &[Key("population"), Key("users")],
+            format!("at most {} users", s.limits.users_max),
+        ));
     }
     if p.devices_per_user == 0 || p.devices_per_user as usize > s.limits.devices_per_user_max {
         return Err(at(
@@ -256,15 +275,27 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
             format!("must be 1..={}", s.limits.devices_per_user_max),
         ));
     }
-    probability(&[Key("population"), Key("call_waiting_share")], p.call_waiting_share)?;
+    probability(
+        &[Key("population"), Key("call_waiting_share")],
+        p.call_waiting_share,
+    )?;
     probability(&[Key("population"), Key("phone_share")], p.phone_share)?;
     if !p.plans.is_empty() {
         for (i, plan) in p.plans.iter().enumerate() {
-            probability(&[Key("population"), Key("plans"), Index(i), Key("share")], plan.share)?;
+            probability(
+                &[Key("population"), Key("plans"), Index(i), Key("share")],
+                plan.share,
+            )?;
             let mp = plan.plan.max_participants;
             if mp < 2 || mp > s.limits.participants_per_call_max {
                 return Err(at(
-                    &[Key("population"), Key("plans"), Index(i), Key("plan"), Key("max_participants")],
+                    &[
+                        Key("population"),
+                        Key("plans"),
+                        Index(i),
+                        Key("plan"),
+                        Key("max_participants"),
+                    ],
                     format!("must be 2..={}", s.limits.participants_per_call_max),
                 ));
             }
@@ -284,20 +315,36 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
         positive(&[Key("calls"), Key("duration_s")], d)?;
     }
     if c.concurrent_max == Some(0) {
-        return Err(at(&[Key("calls"), Key("concurrent_max")], "must be above 0"));
+        return Err(at(
+            &[Key("calls"), Key("concurrent_max")],
+            "must be above 0",
+        ));
     }
     match c.arrival {
         Arrival::Constant { rate_per_s } | Arrival::Poisson { rate_per_s } => {
-            positive(&[Key("calls"), Key("arrival"), Key("rate_per_s")], rate_per_s)?;
+            positive(
+                &[Key("calls"), Key("arrival"), Key("rate_per_s")],
+                rate_per_s,
+            )?;
         }
-        Arrival::Ramp { from_per_s, to_per_s, over_s } => {
-            non_negative(&[Key("calls"), Key("arrival"), Key("from_per_s")], from_per_s)?;
+        Arrival::Ramp {
+            from_per_s,
+            to_per_s,
+            over_s,
+        } => {
+            non_negative(
+                &[Key("calls"), Key("arrival"), Key("from_per_s")],
+                from_per_s,
+            )?;
             positive(&[Key("calls"), Key("arrival"), Key("to_per_s")], to_per_s)?;
             positive(&[Key("calls"), Key("arrival"), Key("over_s")], over_s)?;
         }
     }
     if c.mix.is_empty() {
-        return Err(at(&[Key("calls"), Key("mix")], "must list at least one kind of call"));
+        return Err(at(
+            &[Key("calls"), Key("mix")],
+            "must list at least one kind of call",
+        ));
     }
     for (i, m) in c.mix.iter().enumerate() {
         probability(&[Key("calls"), Key("mix"), Index(i), Key("share")], m.share)?;
@@ -312,20 +359,41 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
     sums_to_one(&[Key("calls"), Key("mix")], &parts)?;
 
     let e = &s.callee;
-    for (k, v) in [("answer", e.answer), ("decline", e.decline), ("no_answer", e.no_answer), ("busy", e.busy)] {
+    for (k, v) in [
+        ("answer", e.answer),
+        ("decline", e.decline),
+        ("no_answer", e.no_answer),
+        ("busy", e.busy),
+    ] {
         probability(&[Key("callee"), Key(k)], v)?;
     }
     sums_to_one(
         &[Key("callee")],
-        &[("answer", e.answer), ("decline", e.decline), ("no_answer", e.no_answer), ("busy", e.busy)],
+        &[
+            ("answer", e.answer),
+            ("decline", e.decline),
+            ("no_answer", e.no_answer),
+            ("busy", e.busy),
+        ],
     )?;
     dist(&[Key("callee"), Key("answer_delay_ms")], &e.answer_delay_ms)?;
-    dist(&[Key("callee"), Key("decline_delay_ms")], &e.decline_delay_ms)?;
+    dist(
+        &[Key("callee"), Key("decline_delay_ms")],
+        &e.decline_delay_ms,
+    )?;
     probability(&[Key("caller"), Key("cancel")], s.caller.cancel)?;
-    dist(&[Key("caller"), Key("cancel_after_ms")], &s.caller.cancel_after_ms)?;
+    dist(
+        &[Key("caller"), Key("cancel_after_ms")],
+        &s.caller.cancel_after_ms,
+    )?;
     dist(&[Key("talk_time_ms")], &s.talk_time_ms)?;
     let a = &s.actions;
-    for (k, v) in [("hold", a.hold), ("mute", a.mute), ("dtmf", a.dtmf), ("transfer", a.transfer)] {
+    for (k, v) in [
+        ("hold", a.hold),
+        ("mute", a.mute),
+        ("dtmf", a.dtmf),
+        ("transfer", a.transfer),
+    ] {
         probability(&[Key("actions"), Key(k)], v)?;
     }
     dist(&[Key("actions"), Key("hold_ms")], &a.hold_ms)?;
@@ -333,7 +401,10 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
     let n = &s.network;
     dist(&[Key("network"), Key("latency_ms")], &n.latency_ms)?;
     if !(0.0..100.0).contains(&n.loss_pct) {
-        return Err(at(&[Key("network"), Key("loss_pct")], format!("must be 0..100, not {}", n.loss_pct)));
+        return Err(at(
+            &[Key("network"), Key("loss_pct")],
+            format!("must be 0..100, not {}", n.loss_pct),
+        ));
     }
     for (i, ph) in n.schedule.iter().enumerate() {
         let base = [Key("network"), Key("schedule"), Index(i)];
@@ -344,19 +415,30 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
         }
         if let Some(l) = ph.loss_pct {
             if !(0.0..100.0).contains(&l) {
-                return Err(at(&join(&base, "loss_pct"), format!("must be 0..100, not {l}")));
+                return Err(at(
+                    &join(&base, "loss_pct"),
+                    format!("must be 0..100, not {l}"),
+                ));
             }
         }
     }
     for (i, f) in s.faults.iter().enumerate() {
         let base = [Key("faults"), Index(i)];
         match *f {
-            Fault::Partition { at_s, duration_s, share } => {
+            Fault::Partition {
+                at_s,
+                duration_s,
+                share,
+            } => {
                 non_negative(&join(&base, "at_s"), at_s)?;
                 positive(&join(&base, "duration_s"), duration_s)?;
                 probability(&join(&base, "share"), share)?;
             }
-            Fault::Crash { at_s, share, reconnect_after_s } => {
+            Fault::Crash {
+                at_s,
+                share,
+                reconnect_after_s,
+            } => {
                 non_negative(&join(&base, "at_s"), at_s)?;
                 probability(&join(&base, "share"), share)?;
                 non_negative(&join(&base, "reconnect_after_s"), reconnect_after_s)?;
@@ -369,7 +451,11 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
         if !known.iter().any(|m| *m == t.metric) {
             return Err(at(
                 &join(&base, "metric"),
-                format!("unknown metric {:?}; valid metrics: {}", t.metric, known.join(", ")),
+                format!(
+                    "unknown metric {:?}; valid metrics: {}",
+                    t.metric,
+                    known.join(", ")
+                ),
             ));
         }
         match (t.min, t.max) {
@@ -379,7 +465,10 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
     }
     positive(&[Key("report"), Key("interval_s")], s.report.interval_s)?;
     if s.limits.ring_timeout_ms == 0 {
-        return Err(at(&[Key("limits"), Key("ring_timeout_ms")], "must be above 0"));
+        return Err(at(
+            &[Key("limits"), Key("ring_timeout_ms")],
+            "must be above 0",
+        ));
     }
     Ok(())
 }

@@ -19,8 +19,8 @@ use super::script::{Behaviour, Script};
 use super::stats::{Outcome, Stats};
 use super::wheel::Wheel;
 use crate::core::{
-    CallId, Core, Delivery, DeviceId, EndReason, Endpoint, Event, Media, Op,
-    ParticipantState, PlaceCall, Plan, Reply, UserConfig, UserId,
+    CallId, Core, Delivery, DeviceId, EndReason, Endpoint, Event, Media, Op, ParticipantState,
+    PlaceCall, Plan, Reply, UserConfig, UserId,
 };
 use crate::scenario::{Dist, Fault, Scenario};
 
@@ -86,15 +86,30 @@ enum Act {
 enum Ev {
     Arrival,
     /// A request reaches the server.
-    Request { call: Key, device: DeviceId, op: Op },
+    Request {
+        call: Key,
+        device: DeviceId,
+        op: Op,
+    },
     /// A reply reaches the device that asked.
-    Reply { call: Key, device: DeviceId, placed: bool, result: Result<Reply, u16> },
+    Reply {
+        call: Key,
+        device: DeviceId,
+        placed: bool,
+        result: Result<Reply, u16>,
+    },
     /// A delivery reaches its device.
     Deliver(Delivery),
     /// A scripted decision is due.
-    Act { call: Key, act: Act },
+    Act {
+        call: Key,
+        act: Act,
+    },
     CoreTimer,
-    Connectivity { device: DeviceId, online: bool },
+    Connectivity {
+        device: DeviceId,
+        online: bool,
+    },
 }
 
 struct SimUser {
@@ -167,7 +182,11 @@ impl<'a> Cell<'a> {
                     .add_device(&id, &format!("d{d}"))
                     .expect("validated devices_per_user fits the core's limits");
                 core.handle_connect(0, dev).expect("a new device connects");
-                assert_eq!(dev.0 as usize, device_user.len(), "devices are numbered in order");
+                assert_eq!(
+                    dev.0 as usize,
+                    device_user.len(),
+                    "devices are numbered in order"
+                );
                 device_user.push(i as u32);
                 devices.push(dev);
             }
@@ -311,7 +330,10 @@ impl<'a> Cell<'a> {
         let last = &mut self.down_last_ms[device.0 as usize];
         let at = (self.now_ms + lat).max(*last);
         *last = at;
-        let _ = self.stats.event_latency_ms.record((at - self.now_ms).max(1));
+        let _ = self
+            .stats
+            .event_latency_ms
+            .record((at - self.now_ms).max(1));
         at
     }
 
@@ -487,7 +509,13 @@ impl<'a> Cell<'a> {
                     let c = self.get(call).expect("checked");
                     if let Some(after) = c.script.cancel_after_ms {
                         let at = (c.placed_ms + after).max(self.now_ms);
-                        self.push(at, Ev::Act { call, act: Act::Cancel });
+                        self.push(
+                            at,
+                            Ev::Act {
+                                call,
+                                act: Act::Cancel,
+                            },
+                        );
                     }
                 }
                 Err(code) => {
@@ -567,9 +595,13 @@ impl<'a> Cell<'a> {
         };
         let now = self.now_ms;
         match behaviour {
-            Behaviour::Answer { delay_ms } => {
-                self.push(now + delay_ms, Ev::Act { call: slot, act: Act::Accept(user) })
-            }
+            Behaviour::Answer { delay_ms } => self.push(
+                now + delay_ms,
+                Ev::Act {
+                    call: slot,
+                    act: Act::Accept(user),
+                },
+            ),
             Behaviour::Decline { delay_ms } => self.push(
                 now + delay_ms,
                 Ev::Act {
@@ -618,25 +650,61 @@ impl<'a> Cell<'a> {
             let _ = self.stats.ring_to_answer_ms.record((now - r).max(1));
         }
         self.send(slot, device, Op::StartSession { call: id });
-        self.push(now + talk, Ev::Act { call: slot, act: Act::HangUp });
+        self.push(
+            now + talk,
+            Ev::Act {
+                call: slot,
+                act: Act::HangUp,
+            },
+        );
         let at = |rng: &mut ChaCha8Rng| now + rng.random_range(0..=talk / 2);
         if actions.hold {
             let t = at(&mut self.rng);
             let hold_ms = self.sc.actions.hold_ms.sample_ms(&mut self.rng);
-            self.push(t, Ev::Act { call: slot, act: Act::Hold });
-            self.push(t + hold_ms.min(talk / 2), Ev::Act { call: slot, act: Act::Unhold });
+            self.push(
+                t,
+                Ev::Act {
+                    call: slot,
+                    act: Act::Hold,
+                },
+            );
+            self.push(
+                t + hold_ms.min(talk / 2),
+                Ev::Act {
+                    call: slot,
+                    act: Act::Unhold,
+                },
+            );
         }
         if actions.mute {
             let t = at(&mut self.rng);
-            self.push(t, Ev::Act { call: slot, act: Act::Mute });
+            self.push(
+                t,
+                Ev::Act {
+                    call: slot,
+                    act: Act::Mute,
+                },
+            );
         }
         if actions.dtmf {
             let t = at(&mut self.rng);
-            self.push(t, Ev::Act { call: slot, act: Act::Dtmf });
+            self.push(
+                t,
+                Ev::Act {
+                    call: slot,
+                    act: Act::Dtmf,
+                },
+            );
         }
         if actions.transfer {
             let t = at(&mut self.rng);
-            self.push(t, Ev::Act { call: slot, act: Act::Transfer });
+            self.push(
+                t,
+                Ev::Act {
+                    call: slot,
+                    act: Act::Transfer,
+                },
+            );
         }
     }
 
@@ -668,8 +736,20 @@ impl<'a> Cell<'a> {
             Act::HangUp if group => (caller_dev, Op::EndForAll { call: id }),
             Act::HangUp => (caller_dev, Op::Hangup { call: id }),
             Act::CalleeHangUp(u) => (self.users[u as usize].devices[0], Op::Hangup { call: id }),
-            Act::Hold => (caller_dev, Op::Hold { call: id, on_hold: true }),
-            Act::Unhold => (caller_dev, Op::Hold { call: id, on_hold: false }),
+            Act::Hold => (
+                caller_dev,
+                Op::Hold {
+                    call: id,
+                    on_hold: true,
+                },
+            ),
+            Act::Unhold => (
+                caller_dev,
+                Op::Hold {
+                    call: id,
+                    on_hold: false,
+                },
+            ),
             Act::Mute => {
                 let Some(u) = first_callee else { return };
                 let muted = Op::Mute {
@@ -758,8 +838,20 @@ impl<'a> Cell<'a> {
             for d in 0..devices {
                 if self.rng.random::<f64>() < share {
                     let device = DeviceId(d);
-                    self.push(at, Ev::Connectivity { device, online: false });
-                    self.push(back, Ev::Connectivity { device, online: true });
+                    self.push(
+                        at,
+                        Ev::Connectivity {
+                            device,
+                            online: false,
+                        },
+                    );
+                    self.push(
+                        back,
+                        Ev::Connectivity {
+                            device,
+                            online: true,
+                        },
+                    );
                 }
             }
         }

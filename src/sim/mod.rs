@@ -42,8 +42,14 @@ impl std::str::FromStr for Shard {
         let (k, n) = s
             .split_once('/')
             .ok_or_else(|| format!("{s:?} is not K/N"))?;
-        let index: u32 = k.trim().parse().map_err(|_| format!("{k:?} is not a number"))?;
-        let count: u32 = n.trim().parse().map_err(|_| format!("{n:?} is not a number"))?;
+        let index: u32 = k
+            .trim()
+            .parse()
+            .map_err(|_| format!("{k:?} is not a number"))?;
+        let count: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("{n:?} is not a number"))?;
         if count == 0 || index >= count {
             return Err(format!("shard {index}/{count}: need 0 <= K < N"));
         }
@@ -143,7 +149,12 @@ pub fn run(
     });
     let interval_ms = (sc.report.interval_s * 1000.0).round().max(1.0) as u64;
     let mut stats = Stats::new(interval_ms);
-    for s in results.into_inner().expect("results lock").into_iter().flatten() {
+    for s in results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .flatten()
+    {
         stats.merge(&s);
     }
     stats.finish();

@@ -83,7 +83,8 @@ impl Script {
         }
         // A decision is unambiguous when it is this far from any other: several round trips of
         // the mean latency, plus retransmissions.
-        let margin = (sc.network.latency_ms.mean() * 10.0) as u64 + 4 * sc.network.retransmit_ms + 1000;
+        let margin =
+            (sc.network.latency_ms.mean() * 10.0) as u64 + 4 * sc.network.retransmit_ms + 1000;
         let ring = sc.limits.ring_timeout_ms;
         let (outcome, at) = match self.callees[0] {
             Behaviour::Answer { delay_ms } => (Outcome::Completed, delay_ms),

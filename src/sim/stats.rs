@@ -237,7 +237,10 @@ impl Stats {
     }
 
     pub fn merge(&mut self, o: &Stats) {
-        assert_eq!(self.interval_ms, o.interval_ms, "merged runs share an interval");
+        assert_eq!(
+            self.interval_ms, o.interval_ms,
+            "merged runs share an interval"
+        );
         self.started += o.started;
         self.succeeded += o.succeeded;
         self.failed += o.failed;
@@ -246,11 +249,18 @@ impl Stats {
         for (k, v) in &o.outcomes {
             *self.outcomes.entry(*k).or_default() += v;
         }
-        self.setup_ms.add(&o.setup_ms).expect("same histogram bounds");
-        self.ring_to_answer_ms.add(&o.ring_to_answer_ms).expect("same histogram bounds");
-        self.event_latency_ms.add(&o.event_latency_ms).expect("same histogram bounds");
+        self.setup_ms
+            .add(&o.setup_ms)
+            .expect("same histogram bounds");
+        self.ring_to_answer_ms
+            .add(&o.ring_to_answer_ms)
+            .expect("same histogram bounds");
+        self.event_latency_ms
+            .add(&o.event_latency_ms)
+            .expect("same histogram bounds");
         if self.intervals.len() < o.intervals.len() {
-            self.intervals.resize(o.intervals.len(), Interval::default());
+            self.intervals
+                .resize(o.intervals.len(), Interval::default());
         }
         for (a, b) in self.intervals.iter_mut().zip(&o.intervals) {
             a.merge(b);

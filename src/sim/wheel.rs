@@ -62,7 +62,11 @@ impl<T> Wheel<T> {
     /// Queues `item` at `at_ms`, which is not before the last popped time.
     pub fn push(&mut self, at_ms: u64, item: T) {
         // The simulation never schedules into the past: every delay is >= 0.
-        assert!(at_ms >= self.now_ms, "event at {at_ms} ms scheduled before now ({} ms)", self.now_ms);
+        assert!(
+            at_ms >= self.now_ms,
+            "event at {at_ms} ms scheduled before now ({} ms)",
+            self.now_ms
+        );
         self.len += 1;
         if at_ms < self.now_ms + HORIZON_MS {
             self.buckets[(at_ms % HORIZON_MS) as usize].push_back(item);

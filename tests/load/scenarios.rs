@@ -16,8 +16,18 @@ fn every_shipped_scenario_loads() {
         }
     }
     names.sort();
-    for required in ["contact_centre_burst", "flaky_mobile", "group_heavy", "million", "office_day", "smoke"] {
-        assert!(names.iter().any(|n| n == required), "missing scenarios/{required}.yaml");
+    for required in [
+        "contact_centre_burst",
+        "flaky_mobile",
+        "group_heavy",
+        "million",
+        "office_day",
+        "smoke",
+    ] {
+        assert!(
+            names.iter().any(|n| n == required),
+            "missing scenarios/{required}.yaml"
+        );
     }
 }
 

@@ -1,0 +1,87 @@
+@decline
+Feature: Decline
+  An invitee rejects the invitation (MirrorFly declineCall, CometChat rejectCall REJECTED, Stringee
+  reject, Stream leave with reject). A SIP code in 300–699 may be given (Voximplant reject), 603
+  Decline by default. A 1:1 decline ends the call; in a group only the decliner is out, until every
+  invitee has declined.
+
+  Background:
+    Given users alice and carol
+    And user bob with devices phone and tablet
+
+  Scenario: A 1:1 decline ends the call on every device, with 603 by default
+    Given alice calls bob
+    When bob/tablet declines
+    Then alice, bob/phone and bob/tablet see "call-1: ended, declined by bob (603)"
+    And the call ended: declined by bob (603)
+    And the end code of the call is 603
+    And bob's state in the call is declined (603)
+
+  Scenario Outline: Decline takes any SIP code from 300 to 699: <code>
+    Given alice calls bob
+    When bob declines with <code>
+    Then alice, bob/phone and bob/tablet see "call-1: ended, declined by bob (<code>)"
+    And the end code of the call is <code>
+
+    Examples:
+      | code |
+      | 300  |
+      | 486  |
+      | 603  |
+      | 699  |
+
+  Scenario Outline: A decline code outside 300–699 is refused with 400: <code>
+    Given alice calls bob
+    When bob declines with <code>
+    Then it fails with 400 saying "not a SIP code in 300-699"
+    And nobody sees anything more
+    And bob's state in the call is ringing
+    And the call is ringing
+
+    Examples:
+      | code |
+      | 0    |
+      | 200  |
+      | 299  |
+      | 700  |
+      | 999  |
+
+  Scenario: The caller cannot decline its own call
+    Given alice calls bob
+    When alice declines
+    Then it fails with 422
+
+  Scenario: A ringing invitee hanging up declines with 603
+    Given alice calls bob
+    When bob/phone hangs up
+    Then alice, bob/phone and bob/tablet see "call-1: ended, declined by bob (603)"
+
+  Scenario: In a group, the decliner is out and the caller is told with the code
+    Given a group team of alice, bob and carol
+    And alice places an audio call in team to bob and carol
+    When bob/tablet declines with 486
+    Then bob/tablet sees "call-1: detached, declined here"
+    And bob/phone sees "call-1: detached, declined on another device"
+    And alice sees "call-1: bob declined (486)"
+    And carol sees nothing more
+    And the call is ringing
+    And bob's state in the call is declined (486)
+    When carol accepts
+    Then alice sees:
+      """
+      call-1: carol joined
+      call-1: status connecting
+      call-1: status connected
+      """
+    And carol sees:
+      """
+      call-1: status connecting
+      call-1: status connected
+      """
+    And bob/phone and bob/tablet see nothing more
+
+  Scenario: Declining a call that has ended is refused with 410
+    Given alice calls bob
+    And alice cancels
+    When bob declines
+    Then it fails with 410

@@ -1,0 +1,230 @@
+//! What a run found, per scenario and per capability, and its renderings: the verdict
+//! [`table`], the self-contained [`html`] report and the cargo-test-style [`libtest`] output.
+
+pub mod html;
+pub mod libtest;
+pub mod table;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::trace::TraceBlock;
+use super::world::FailedStep;
+
+/// The capabilities of the canonical lifecycle, by tag, with their titles, in table order.
+pub const CAPABILITIES: &[(&str, &str)] = &[
+    ("one-to-one", "1:1 audio and video"),
+    ("group", "group calls"),
+    ("ringing", "ringing and ring timeout"),
+    ("multi-device", "accept with several devices"),
+    ("decline", "decline"),
+    ("cancel", "cancel"),
+    ("busy", "busy and call waiting"),
+    ("hangup", "hang up and leave"),
+    ("end-for-everyone", "end for everyone"),
+    ("join-invite-notify", "join, invite and notify"),
+    ("hold", "hold"),
+    ("mute", "mute"),
+    ("dtmf", "DTMF"),
+    ("in-call-data", "info, messages and custom data"),
+    ("transfer", "blind transfer"),
+    ("early-media", "early media"),
+    ("plans", "plans and entitlements"),
+    ("authorization", "authorization refusals"),
+    ("status", "status progression"),
+];
+
+/// Tags that say something about how a scenario runs, not what it covers.
+pub const KNOWN_BUG: &str = "known-bug";
+
+/// A scenario's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+impl Verdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::Skipped => "skipped",
+        }
+    }
+}
+
+/// One scenario (one Examples row of an outline).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioRecord {
+    pub path: PathBuf,
+    /// Line of the scenario (of its Examples row for an outline).
+    pub line: usize,
+    pub feature: String,
+    pub name: String,
+    /// Feature, rule and scenario tags, without `@`.
+    pub tags: Vec<String>,
+    /// The capability tag the scenario counts under.
+    pub capability: String,
+    pub verdict: Verdict,
+    /// Why it failed (one line) or was skipped.
+    pub reason: Option<String>,
+    pub failure: Option<FailedStep>,
+    pub trace: Vec<TraceBlock>,
+    /// A name unique in the run and stable across runs: `hold__holding-a-connected-call`.
+    pub snapshot: String,
+}
+
+impl ScenarioRecord {
+    /// `features/hold.feature:12`.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// Counts of one capability.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub capability: String,
+    pub title: String,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The feature directories or files run.
+    pub sources: Vec<PathBuf>,
+    /// Sorted by path, then line.
+    pub scenarios: Vec<ScenarioRecord>,
+    /// Scenarios left out by the name filter or the tag expression (not counted anywhere else).
+    pub filtered_out: usize,
+    pub elapsed: Duration,
+}
+
+impl RunReport {
+    fn count(&self, v: Verdict) -> usize {
+        self.scenarios.iter().filter(|s| s.verdict == v).count()
+    }
+
+    pub fn passed(&self) -> usize {
+        self.count(Verdict::Passed)
+    }
+
+    pub fn failed(&self) -> usize {
+        self.count(Verdict::Failed)
+    }
+
+    pub fn skipped(&self) -> usize {
+        self.count(Verdict::Skipped)
+    }
+
+    /// No scenario failed.
+    pub fn ok(&self) -> bool {
+        self.failed() == 0
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = &ScenarioRecord> {
+        self.scenarios
+            .iter()
+            .filter(|s| s.verdict == Verdict::Failed)
+    }
+
+    /// Counts per capability: the known capabilities first in their order, then others by name.
+    pub fn by_capability(&self) -> Vec<Tally> {
+        let mut tallies: Vec<Tally> = Vec::new();
+        for s in &self.scenarios {
+            let i = match tallies.iter().position(|t| t.capability == s.capability) {
+                Some(i) => i,
+                None => {
+                    tallies.push(Tally {
+                        capability: s.capability.clone(),
+                        title: title(&s.capability),
+                        ..Tally::default()
+                    });
+                    tallies.len() - 1
+                }
+            };
+            let t = &mut tallies[i];
+            match s.verdict {
+                Verdict::Passed => t.passed += 1,
+                Verdict::Failed => t.failed += 1,
+                Verdict::Skipped => t.skipped += 1,
+            }
+        }
+        let rank = |c: &str| {
+            CAPABILITIES
+                .iter()
+                .position(|(tag, _)| *tag == c)
+                .unwrap_or(CAPABILITIES.len())
+        };
+        tallies.sort_by(|a, b| {
+            rank(&a.capability)
+                .cmp(&rank(&b.capability))
+                .then_with(|| a.capability.cmp(&b.capability))
+        });
+        tallies
+    }
+}
+
+/// The title of a capability tag (the tag itself for a user's own).
+pub fn title(capability: &str) -> String {
+    CAPABILITIES
+        .iter()
+        .find(|(tag, _)| *tag == capability)
+        .map_or_else(|| capability.to_owned(), |(_, t)| (*t).to_owned())
+}
+
+/// The capability a scenario counts under: its first known capability tag (feature tags first),
+/// else its feature's first tag, else the feature file's name.
+pub fn capability_of(feature_tags: &[String], scenario_tags: &[String], stem: &str) -> String {
+    let all = || feature_tags.iter().chain(scenario_tags);
+    all()
+        .find(|t| CAPABILITIES.iter().any(|(c, _)| c == t))
+        .or_else(|| {
+            feature_tags
+                .iter()
+                .find(|t| t.as_str() != KNOWN_BUG && t.as_str() != "serial")
+        })
+        .cloned()
+        .unwrap_or_else(|| stem.to_owned())
+}
+
+/// `Holding a call (twice)` → `holding-a-call-twice`, at most 80 characters.
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let mut out: String = out.trim_end_matches('-').chars().take(80).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_capabilities() {
+        assert_eq!(slug("Holding a call (twice)!"), "holding-a-call-twice");
+        assert_eq!(slug("1:1 audio — ok"), "1-1-audio-ok");
+        let f = vec!["hold".to_owned()];
+        assert_eq!(capability_of(&f, &[], "x"), "hold");
+        assert_eq!(capability_of(&["mine".into()], &[], "x"), "mine");
+        assert_eq!(capability_of(&[], &["dtmf".into()], "x"), "dtmf");
+        assert_eq!(capability_of(&[], &[], "stem"), "stem");
+    }
+}

@@ -1,0 +1,344 @@
+//! Runs feature files against the reference implementation: load and check them, select
+//! scenarios by tag expression and name, run them with cucumber (concurrently, one worker per
+//! scenario), and collect a [`RunReport`]. JUnit and Cucumber-JSON reports come from cucumber's
+//! own writers; the table, HTML and libtest output are rendered from the report.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Instant;
+
+use cucumber::event::{self, ScenarioFinished};
+use cucumber::gherkin::{self, tagexpr::TagOperation};
+use cucumber::tag::Ext as _;
+use cucumber::writer::{self, Normalize};
+use cucumber::{Event, Writer, cli, parser};
+
+use super::check;
+use super::error::ConformanceError;
+use super::features::{self, shown};
+use super::report::{KNOWN_BUG, RunReport, ScenarioRecord, Verdict, capability_of, libtest, slug};
+use super::world::{self, ConformanceWorld};
+
+/// The text of the step appended to every scenario (see `Expectation::AllChecked`).
+pub const FINAL_STEP: &str = "every event has been checked";
+
+/// What to run and where to write reports.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Feature files or directories.
+    pub features: Vec<PathBuf>,
+    /// A tag expression (`@hold and not @slow`). `@known-bug` scenarios are skipped unless the
+    /// expression names `@known-bug`.
+    pub tags: Option<String>,
+    /// Only scenarios whose name or `file:line` contains this text.
+    pub name: Option<String>,
+    pub junit: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    /// Scenarios run at once (default: twice the available cores).
+    pub concurrency: Option<usize>,
+}
+
+/// The project's feature directory: `./features` when it exists, else the one in the source tree.
+pub fn default_features_dir() -> PathBuf {
+    let local = PathBuf::from("features");
+    if local.is_dir() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("features")
+    }
+}
+
+/// Parses a tag expression.
+pub fn parse_tags(expr: &str) -> Result<TagOperation, ConformanceError> {
+    expr.trim()
+        .parse::<TagOperation>()
+        .map_err(|e| ConformanceError::BadTags {
+            expr: expr.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+/// Runs the features and reports on every scenario.
+pub fn run(opts: &RunOptions) -> Result<RunReport, ConformanceError> {
+    let start = Instant::now();
+    let tags = opts.tags.as_deref().map(parse_tags).transpose()?;
+    let (mut features, mut problems) = features::load(&opts.features)?;
+    problems.extend(check::check(&features));
+    if !problems.is_empty() {
+        problems.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+        return Err(ConformanceError::Invalid(problems));
+    }
+
+    // `@known-bug` scenarios run only when the tag expression asks about them.
+    let known_bugs_selected = opts
+        .tags
+        .as_deref()
+        .is_some_and(|t| t.contains(&format!("@{KNOWN_BUG}")));
+    let mut skipped = Vec::new();
+    let mut filtered_out = 0;
+    for f in &mut features {
+        let feature_tags = f.tags.clone();
+        let keep = |rule_tags: &[String], s: &gherkin::Scenario, f: &gherkin::Feature| {
+            let all: Vec<&String> = feature_tags
+                .iter()
+                .chain(rule_tags)
+                .chain(&s.tags)
+                .collect();
+            let r = record(f, rule_tags, s);
+            let named = opts
+                .name
+                .as_deref()
+                .is_none_or(|n| libtest::test_name(&r).contains(n) || r.location().contains(n));
+            let tagged = tags
+                .as_ref()
+                .is_none_or(|expr| expr.eval(all.iter().map(|t| t.as_str())));
+            if !named || !tagged {
+                Selection::Filtered
+            } else if !known_bugs_selected && all.iter().any(|t| *t == KNOWN_BUG) {
+                Selection::Skipped(Box::new(ScenarioRecord {
+                    verdict: Verdict::Skipped,
+                    reason: Some(
+                        "tagged @known-bug: excluded from the default run (select it with \
+                         --tags @known-bug)"
+                            .into(),
+                    ),
+                    ..r
+                }))
+            } else {
+                Selection::Run
+            }
+        };
+        let mut decide =
+            |rule_tags: &[String], scenarios: Vec<gherkin::Scenario>, f: &gherkin::Feature| {
+                let mut run = Vec::new();
+                for s in scenarios {
+                    match keep(rule_tags, &s, f) {
+                        Selection::Run => run.push(s),
+                        Selection::Filtered => filtered_out += 1,
+                        Selection::Skipped(r) => skipped.push(*r),
+                    }
+                }
+                run
+            };
+        let scenarios = std::mem::take(&mut f.scenarios);
+        f.scenarios = decide(&[], scenarios, f);
+        let mut rules = std::mem::take(&mut f.rules);
+        for r in &mut rules {
+            let scenarios = std::mem::take(&mut r.scenarios);
+            r.scenarios = decide(&r.tags.clone(), scenarios, f);
+        }
+        f.rules = rules;
+        for s in f
+            .scenarios
+            .iter_mut()
+            .chain(f.rules.iter_mut().flat_map(|r| r.scenarios.iter_mut()))
+        {
+            append_final_step(s);
+        }
+    }
+    features.retain(|f| !f.scenarios.is_empty() || f.rules.iter().any(|r| !r.scenarios.is_empty()));
+
+    let mut scenarios = if features.is_empty() {
+        Vec::new()
+    } else {
+        execute(features, opts)?
+    };
+    scenarios.extend(skipped);
+    scenarios.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+    let mut used: HashMap<String, usize> = HashMap::new();
+    for s in &mut scenarios {
+        let n = used.entry(s.snapshot.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            s.snapshot = format!("{}__{n}", s.snapshot);
+        }
+    }
+    Ok(RunReport {
+        sources: opts.features.iter().map(|p| shown(p)).collect(),
+        scenarios,
+        filtered_out,
+        elapsed: start.elapsed(),
+    })
+}
+
+enum Selection {
+    Run,
+    Filtered,
+    Skipped(Box<ScenarioRecord>),
+}
+
+fn append_final_step(s: &mut gherkin::Scenario) {
+    let Some(last) = s.steps.last() else {
+        return;
+    };
+    let step = gherkin::Step {
+        keyword: "Then ".into(),
+        ty: gherkin::StepType::Then,
+        value: FINAL_STEP.into(),
+        docstring: None,
+        table: None,
+        span: last.span,
+        position: last.position,
+    };
+    s.steps.push(step);
+}
+
+/// A record of a scenario, before its outcome is known.
+fn record(
+    feature: &gherkin::Feature,
+    rule_tags: &[String],
+    s: &gherkin::Scenario,
+) -> ScenarioRecord {
+    let path = feature.path.as_deref().map(shown).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let mut tags: Vec<String> = feature.tags.clone();
+    tags.extend(rule_tags.iter().cloned());
+    tags.extend(s.tags.iter().cloned());
+    let scenario_tags: Vec<String> = rule_tags.iter().chain(&s.tags).cloned().collect();
+    let mut snapshot = format!("{}__{}", slug(&stem), slug(&s.name));
+    // An outline's expanded scenario keeps its Examples row: name the snapshot after it.
+    if let Some(row) = s
+        .examples
+        .first()
+        .and_then(|e| e.table.as_ref())
+        .and_then(|t| t.rows.get(1))
+    {
+        snapshot.push_str("__");
+        snapshot.push_str(&slug(&row.join(" ")));
+    }
+    ScenarioRecord {
+        capability: capability_of(&feature.tags, &scenario_tags, &stem),
+        path,
+        line: s.position.line,
+        feature: feature.name.clone(),
+        name: s.name.clone(),
+        tags,
+        verdict: Verdict::Passed,
+        reason: None,
+        failure: None,
+        trace: Vec::new(),
+        snapshot,
+    }
+}
+
+/// Feeds already parsed and checked features to cucumber.
+struct Prepared(Vec<gherkin::Feature>);
+
+impl cucumber::Parser<()> for Prepared {
+    type Cli = cli::Empty;
+    type Output = futures::stream::Iter<std::vec::IntoIter<parser::Result<gherkin::Feature>>>;
+
+    fn parse(self, (): (), _: Self::Cli) -> Self::Output {
+        let items: Vec<parser::Result<gherkin::Feature>> = self.0.into_iter().map(Ok).collect();
+        futures::stream::iter(items)
+    }
+}
+
+/// Hands every event to the optional JUnit and JSON writers.
+struct Fanout {
+    junit: Option<writer::JUnit<ConformanceWorld, File>>,
+    json: Option<writer::Json<File>>,
+}
+
+impl Writer<ConformanceWorld> for Fanout {
+    type Cli = cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        event: parser::Result<Event<event::Cucumber<ConformanceWorld>>>,
+        _: &Self::Cli,
+    ) {
+        if let Some(junit) = &mut self.junit {
+            junit
+                .handle_event(event.clone(), &writer::junit::Cli::default())
+                .await;
+        }
+        if let Some(json) = &mut self.json {
+            json.handle_event(event, &cli::Empty).await;
+        }
+    }
+}
+
+fn create(path: &Path) -> Result<File, ConformanceError> {
+    File::create(path).map_err(|source| ConformanceError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn execute(
+    features: Vec<gherkin::Feature>,
+    opts: &RunOptions,
+) -> Result<Vec<ScenarioRecord>, ConformanceError> {
+    let fanout = Fanout {
+        junit: opts
+            .junit
+            .as_deref()
+            .map(create)
+            .transpose()?
+            .map(|f| writer::JUnit::raw(f, 0)),
+        json: opts
+            .json
+            .as_deref()
+            .map(create)
+            .transpose()?
+            .map(writer::Json::raw),
+    };
+    let concurrency = opts
+        .concurrency
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() * 2));
+    let records: Rc<RefCell<Vec<ScenarioRecord>>> = Rc::default();
+    let sink = records.clone();
+    let cucumber = cucumber::Cucumber::<ConformanceWorld, _, (), _, _, cli::Empty>::custom(
+        Prepared(features),
+        cucumber::runner::Basic::<ConformanceWorld>::default(),
+        Normalize::new(fanout),
+    )
+    .steps(world::collection())
+    .max_concurrent_scenarios(concurrency)
+    .after(move |feature, rule, scenario, finished, world| {
+        let sink = sink.clone();
+        Box::pin(async move {
+            let rule_tags = rule.map(|r| r.tags.clone()).unwrap_or_default();
+            let mut r = record(feature, &rule_tags, scenario);
+            if let Some(w) = world {
+                r.failure = w.take_failure();
+                r.trace = w.trace().await;
+            }
+            match finished {
+                ScenarioFinished::StepPassed => r.verdict = Verdict::Passed,
+                ScenarioFinished::StepSkipped => {
+                    r.verdict = Verdict::Skipped;
+                    r.reason = Some("a step was skipped".into());
+                }
+                ScenarioFinished::StepFailed(_, _, err) => {
+                    r.verdict = Verdict::Failed;
+                    r.reason = Some(match &r.failure {
+                        Some(f) => {
+                            format!("`{}` (line {}): {}", f.step, f.line, f.failure.headline())
+                        }
+                        None => err
+                            .to_string()
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    });
+                }
+                ScenarioFinished::BeforeHookFailed(_) => {
+                    r.verdict = Verdict::Failed;
+                    r.reason = Some("the before hook failed".into());
+                }
+            }
+            sink.borrow_mut().push(r);
+        })
+    })
+    .with_default_cli();
+    futures::executor::block_on(cucumber.run(()));
+    Ok(records.take())
+}

@@ -1,0 +1,222 @@
+//! `callconf certify` on a user's own feature files: what passes, what fails and how it says so,
+//! and the errors for malformed input (file:line and what is wrong, bad tag expressions).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use callconf::conformance::report::{html, libtest, table};
+use callconf::conformance::{ConformanceError, RunOptions, Verdict, run};
+
+/// A fresh directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh directory holding `files` (name, text).
+fn dir(files: &[(&str, &str)]) -> TempDir {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "callconf-certify-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    for (name, text) in files {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    TempDir(d)
+}
+
+fn opts(d: &TempDir) -> RunOptions {
+    RunOptions {
+        features: vec![d.0.clone()],
+        ..RunOptions::default()
+    }
+}
+
+const PASSING: &str = r#"@my-sdk
+Feature: My SDK rings
+  Scenario: A call rings and is declined
+    Given users alice and bob
+    When alice calls bob
+    Then bob sees "call-1: incoming Audio call from alice"
+    And alice sees:
+      """
+      call-1: bob ringing
+      call-1: status ringing
+      """
+    When bob declines
+    Then alice and bob see "call-1: ended, declined by bob (603)"
+"#;
+
+#[test]
+fn a_users_own_features_run_and_count_under_their_tag() {
+    let d = dir(&[("mine.feature", PASSING)]);
+    let report = run(&opts(&d)).unwrap();
+    assert!(report.ok());
+    assert_eq!(report.passed(), 1);
+    let tallies = report.by_capability();
+    assert_eq!(tallies.len(), 1);
+    assert_eq!(tallies[0].capability, "my-sdk");
+    let s = &report.scenarios[0];
+    assert_eq!(s.snapshot, "mine__a-call-rings-and-is-declined");
+    // The trace holds every request and event under its step.
+    let trace = callconf::conformance::trace::render(&s.trace);
+    assert!(trace.contains("When bob declines\n"), "{trace}");
+    assert!(
+        trace.contains("← call-1: ended, declined by bob (603)"),
+        "{trace}"
+    );
+    let t = table::render(&report);
+    assert!(t.contains("my-sdk"), "{t}");
+    assert!(t.contains("verdict: PASS"), "{t}");
+    assert!(libtest::result_line(&report, 0).starts_with("test result: ok. 1 passed; 0 failed"));
+}
+
+#[test]
+fn a_broken_expectation_fails_with_expected_and_actual() {
+    let broken = PASSING.replace("call-1: status ringing\n", "call-1: status connected\n");
+    let d = dir(&[("mine.feature", &broken)]);
+    let report = run(&opts(&d)).unwrap();
+    assert!(!report.ok());
+    let s = &report.scenarios[0];
+    assert_eq!(s.verdict, Verdict::Failed);
+    let f = s.failure.as_ref().unwrap();
+    assert_eq!(f.step, "And alice sees:");
+    assert_eq!(f.line, 7);
+    assert_eq!(
+        f.failure.expected,
+        ["call-1: bob ringing", "call-1: status connected"]
+    );
+    assert_eq!(
+        f.failure.actual,
+        ["call-1: bob ringing", "call-1: status ringing"]
+    );
+    assert!(f.failure.message.contains("- call-1: status connected"));
+    assert!(f.failure.message.contains("+ call-1: status ringing"));
+    let reason = s.reason.as_deref().unwrap();
+    assert!(
+        reason
+            .contains("saw `call-1: status ringing` where `call-1: status connected` was expected"),
+        "{reason}"
+    );
+    let page = html::render(&report);
+    assert!(page.contains("<span class=\"del\">call-1: status connected</span>"));
+    assert!(page.contains("Full trace"));
+    assert!(
+        libtest::result_line(&report, 0).starts_with("test result: FAILED. 0 passed; 1 failed")
+    );
+}
+
+#[test]
+fn events_no_step_checked_fail_the_scenario() {
+    let unchecked = PASSING.replace(
+        "    Then alice and bob see \"call-1: ended, declined by bob (603)\"\n",
+        "    Then alice sees \"call-1: ended, declined by bob (603)\"\n",
+    );
+    let d = dir(&[("mine.feature", &unchecked)]);
+    let report = run(&opts(&d)).unwrap();
+    let f = report.scenarios[0].failure.as_ref().unwrap();
+    assert_eq!(f.step, "Then every event has been checked");
+    assert!(
+        f.failure.message.contains("bob/phone"),
+        "{}",
+        f.failure.message
+    );
+    assert!(
+        f.failure
+            .message
+            .contains("[0s] call-1: ended, declined by bob (603)")
+    );
+}
+
+#[test]
+fn a_refusal_must_be_checked_by_the_next_step() {
+    let text = r#"Feature: refusals
+  Scenario: unchecked refusal
+    Given users alice and bob
+    And alice calls bob
+    And bob accepts
+    When bob accepts
+    Then alice sees nothing
+"#;
+    let d = dir(&[("r.feature", text)]);
+    let report = run(&opts(&d)).unwrap();
+    let f = report.scenarios[0].failure.as_ref().unwrap();
+    assert!(
+        f.failure
+            .message
+            .contains("`When bob accepts` (line 6) was refused"),
+        "{}",
+        f.failure.message
+    );
+    assert!(f.failure.message.contains("Then it fails with 422"));
+}
+
+#[test]
+fn malformed_files_and_unknown_steps_are_reported_with_file_and_line() {
+    let d = dir(&[
+        (
+            "a.feature",
+            "Feature: a\n  Scenario: s\n    Given users alice and bob\n    When alice cals bob\n",
+        ),
+        (
+            "b.feature",
+            "Feature: b\n  Scenario: s\n    Given users alice\n    When alice places a call with:\n      | to | bob |\n      | type |\n",
+        ),
+    ]);
+    let err = run(&opts(&d)).unwrap_err();
+    let ConformanceError::Invalid(problems) = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(problems.len(), 2, "{err}");
+    assert!(problems[0].path.ends_with("a.feature"));
+    assert_eq!(problems[0].line, 4);
+    assert!(
+        problems[0]
+            .message
+            .contains("unknown step `When alice cals bob`")
+    );
+    assert!(problems[0].message.contains("When <device> calls <user>"));
+    assert!(problems[1].path.ends_with("b.feature"));
+    assert_eq!(problems[1].line, 6);
+    let text = err.to_string();
+    assert!(text.contains("a.feature:4:5: unknown step"), "{text}");
+}
+
+#[test]
+fn a_bad_tag_expression_is_an_error() {
+    let d = dir(&[("mine.feature", PASSING)]);
+    for bad in ["@hold and", "hold", "(@a"] {
+        let err = run(&RunOptions {
+            tags: Some(bad.into()),
+            ..opts(&d)
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err, ConformanceError::BadTags { .. }),
+            "{bad}: {err}"
+        );
+    }
+    let report = run(&RunOptions {
+        tags: Some("not @my-sdk".into()),
+        ..opts(&d)
+    })
+    .unwrap();
+    assert_eq!(report.scenarios.len(), 0);
+    assert_eq!(report.filtered_out, 1);
+}
+
+#[test]
+fn a_missing_directory_is_an_error() {
+    let err = run(&RunOptions {
+        features: vec!["/nonexistent/callconf-features".into()],
+        ..RunOptions::default()
+    })
+    .unwrap_err();
+    assert!(matches!(err, ConformanceError::Read { .. }), "{err}");
+}
