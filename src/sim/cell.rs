@@ -140,8 +140,11 @@ pub struct Cell<'a> {
     core: Core,
     rng: ChaCha8Rng,
     now_ms: u64,
-    /// Pending events, popped in `(time, push order)` order.
-    queue: Wheel<Ev>,
+    /// Pending events, popped in `(time, push order)` order. The wheel holds slab indices: its
+    /// buckets keep their peak capacity, which must cost 4 bytes a slot, not a whole event.
+    queue: Wheel<u32>,
+    slab: Vec<Option<Ev>>,
+    slab_free: Vec<u32>,
     users: Vec<SimUser>,
     device_user: Vec<u32>,
     idle: Vec<u32>,
@@ -206,6 +209,8 @@ impl<'a> Cell<'a> {
             rng,
             now_ms: 0,
             queue: Wheel::new(),
+            slab: Vec::new(),
+            slab_free: Vec::new(),
             idle: (0..plan.users as u32).rev().collect(),
             users,
             device_user,
@@ -229,7 +234,17 @@ impl<'a> Cell<'a> {
     }
 
     fn push(&mut self, at_ms: u64, ev: Ev) {
-        self.queue.push(at_ms, ev);
+        let idx = match self.slab_free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = Some(ev);
+                i
+            }
+            None => {
+                self.slab.push(Some(ev));
+                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 pending events")
+            }
+        };
+        self.queue.push(at_ms, idx);
     }
 
     /// Runs until every call has ended (or the run is interrupted).
@@ -237,7 +252,11 @@ impl<'a> Cell<'a> {
         let mut handled: u64 = 0;
         // Bounded: arrivals stop (by count or duration), every call ends by a scripted action or
         // a core deadline, and each event schedules finitely many more.
-        while let Some((at_ms, ev)) = self.queue.pop() {
+        while let Some((at_ms, idx)) = self.queue.pop() {
+            let ev = self.slab[idx as usize]
+                .take()
+                .expect("a queued index names a pending event");
+            self.slab_free.push(idx);
             handled += 1;
             if handled.is_multiple_of(INTERRUPT_CHECK_EVENTS)
                 && self.control.interrupt.load(AtomicOrdering::Relaxed)
@@ -283,6 +302,8 @@ impl<'a> Cell<'a> {
             }
         }
         self.queue.clear();
+        self.slab.clear();
+        self.slab_free.clear();
     }
 
     // ----- the network --------------------------------------------------------------------
