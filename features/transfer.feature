@@ -30,7 +30,7 @@ Feature: Blind transfer
     When carol/tablet accepts
     Then alice sees:
       """
-      call-1: transfer to carol: Succeeded
+      call-1: transfer to carol: succeeded
       call-1: detached, transferred
       """
     And pstn-555 sees:
@@ -61,7 +61,7 @@ Feature: Blind transfer
     When dave accepts
     Then pstn-555 sees:
       """
-      call-1: transfer to dave: Succeeded
+      call-1: transfer to dave: succeeded
       call-1: detached, transferred
       """
     And alice sees:
@@ -91,7 +91,7 @@ Feature: Blind transfer
     When carol/phone declines
     Then alice sees:
       """
-      call-1: transfer to carol: Failed { code: 603 }
+      call-1: transfer to carol: failed (603)
       call-1: ended, transfer failed (603)
       """
     And pstn-555, carol/phone and carol/tablet see "call-1: ended, transfer failed (603)"
@@ -108,7 +108,7 @@ Feature: Blind transfer
     When 1 ms passes
     Then alice sees:
       """
-      [31s] call-1: transfer to carol: Failed { code: 408 }
+      [31s] call-1: transfer to carol: failed (408)
       [31s] call-1: ended, transfer failed (408)
       """
     And pstn-555, carol/phone and carol/tablet see "[31s] call-1: ended, transfer failed (408)"

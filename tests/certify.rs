@@ -220,3 +220,15 @@ fn a_missing_directory_is_an_error() {
     .unwrap_err();
     assert!(matches!(err, ConformanceError::Read { .. }), "{err}");
 }
+
+#[test]
+fn the_vendor_fixture_directory_certifies() {
+    let opts = RunOptions {
+        features: vec![std::path::PathBuf::from("fixtures/vendor-features")],
+        ..RunOptions::default()
+    };
+    let report = run(&opts).unwrap();
+    assert!(report.ok(), "{}", table::render(&report));
+    assert_eq!(report.passed(), 2);
+    assert_eq!(report.by_capability()[0].capability, "acme-sdk");
+}

@@ -456,13 +456,14 @@ impl Pump {
                 call,
                 user,
                 state: ParticipantState::Joined,
-            } if self.options.auto_start_session && *user != self.user => {
-                if self.shared.mark_started(*call) {
-                    let _ = self
-                        .server
-                        .request(self.id, Op::StartSession { call: *call })
-                        .await;
-                }
+            } if self.options.auto_start_session
+                && *user != self.user
+                && self.shared.mark_started(*call) =>
+            {
+                let _ = self
+                    .server
+                    .request(self.id, Op::StartSession { call: *call })
+                    .await;
             }
             _ => {}
         }

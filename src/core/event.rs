@@ -353,6 +353,15 @@ impl fmt::Display for EndReason {
     }
 }
 
+impl fmt::Display for TransferOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransferOutcome::Succeeded => f.write_str("succeeded"),
+            TransferOutcome::Failed { code } => write!(f, "failed ({code})"),
+        }
+    }
+}
+
 impl fmt::Display for DetachReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -423,7 +432,7 @@ impl fmt::Display for Event {
                 call,
                 target,
                 outcome,
-            } => write!(f, "{call}: transfer to {target}: {outcome:?}"),
+            } => write!(f, "{call}: transfer to {target}: {outcome}"),
             Event::Ended { call, reason } => write!(f, "{call}: ended, {reason}"),
             Event::Detached { call, reason } => write!(f, "{call}: detached, {reason}"),
         }

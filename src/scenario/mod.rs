@@ -413,13 +413,13 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
         if let Some(d) = &ph.latency_ms {
             dist(&join(&base, "latency_ms"), d)?;
         }
-        if let Some(l) = ph.loss_pct {
-            if !(0.0..100.0).contains(&l) {
-                return Err(at(
-                    &join(&base, "loss_pct"),
-                    format!("must be 0..100, not {l}"),
-                ));
-            }
+        if let Some(l) = ph.loss_pct
+            && !(0.0..100.0).contains(&l)
+        {
+            return Err(at(
+                &join(&base, "loss_pct"),
+                format!("must be 0..100, not {l}"),
+            ));
         }
     }
     for (i, f) in s.faults.iter().enumerate() {
@@ -448,7 +448,7 @@ pub fn validate(s: &Scenario) -> Result<(), Invalid> {
     let known = metric_names();
     for (i, t) in s.thresholds.iter().enumerate() {
         let base = [Key("thresholds"), Index(i)];
-        if !known.iter().any(|m| *m == t.metric) {
+        if !known.contains(&t.metric) {
             return Err(at(
                 &join(&base, "metric"),
                 format!(

@@ -510,11 +510,11 @@ impl<'a> Cell<'a> {
                 self.push(at, Ev::Deliver(d));
             }
         }
-        if let Some(t) = self.core.poll_timeout() {
-            if self.core_timer_ms.is_none_or(|armed| t < armed) {
-                self.core_timer_ms = Some(t);
-                self.push(t, Ev::CoreTimer);
-            }
+        if let Some(t) = self.core.poll_timeout()
+            && self.core_timer_ms.is_none_or(|armed| t < armed)
+        {
+            self.core_timer_ms = Some(t);
+            self.push(t, Ev::CoreTimer);
         }
     }
 

@@ -14,7 +14,7 @@ fn demo_timeline_covers_the_script_and_is_deterministic() {
         "carol/laptop   ← call-3: ended, no answer",
         "pstn-555/line  ← call-4: DTMF \"1234#\" from alice",
         "pstn-555/line  ← call-4: alice held the call",
-        "alice/laptop   ← call-4: transfer to dave: Succeeded",
+        "alice/laptop   ← call-4: transfer to dave: succeeded",
         "dave/phone     ← call-4: ended, hung up by dave",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");

@@ -114,7 +114,7 @@ fn the_phone_side_may_transfer_to_an_app_user() {
     assert_eq!(
         h.seen("bob"),
         [
-            "call-1: transfer to dave: Succeeded",
+            "call-1: transfer to dave: succeeded",
             "call-1: detached, transferred"
         ]
     );
@@ -150,7 +150,7 @@ fn target_declining_fails_the_transfer_and_ends_the_call() {
     let end = "call-1: ended, transfer failed (603)";
     assert_eq!(
         h.seen("alice"),
-        ["call-1: transfer to carol: Failed { code: 603 }", end]
+        ["call-1: transfer to carol: failed (603)", end]
     );
     assert_eq!(h.seen("bob"), [end]);
     assert_eq!(h.seen("carol/phone"), [end]);

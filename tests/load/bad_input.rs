@@ -90,3 +90,23 @@ fn not_yaml_at_all() {
     assert_eq!(e.kind, ScenarioErrorKind::Syntax);
     assert!(e.line >= 1);
 }
+
+#[test]
+fn files_are_named_in_errors() {
+    let e = callconf::scenario::load(std::path::Path::new("fixtures/scenarios/unknown_key.yaml"))
+        .unwrap_err();
+    assert_eq!(e.file, "fixtures/scenarios/unknown_key.yaml");
+    assert_eq!((e.line, e.column), (8, 3), "{e}");
+    assert!(
+        e.message.contains("concurrent_max"),
+        "suggests the valid key: {e}"
+    );
+    let e = callconf::scenario::load(std::path::Path::new("fixtures/scenarios/bad_sum.yaml"))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string().split(": ").next(),
+        Some("fixtures/scenarios/bad_sum.yaml:8:1"),
+        "{e}"
+    );
+    assert!(e.message.contains("answer 0.9 + decline 0.2"), "{e}");
+}
