@@ -12,10 +12,11 @@ use callconf::core::{CallType, UserConfig};
 use callconf::session::{Session, SessionConfig, runtime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-const PAIRS: usize = 32;
+/// Caller/callee pairs running lifecycles at once; throughput is measured at each level.
+const PAIRS: [usize; 2] = [32, 128];
 const LIFECYCLES_PER_PAIR: u64 = 16;
 
-async fn cast() -> Session {
+async fn cast(pairs: usize) -> Session {
     let config = SessionConfig {
         device: DeviceOptions {
             auto_ringing: false,
@@ -26,7 +27,7 @@ async fn cast() -> Session {
         ..SessionConfig::default()
     };
     let mut s = Session::start(config).await;
-    for i in 0..PAIRS {
+    for i in 0..pairs {
         s.add_user(&format!("a{i}"), &["phone"], UserConfig::default())
             .await
             .unwrap();
@@ -38,10 +39,10 @@ async fn cast() -> Session {
 }
 
 /// Runs `per_pair` lifecycles on every pair concurrently; returns the wall time taken.
-async fn run(s: &Session, per_pair: u64, sessions: bool) -> Duration {
+async fn run(s: &Session, pairs: usize, per_pair: u64, sessions: bool) -> Duration {
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(PAIRS);
-    for i in 0..PAIRS {
+    let mut tasks = Vec::with_capacity(pairs);
+    for i in 0..pairs {
         let a = s.device(&format!("a{i}")).unwrap().clone();
         let b = s.device(&format!("b{i}")).unwrap().clone();
         let callee = format!("b{i}");
@@ -65,22 +66,23 @@ async fn run(s: &Session, per_pair: u64, sessions: bool) -> Duration {
 
 fn lifecycles(c: &mut Criterion) {
     let rt = runtime();
-    let s = rt.block_on(cast());
     let mut g = c.benchmark_group("server_clients");
-    let per_iter = PAIRS as u64 * LIFECYCLES_PER_PAIR;
-    g.throughput(Throughput::Elements(per_iter));
-    for (name, sessions) in [("place_ring_accept_hangup", false), ("with_sessions", true)] {
-        g.bench_function(name, |bench| {
-            bench.iter_custom(|iters| {
-                rt.block_on(async {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        total += run(&s, LIFECYCLES_PER_PAIR, sessions).await;
-                    }
-                    total
-                })
+    for pairs in PAIRS {
+        let s = rt.block_on(cast(pairs));
+        g.throughput(Throughput::Elements(pairs as u64 * LIFECYCLES_PER_PAIR));
+        for (name, sessions) in [("place_ring_accept_hangup", false), ("with_sessions", true)] {
+            g.bench_function(format!("{name}/{pairs}_pairs"), |bench| {
+                bench.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            total += run(&s, pairs, LIFECYCLES_PER_PAIR, sessions).await;
+                        }
+                        total
+                    })
+                });
             });
-        });
+        }
     }
     g.finish();
 }

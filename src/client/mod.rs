@@ -12,7 +12,7 @@
 //!   the first callee joins (CometChat's default call flow).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
@@ -95,6 +95,9 @@ const PUMP_BATCH_MAX: usize = 64;
 struct Shared {
     /// The pump is handling a delivery (automatic steps, listeners) right now.
     busy: AtomicBool,
+    /// Registered listeners and open streams, so the pump skips the locks when there are none.
+    listener_count: AtomicUsize,
+    stream_count: Arc<AtomicUsize>,
     /// Copy-on-write: the pump takes a cheap `Arc` snapshot per event; changes replace it.
     listeners: Mutex<Arc<Vec<(String, Listener)>>>,
     /// Calls whose media session this device has started (or asked to).
@@ -140,6 +143,8 @@ impl Device {
         let (stream, _) = broadcast::channel(options.stream_events_buffered_max);
         let shared = Arc::new(Shared {
             busy: AtomicBool::new(false),
+            listener_count: AtomicUsize::new(0),
+            stream_count: Arc::new(AtomicUsize::new(0)),
             listeners: Mutex::new(Arc::new(Vec::new())),
             started: Mutex::new(HashSet::new()),
         });
@@ -184,8 +189,14 @@ impl Device {
     /// An async stream of this device's events from now on. A reader that falls more than
     /// `stream_events_buffered_max` events behind skips the oldest ones.
     pub fn events(&self) -> impl Stream<Item = Delivery> + Unpin + use<> {
-        BroadcastStream::new(self.stream.subscribe())
-            .filter_map(|r: Result<Delivery, BroadcastStreamRecvError>| r.ok())
+        let open = StreamCount::new(self.shared.stream_count.clone());
+        BroadcastStream::new(self.stream.subscribe()).filter_map(
+            move |r: Result<Delivery, BroadcastStreamRecvError>| {
+                // The guard lives as long as the stream: dropping the stream closes it.
+                let _open = &open;
+                r.ok()
+            },
+        )
     }
 
     /// Registers a listener under `id`; it is called for every event until removed.
@@ -202,6 +213,9 @@ impl Device {
             return Err(CallError::Capacity("listeners_max").into());
         }
         Arc::make_mut(&mut listeners).push((id.to_owned(), Arc::new(listener)));
+        self.shared
+            .listener_count
+            .store(listeners.len(), Ordering::SeqCst);
         Ok(())
     }
 
@@ -210,6 +224,9 @@ impl Device {
         let mut listeners = self.shared.listeners.lock().expect("listener lock");
         let before = listeners.len();
         Arc::make_mut(&mut listeners).retain(|(l, _)| l != id);
+        self.shared
+            .listener_count
+            .store(listeners.len(), Ordering::SeqCst);
         listeners.len() != before
     }
 
@@ -400,6 +417,22 @@ impl Shared {
     }
 }
 
+/// Counts an open event stream for as long as it lives.
+struct StreamCount(Arc<AtomicUsize>);
+
+impl StreamCount {
+    fn new(count: Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for StreamCount {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The device's receiving side, run as its own task.
 struct Pump {
     id: DeviceId,
@@ -426,20 +459,24 @@ impl Pump {
 
     async fn handle(&self, delivery: Delivery) {
         self.automatic_steps(&delivery.event).await;
-        // A snapshot, so that a listener may add or remove listeners without deadlock.
-        let listeners = self.shared.listeners.lock().expect("listener lock").clone();
-        for (_, l) in listeners.iter() {
-            l(&delivery);
+        if self.shared.listener_count.load(Ordering::SeqCst) > 0 {
+            // A snapshot, so that a listener may add or remove listeners without deadlock.
+            let listeners = self.shared.listeners.lock().expect("listener lock").clone();
+            for (_, l) in listeners.iter() {
+                l(&delivery);
+            }
         }
-        if delivery.event.is_closing() {
+        if self.options.auto_start_session && delivery.event.is_closing() {
             self.shared
                 .started
                 .lock()
                 .expect("started lock")
                 .remove(&delivery.event.call());
         }
-        // No stream open is fine: events are then only for the listeners.
-        let _ = self.stream.send(delivery);
+        if self.shared.stream_count.load(Ordering::SeqCst) > 0 {
+            // A stream that closed meanwhile just misses it, as a dropped stream should.
+            let _ = self.stream.send(delivery);
+        }
     }
 
     async fn automatic_steps(&self, event: &Event) {
