@@ -13,6 +13,7 @@ pub mod conformance;
 pub mod core;
 pub mod demo;
 pub mod load;
+pub mod net;
 pub mod report;
 pub mod scenario;
 pub mod server;

@@ -41,6 +41,10 @@ pub struct LoadArgs {
     /// No progress bar and no summary table.
     #[arg(long)]
     pub quiet: bool,
+    /// Wall-clock mode: real client connections (WebSocket, JSON) to the reference server over
+    /// loopback, instead of the virtual-time simulator.
+    #[arg(long)]
+    pub realtime: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -66,6 +70,8 @@ pub enum LoadError {
     Sim(#[from] SimError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Realtime(#[from] crate::net::load::RealtimeError),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -129,31 +135,39 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        let r = sim::run(&sc, seed, args.shard, threads, &control);
+        let r = if args.realtime {
+            realtime(&sc, seed, threads, control.clone())
+        } else {
+            sim::run(&sc, seed, args.shard, threads, &control).map_err(LoadError::from)
+        };
         done.store(true, Ordering::Relaxed);
         let _ = ticker.join();
         r
     })?;
     bar.finish_and_clear();
-    let report = Report::new(
-        &sc.name,
-        "virtual",
-        &result,
-        sc.population.cells,
-        &sc.thresholds,
-    );
+    let mode = if args.realtime { "realtime" } else { "virtual" };
+    let report = Report::new(&sc.name, mode, &result, sc.population.cells, &sc.thresholds);
     write_outputs(&report, &args.json, &args.csv, &args.html)?;
     if !args.quiet {
         print!("{}", crate::report::summary(&report));
         let secs = result.wall.as_secs_f64();
-        println!(
-            "simulated {} calls in {:.2} s of wall time ({:.0} calls/s) on {} thread(s); virtual time {:.1} s",
-            report.calls.started,
-            secs,
-            report.calls.started as f64 / secs.max(1e-9),
-            threads,
-            report.end_ms as f64 / 1000.0
-        );
+        if args.realtime {
+            println!(
+                "placed {} calls in {:.2} s of wall time: {:.0} call setups and teardowns per second",
+                report.calls.started,
+                secs,
+                report.calls.started as f64 / secs.max(1e-9)
+            );
+        } else {
+            println!(
+                "simulated {} calls in {:.2} s of wall time ({:.0} calls/s) on {} thread(s); virtual time {:.1} s",
+                report.calls.started,
+                secs,
+                report.calls.started as f64 / secs.max(1e-9),
+                threads,
+                report.end_ms as f64 / 1000.0
+            );
+        }
     }
     if result.interrupted {
         eprintln!("interrupted: the report covers the calls up to the interruption");
@@ -168,6 +182,33 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
         return Ok(2);
     }
     Ok(0)
+}
+
+/// Runs the real-time mode on its own multi-thread runtime.
+fn realtime(
+    sc: &scenario::Scenario,
+    seed: u64,
+    threads: usize,
+    control: Arc<Control>,
+) -> Result<sim::SimResult, LoadError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|source| LoadError::Io {
+            path: "tokio runtime".into(),
+            source,
+        })?;
+    let interrupted = control.clone();
+    let (stats, wall) = rt.block_on(crate::net::load::run(sc, seed, control))?;
+    Ok(sim::SimResult {
+        stats,
+        seed,
+        shard: Shard::WHOLE,
+        cells: (0..sc.population.cells).collect(),
+        interrupted: interrupted.interrupt.load(Ordering::Relaxed),
+        wall,
+    })
 }
 
 fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod determinism;
+mod realtime;
 mod scenarios;
 mod shards;
 

@@ -1,0 +1,495 @@
+//! `callconf load --realtime`: the scenario's 1:1 calls placed in wall-clock time by real client
+//! connections (one WebSocket per device, JSON frames) against the reference server over
+//! loopback. It measures what the transport and server really sustain; the virtual mode
+//! measures behaviour at scale.
+//!
+//! Measured: setup time, ring-to-answer, outcomes, requests and deliveries. Not measured here:
+//! per-delivery latency (the server and the driver keep separate clocks).
+//!
+//! Scope, stated: 1:1 calls only; callee answer/decline/no-answer/busy, answer delay, talk time
+//! and caller cancel follow the scenario; the network is the real loopback (no latency model, no
+//! faults); one cell (a single server).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::wire::{ClientMsg, ServerMsg};
+use crate::core::{
+    CallId, Core, DeviceId, EndReason, Event, Op, ParticipantState, PlaceCall, Reply, UserConfig,
+    UserId,
+};
+use crate::scenario::{Arrival, Scenario};
+use crate::server::{ServerConfig, ServerHandle};
+use crate::sim::{Control, Outcome, Stats};
+
+#[derive(Debug, Error)]
+pub enum RealtimeError {
+    #[error("real-time mode runs 1:1 calls only; the mix asks for {0}-party calls")]
+    GroupCalls(u32),
+    #[error("real-time mode needs `calls.total`")]
+    NoTotal,
+    #[error("network: {0}")]
+    Io(String),
+    #[error("the server refused set-up: {0}")]
+    Setup(String),
+}
+
+/// What the caller's device does with a call.
+#[derive(Debug, Clone, Copy)]
+enum Cmd {
+    Place { to: usize, slot: usize },
+    Accept { call: CallId },
+    Decline { call: CallId, code: u16 },
+    Hangup { call: CallId },
+}
+
+struct Shared {
+    sc: Scenario,
+    stats: Mutex<Stats>,
+    idle: Mutex<Vec<usize>>,
+    /// Per call slot: when it was placed and whether the caller heard ringing / an answer.
+    calls: Mutex<HashMap<usize, CallRecord>>,
+    rng: Mutex<ChaCha8Rng>,
+    start: Instant,
+    devices: Vec<mpsc::Sender<Cmd>>,
+    ids: Vec<UserId>,
+    control: Arc<Control>,
+    done: AtomicBool,
+    requests: AtomicU64,
+    deliveries: AtomicU64,
+}
+
+struct CallRecord {
+    caller: usize,
+    callee: usize,
+    placed_ms: u64,
+    ringing_ms: Option<u64>,
+    answered: bool,
+}
+
+impl Shared {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn finish(&self, slot: usize, outcome: Outcome) {
+        let Some(rec) = self.calls.lock().expect("calls").remove(&slot) else {
+            return;
+        };
+        let success = outcome.is_clean();
+        self.stats
+            .lock()
+            .expect("stats")
+            .record_end(self.now_ms(), outcome, success);
+        self.control.ended.fetch_add(1, Ordering::Relaxed);
+        let mut idle = self.idle.lock().expect("idle");
+        idle.push(rec.caller);
+        idle.push(rec.callee);
+    }
+}
+
+/// Runs the scenario in real time; returns its statistics and the wall time.
+pub async fn run(
+    sc: &Scenario,
+    seed: u64,
+    control: Arc<Control>,
+) -> Result<(Stats, Duration), RealtimeError> {
+    if let Some(m) = sc.calls.mix.iter().find(|m| m.participants != 2) {
+        return Err(RealtimeError::GroupCalls(m.participants));
+    }
+    let total = sc.calls.total.ok_or(RealtimeError::NoTotal)?;
+    let users = sc.population.users as usize;
+    let mut core = Core::new(sc.limits.clone());
+    let mut ids = Vec::new();
+    let mut devices = Vec::new();
+    for i in 0..users {
+        let u = core
+            .add_user(&format!("u{i}"), UserConfig::default())
+            .map_err(|e| RealtimeError::Setup(e.to_string()))?;
+        devices.push(
+            core.add_device(&u, "d0")
+                .map_err(|e| RealtimeError::Setup(e.to_string()))?,
+        );
+        ids.push(u);
+    }
+    let server = ServerHandle::start(core, ServerConfig::default());
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| RealtimeError::Io(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| RealtimeError::Io(e.to_string()))?;
+    tokio::spawn(super::server::serve(listener, server));
+
+    let interval_ms = (sc.report.interval_s * 1000.0).round().max(1.0) as u64;
+    let mut senders = Vec::new();
+    let mut receivers = Vec::new();
+    for _ in 0..users {
+        let (tx, rx) = mpsc::channel(64);
+        senders.push(tx);
+        receivers.push(rx);
+    }
+    let shared = Arc::new(Shared {
+        sc: sc.clone(),
+        stats: Mutex::new(Stats::new(interval_ms)),
+        idle: Mutex::new((0..users).rev().collect()),
+        calls: Mutex::new(HashMap::new()),
+        rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
+        start: Instant::now(),
+        devices: senders,
+        ids,
+        control: control.clone(),
+        done: AtomicBool::new(false),
+        requests: AtomicU64::new(0),
+        deliveries: AtomicU64::new(0),
+    });
+    let mut tasks = Vec::new();
+    for (i, rx) in receivers.into_iter().enumerate() {
+        let url = format!("ws://{addr}/");
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .map_err(|e| RealtimeError::Io(e.to_string()))?;
+        tasks.push(tokio::spawn(device(i, devices[i], ws, rx, shared.clone())));
+    }
+    // Arrivals, paced against the wall clock in 1 ms ticks (the timer's resolution).
+    let started = std::time::Instant::now();
+    let begin = Instant::now();
+    let mut placed: u64 = 0;
+    let mut slot = 0usize;
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Bounded: stops after `total` arrivals or when interrupted.
+    while placed < total && !control.interrupt.load(Ordering::Relaxed) {
+        tick.tick().await;
+        let elapsed_s = begin.elapsed().as_secs_f64();
+        let due = (arrivals_by(&sc.calls.arrival, elapsed_s) as u64).min(total);
+        while placed < due {
+            placed += 1;
+            let pair = {
+                let mut idle = shared.idle.lock().expect("idle");
+                if idle.len() < 2 {
+                    None
+                } else {
+                    let mut rng = shared.rng.lock().expect("rng");
+                    let i = rng.random_range(0..idle.len());
+                    let a = idle.swap_remove(i);
+                    let j = rng.random_range(0..idle.len());
+                    let b = idle.swap_remove(j);
+                    Some((a, b))
+                }
+            };
+            let now = shared.now_ms();
+            let Some((caller, callee)) = pair else {
+                shared.stats.lock().expect("stats").record_throttled(now);
+                continue;
+            };
+            slot += 1;
+            shared.calls.lock().expect("calls").insert(
+                slot,
+                CallRecord {
+                    caller,
+                    callee,
+                    placed_ms: now,
+                    ringing_ms: None,
+                    answered: false,
+                },
+            );
+            shared.stats.lock().expect("stats").record_start(now);
+            control.started.fetch_add(1, Ordering::Relaxed);
+            let _ = shared.devices[caller]
+                .send(Cmd::Place { to: callee, slot })
+                .await;
+        }
+    }
+    // Drain: every placed call ends (talk times and the ring timeout bound it).
+    let drain_deadline =
+        Instant::now() + Duration::from_millis(sc.limits.ring_timeout_ms + 120_000);
+    while !shared.calls.lock().expect("calls").is_empty() && Instant::now() < drain_deadline {
+        if control.interrupt.load(Ordering::Relaxed) {
+            let slots: Vec<usize> = shared
+                .calls
+                .lock()
+                .expect("calls")
+                .keys()
+                .copied()
+                .collect();
+            for s in slots {
+                shared.finish(s, Outcome::Interrupted);
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let wall = started.elapsed();
+    shared.done.store(true, Ordering::Relaxed);
+    let lost = shared.calls.lock().expect("calls").len() as u64;
+    for t in tasks {
+        t.abort();
+    }
+    let mut stats = std::mem::replace(
+        &mut *shared.stats.lock().expect("stats"),
+        Stats::new(interval_ms),
+    );
+    stats.lost += lost;
+    stats.requests = shared.requests.load(Ordering::Relaxed);
+    stats.deliveries = shared.deliveries.load(Ordering::Relaxed);
+    stats.finish();
+    Ok((stats, wall))
+}
+
+/// Arrivals due by `t_s` seconds (Poisson runs at its mean rate in real time).
+fn arrivals_by(arrival: &Arrival, t_s: f64) -> f64 {
+    match *arrival {
+        Arrival::Constant { rate_per_s } | Arrival::Poisson { rate_per_s } => rate_per_s * t_s,
+        Arrival::Ramp {
+            from_per_s,
+            to_per_s,
+            over_s,
+        } => {
+            let a = (to_per_s - from_per_s) / (2.0 * over_s);
+            if t_s <= over_s {
+                from_per_s * t_s + a * t_s * t_s
+            } else {
+                from_per_s * over_s + a * over_s * over_s + to_per_s * (t_s - over_s)
+            }
+        }
+    }
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One device: its connection, and the scripted reactions of its user.
+async fn device(
+    me: usize,
+    id: DeviceId,
+    ws: Ws,
+    mut cmds: mpsc::Receiver<Cmd>,
+    shared: Arc<Shared>,
+) {
+    let (mut sink, mut source) = ws.split();
+    let hello = serde_json::to_string(&ClientMsg::Hello { device: id }).expect("serializes");
+    if sink.send(Message::text(hello)).await.is_err() {
+        return;
+    }
+    let mut next_id: u64 = 0;
+    // Request id → the call slot it is for (place requests only).
+    let mut placing: HashMap<u64, usize> = HashMap::new();
+    // Core call id → slot, for calls this device takes part in.
+    let mut slots: HashMap<CallId, usize> = HashMap::new();
+    loop {
+        tokio::select! {
+            cmd = cmds.recv() => {
+                let Some(cmd) = cmd else { break };
+                next_id += 1;
+                let op = match cmd {
+                    Cmd::Place { to, slot } => {
+                        placing.insert(next_id, slot);
+                        Op::Place(PlaceCall::direct(shared.ids[to].clone(), shared.sc.calls.mix[0].call_type))
+                    }
+                    Cmd::Accept { call } => Op::Accept { call },
+                    Cmd::Decline { call, code } => Op::Decline { call, code: Some(code) },
+                    Cmd::Hangup { call } => Op::Hangup { call },
+                };
+                shared.requests.fetch_add(1, Ordering::Relaxed);
+                let msg = serde_json::to_string(&ClientMsg::Request { id: next_id, op }).expect("serializes");
+                if sink.send(Message::text(msg)).await.is_err() {
+                    break;
+                }
+            }
+            frame = source.next() => {
+                let Some(Ok(Message::Text(t))) = frame else {
+                    if shared.done.load(Ordering::Relaxed) { break }
+                    continue;
+                };
+                let Ok(msg) = serde_json::from_str::<ServerMsg>(&t) else { continue };
+                match msg {
+                    ServerMsg::Reply { id, result } => {
+                        if let Some(slot) = placing.remove(&id) {
+                            match result {
+                                Ok(Reply::Placed { call, .. }) => { slots.insert(call, slot); }
+                                Ok(_) => {}
+                                Err(e) => {
+                                    let outcome = match e.code { 486 => Outcome::Busy, 480 => Outcome::Unavailable, _ => Outcome::Rejected };
+                                    shared.finish(slot, outcome);
+                                }
+                            }
+                        }
+                    }
+                    ServerMsg::Event { delivery } => {
+                        shared.deliveries.fetch_add(1, Ordering::Relaxed);
+                        react(me, delivery.event, &mut slots, &mut sink, &mut next_id, &shared).await;
+                    }
+                    ServerMsg::Welcome { .. } | ServerMsg::Error { .. } => {}
+                }
+            }
+        }
+    }
+}
+
+async fn react(
+    me: usize,
+    event: Event,
+    slots: &mut HashMap<CallId, usize>,
+    sink: &mut (impl SinkExt<Message> + Unpin),
+    next_id: &mut u64,
+    shared: &Arc<Shared>,
+) {
+    let now = shared.now_ms();
+    match event {
+        Event::Incoming { info } => {
+            // Acknowledge ringing, then follow the callee's script.
+            let slot = shared
+                .calls
+                .lock()
+                .expect("calls")
+                .iter()
+                .find(|(_, r)| r.callee == me && shared.ids[r.caller] == info.caller)
+                .map(|(s, _)| *s);
+            if let Some(slot) = slot {
+                slots.insert(info.call, slot);
+            }
+            *next_id += 1;
+            shared.requests.fetch_add(1, Ordering::Relaxed);
+            let msg = ClientMsg::Request {
+                id: *next_id,
+                op: Op::Ringing { call: info.call },
+            };
+            let _ = sink
+                .send(Message::text(
+                    serde_json::to_string(&msg).expect("serializes"),
+                ))
+                .await;
+            let (x, delay) = {
+                let mut rng = shared.rng.lock().expect("rng");
+                let x: f64 = rng.random();
+                (x, shared.sc.callee.answer_delay_ms.sample_ms(&mut *rng))
+            };
+            let e = &shared.sc.callee;
+            let cmd = if x < e.answer {
+                Some(Cmd::Accept { call: info.call })
+            } else if x < e.answer + e.decline {
+                Some(Cmd::Decline {
+                    call: info.call,
+                    code: 603,
+                })
+            } else if x < e.answer + e.decline + e.busy {
+                Some(Cmd::Decline {
+                    call: info.call,
+                    code: 486,
+                })
+            } else {
+                None
+            };
+            if let Some(cmd) = cmd {
+                schedule(shared, me, delay, cmd);
+            }
+        }
+        Event::Participant { call, user, state } => {
+            // An event may overtake the reply that names its call (they travel on separate
+            // queues to the socket): then find the call by its parties.
+            let slot = match slots.get(&call) {
+                Some(&slot) => slot,
+                None => {
+                    let found = shared
+                        .calls
+                        .lock()
+                        .expect("calls")
+                        .iter()
+                        .find(|(_, r)| r.caller == me && shared.ids[r.callee] == user)
+                        .map(|(s, _)| *s);
+                    let Some(slot) = found else { return };
+                    slots.insert(call, slot);
+                    slot
+                }
+            };
+            let mut calls = shared.calls.lock().expect("calls");
+            let Some(rec) = calls.get_mut(&slot) else {
+                return;
+            };
+            if rec.caller != me || shared.ids[me] == user {
+                return;
+            }
+            match state {
+                ParticipantState::Ringing if rec.ringing_ms.is_none() => {
+                    rec.ringing_ms = Some(now);
+                    let setup = now - rec.placed_ms;
+                    drop(calls);
+                    shared.stats.lock().expect("stats").record_setup(now, setup);
+                }
+                ParticipantState::Joined if !rec.answered => {
+                    rec.answered = true;
+                    let ring = rec.ringing_ms.map(|r| now - r);
+                    drop(calls);
+                    if let Some(r) = ring {
+                        let _ = shared
+                            .stats
+                            .lock()
+                            .expect("stats")
+                            .ring_to_answer_ms
+                            .record(r.max(1));
+                    }
+                    let talk = {
+                        let mut rng = shared.rng.lock().expect("rng");
+                        shared.sc.talk_time_ms.sample_ms(&mut *rng)
+                    };
+                    schedule(shared, me, talk, Cmd::Hangup { call });
+                }
+                _ => {}
+            }
+        }
+        Event::Ended { call, reason } => {
+            let Some(slot) = slots.remove(&call) else {
+                return;
+            };
+            let (caller, answered) = match shared.calls.lock().expect("calls").get(&slot) {
+                Some(r) => (r.caller, r.answered),
+                None => return,
+            };
+            if caller != me {
+                return;
+            }
+            let outcome = match reason {
+                EndReason::HungUp { .. } | EndReason::EndedForEveryone { .. } if answered => {
+                    Outcome::Completed
+                }
+                EndReason::HungUp { .. }
+                | EndReason::EndedForEveryone { .. }
+                | EndReason::Cancelled { .. } => Outcome::Cancelled,
+                EndReason::Declined { code: 486, .. } => Outcome::Busy,
+                EndReason::Declined { .. } => Outcome::Declined,
+                EndReason::NoAnswer => Outcome::NoAnswer,
+                EndReason::Disconnected { .. } => Outcome::Disconnected,
+                EndReason::TransferFailed { .. } => Outcome::TransferFailed,
+            };
+            shared.finish(slot, outcome);
+        }
+        Event::Detached { call, .. } => {
+            slots.remove(&call);
+        }
+        _ => {}
+    }
+}
+
+/// Sends `cmd` to device `me` after `delay_ms` (at once for 0).
+fn schedule(shared: &Arc<Shared>, me: usize, delay_ms: u64, cmd: Cmd) {
+    let tx = shared.devices[me].clone();
+    if delay_ms == 0 && tx.try_send(cmd).is_ok() {
+        return;
+    }
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        let _ = tx.send(cmd).await;
+    });
+}
