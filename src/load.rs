@@ -29,18 +29,8 @@ pub struct LoadArgs {
     /// Worker threads (default: the machine's cores). The report does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Write the JSON report here.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-    /// Write the CSV time series here.
-    #[arg(long)]
-    pub csv: Option<PathBuf>,
-    /// Write the self-contained HTML report here.
-    #[arg(long)]
-    pub html: Option<PathBuf>,
-    /// No progress bar and no summary table.
-    #[arg(long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub out: Outputs,
     /// Wall-clock mode: real client connections (WebSocket, JSON) to the reference server over
     /// loopback, instead of the virtual-time simulator.
     #[arg(long)]
@@ -52,12 +42,23 @@ pub struct MergeArgs {
     /// Shard reports (JSON) of one scenario and seed.
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
+    #[command(flatten)]
+    pub out: Outputs,
+}
+
+/// Where reports go, for `load` and `merge` alike.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Outputs {
+    /// Write the JSON report here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Write the CSV time series here.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Write the self-contained HTML report here.
     #[arg(long)]
     pub html: Option<PathBuf>,
+    /// No progress bar and no summary table.
     #[arg(long)]
     pub quiet: bool,
 }
@@ -86,19 +87,14 @@ fn write(path: &Path, text: &str) -> Result<(), LoadError> {
     })
 }
 
-fn write_outputs(
-    r: &Report,
-    json: &Option<PathBuf>,
-    csv: &Option<PathBuf>,
-    html: &Option<PathBuf>,
-) -> Result<(), LoadError> {
-    if let Some(p) = json {
+fn write_outputs(r: &Report, out: &Outputs) -> Result<(), LoadError> {
+    if let Some(p) = &out.json {
         write(p, &r.to_json())?;
     }
-    if let Some(p) = csv {
+    if let Some(p) = &out.csv {
         write(p, &crate::report::to_csv(r))?;
     }
-    if let Some(p) = html {
+    if let Some(p) = &out.html {
         write(p, &crate::report::to_html(r))?;
     }
     Ok(())
@@ -118,7 +114,7 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
         // simply ends the process as usual.
         let _ = ctrlc::set_handler(move || control.interrupt.store(true, Ordering::Relaxed));
     }
-    let bar = progress(args.quiet, sc.calls.total);
+    let bar = progress(args.out.quiet, sc.calls.total);
     let done = std::sync::atomic::AtomicBool::new(false);
     let result = std::thread::scope(|scope| {
         let ticker = scope.spawn(|| {
@@ -147,8 +143,8 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
     bar.finish_and_clear();
     let mode = if args.realtime { "realtime" } else { "virtual" };
     let report = Report::new(&sc.name, mode, &result, sc.population.cells, &sc.thresholds);
-    write_outputs(&report, &args.json, &args.csv, &args.html)?;
-    if !args.quiet {
+    write_outputs(&report, &args.out)?;
+    if !args.out.quiet {
         print!("{}", crate::report::summary(&report));
         let secs = result.wall.as_secs_f64();
         if args.realtime {
@@ -240,8 +236,8 @@ pub fn merge(args: &MergeArgs) -> Result<i32, LoadError> {
         .map(|(_, r)| r.threshold_specs())
         .unwrap_or_default();
     let merged = Report::merge(&reports, &thresholds)?;
-    write_outputs(&merged, &args.json, &args.csv, &args.html)?;
-    if !args.quiet {
+    write_outputs(&merged, &args.out)?;
+    if !args.out.quiet {
         print!("{}", crate::report::summary(&merged));
     }
     Ok(if merged.passed { 0 } else { 2 })

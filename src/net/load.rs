@@ -26,8 +26,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::wire::{ClientMsg, ServerMsg};
 use crate::core::{
-    CallId, Core, DeviceId, EndReason, Event, Op, ParticipantState, PlaceCall, Reply, UserConfig,
-    UserId,
+    CallId, Core, DeviceId, Event, Op, ParticipantState, PlaceCall, Reply, UserConfig, UserId,
 };
 use crate::scenario::{Arrival, Scenario};
 use crate::server::{ServerConfig, ServerHandle};
@@ -460,19 +459,7 @@ async fn react(
             if caller != me {
                 return;
             }
-            let outcome = match reason {
-                EndReason::HungUp { .. } | EndReason::EndedForEveryone { .. } if answered => {
-                    Outcome::Completed
-                }
-                EndReason::HungUp { .. }
-                | EndReason::EndedForEveryone { .. }
-                | EndReason::Cancelled { .. } => Outcome::Cancelled,
-                EndReason::Declined { code: 486, .. } => Outcome::Busy,
-                EndReason::Declined { .. } => Outcome::Declined,
-                EndReason::NoAnswer => Outcome::NoAnswer,
-                EndReason::Disconnected { .. } => Outcome::Disconnected,
-                EndReason::TransferFailed { .. } => Outcome::TransferFailed,
-            };
+            let outcome = Outcome::of_end(&reason, answered);
             shared.finish(slot, outcome);
         }
         Event::Detached { call, .. } => {

@@ -19,8 +19,8 @@ use super::script::{Behaviour, Script};
 use super::stats::{Outcome, Stats};
 use super::wheel::Wheel;
 use crate::core::{
-    CallId, Core, Delivery, DeviceId, EndReason, Endpoint, Event, Media, Op, ParticipantState,
-    PlaceCall, Plan, Reply, UserConfig, UserId,
+    CallId, Core, Delivery, DeviceId, Endpoint, Event, Media, Op, ParticipantState, PlaceCall,
+    Plan, Reply, UserConfig, UserId,
 };
 use crate::scenario::{Dist, Fault, Scenario};
 
@@ -594,7 +594,7 @@ impl<'a> Cell<'a> {
                 // The first member to hear of the end closes the call (the caller may have
                 // left a group call that went on without it).
                 let answered = self.get(key).expect("checked").answered;
-                self.finish(key, self.now_ms, outcome_of(&reason, answered));
+                self.finish(key, self.now_ms, Outcome::of_end(&reason, answered));
             }
             _ => {}
         }
@@ -904,7 +904,7 @@ impl<'a> Cell<'a> {
                         slot: i as u32,
                         generation: c.generation,
                     };
-                    Some((key, outcome_of(&reason, c.answered)))
+                    Some((key, Outcome::of_end(&reason, c.answered)))
                 })
                 .collect();
             for (key, outcome) in ended {
@@ -951,20 +951,4 @@ fn pick_mix(sc: &Scenario, rng: &mut ChaCha8Rng) -> usize {
         x -= m.share;
     }
     sc.calls.mix.len() - 1
-}
-
-/// The caller's view of how a call ended.
-fn outcome_of(reason: &EndReason, answered: bool) -> Outcome {
-    match reason {
-        EndReason::HungUp { .. } | EndReason::EndedForEveryone { .. } if answered => {
-            Outcome::Completed
-        }
-        EndReason::HungUp { .. } | EndReason::EndedForEveryone { .. } => Outcome::Cancelled,
-        EndReason::Cancelled { .. } => Outcome::Cancelled,
-        EndReason::Declined { code: 486, .. } => Outcome::Busy,
-        EndReason::Declined { .. } => Outcome::Declined,
-        EndReason::NoAnswer => Outcome::NoAnswer,
-        EndReason::Disconnected { .. } => Outcome::Disconnected,
-        EndReason::TransferFailed { .. } => Outcome::TransferFailed,
-    }
 }

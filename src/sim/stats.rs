@@ -59,6 +59,23 @@ impl Outcome {
         }
     }
 
+    /// How a call ended, as its caller sees it: `answered` says whether the caller heard an
+    /// answer (a normal clearing before one is a cancel).
+    pub fn of_end(reason: &crate::core::EndReason, answered: bool) -> Outcome {
+        use crate::core::EndReason as R;
+        match reason {
+            R::HungUp { .. } | R::EndedForEveryone { .. } if answered => Outcome::Completed,
+            R::HungUp { .. } | R::EndedForEveryone { .. } | R::Cancelled { .. } => {
+                Outcome::Cancelled
+            }
+            R::Declined { code: 486, .. } => Outcome::Busy,
+            R::Declined { .. } => Outcome::Declined,
+            R::NoAnswer => Outcome::NoAnswer,
+            R::Disconnected { .. } => Outcome::Disconnected,
+            R::TransferFailed { .. } => Outcome::TransferFailed,
+        }
+    }
+
     /// An outcome the protocol defines for a working system (as opposed to a failure): a
     /// transfer whose target declined is clean, a call lost to a disconnection is not.
     pub fn is_clean(self) -> bool {
