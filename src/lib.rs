@@ -7,7 +7,34 @@
 //! - [`session`]: an in-process multi-user session in virtual time, shared by demo and tests.
 //! - [`demo`]: a scripted session through server and clients, rendered as a timeline.
 //! - [`conformance`]: the Gherkin suite: step catalog, world, checker, runner and reports.
-
+//!
+//! The core in a nutshell (time is an argument; replies come back at once; deliveries are polled):
+//!
+//! ```
+//! use callconf::core::{CallType, Core, EndReason, Event, Limits, Op, PlaceCall, Reply, UserConfig};
+//!
+//! let mut core = Core::new(Limits::default());
+//! let alice = core.add_user("alice", UserConfig::default()).unwrap();
+//! let bob = core.add_user("bob", UserConfig::default()).unwrap();
+//! let (a, b) = (core.add_device(&alice, "laptop").unwrap(), core.add_device(&bob, "phone").unwrap());
+//! core.handle_connect(0, a).unwrap();
+//! core.handle_connect(0, b).unwrap();
+//!
+//! let Ok(Reply::Placed { call, .. }) =
+//!     core.handle_request(0, a, Op::Place(PlaceCall::direct("bob", CallType::Video)))
+//! else {
+//!     panic!("placing a call to an idle, connected user succeeds")
+//! };
+//! let ring = core.poll_event().unwrap();
+//! assert!(ring.device == b && matches!(ring.event, Event::Incoming { .. }));
+//!
+//! // Nobody answers: the ring timeout is the core's next deadline, 30 s after placing.
+//! assert_eq!(core.poll_timeout(), Some(30_000));
+//! core.handle_timeout(30_000);
+//! let ended: Vec<_> = std::iter::from_fn(|| core.poll_event()).collect();
+//! assert_eq!(ended.len(), 2, "caller and callee are both told");
+//! assert!(ended.iter().all(|d| d.event == Event::Ended { call, reason: EndReason::NoAnswer }));
+//! ```
 pub mod client;
 pub mod conformance;
 pub mod core;
