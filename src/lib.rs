@@ -7,6 +7,9 @@
 //! - [`session`]: an in-process multi-user session in virtual time, shared by demo and tests.
 //! - [`demo`]: a scripted session through server and clients, rendered as a timeline.
 //! - [`conformance`]: the Gherkin suite: step catalog, world, checker, runner and reports.
+//! - [`scenario`], [`sim`], [`report`], [`load`]: YAML load scenarios, the deterministic cell
+//!   simulator that drives the core in virtual time, reports, and `callconf load`/`merge`.
+//! - [`net`]: the reference server behind WebSocket/JSON, and the real-time load driver.
 //!
 //! The core in a nutshell (time is an argument; replies come back at once; deliveries are polled):
 //!
