@@ -286,11 +286,7 @@ impl Device {
 
     /// Accepts an invitation; with `auto_start_session` the media session starts right after.
     pub async fn accept(&self, call: CallId) -> Result<(), ClientError> {
-        self.done(Op::Accept { call }).await?;
-        if self.options.auto_start_session && self.mark_started(call) {
-            self.done(Op::StartSession { call }).await?;
-        }
-        Ok(())
+        self.enter(call, Op::Accept { call }).await
     }
 
     pub async fn decline(&self, call: CallId, code: Option<u16>) -> Result<(), ClientError> {
@@ -311,7 +307,13 @@ impl Device {
 
     /// Joins a live group call; with `auto_start_session` the media session starts right after.
     pub async fn join(&self, call: CallId) -> Result<(), ClientError> {
-        self.done(Op::Join { call }).await?;
+        self.enter(call, Op::Join { call }).await
+    }
+
+    /// Enters the session with `op` (accept or join), then starts the media session if that is
+    /// automatic (CometChat: the callee starts on its accept's success).
+    async fn enter(&self, call: CallId, op: Op) -> Result<(), ClientError> {
+        self.done(op).await?;
         if self.options.auto_start_session && self.mark_started(call) {
             self.done(Op::StartSession { call }).await?;
         }

@@ -263,7 +263,7 @@ impl Core {
             ref other => other.call().expect("every op but place names a call"),
         };
         let Some(mut call) = self.calls.remove(&id) else {
-            return Err(self.missing_call(id, &user, &op));
+            return Err(self.missing_call(id, &user));
         };
         let result = self.dispatch(&mut call, device, &user, op);
         self.settle(call);
@@ -325,10 +325,9 @@ impl Core {
         self.now_ms = self.now_ms.max(now_ms);
     }
 
-    fn missing_call(&self, id: CallId, user: &UserId, op: &Op) -> CallError {
+    fn missing_call(&self, id: CallId, user: &UserId) -> CallError {
         match self.ended.get(&id) {
             Some(c) if c.member_index(user).is_none() => CallError::Forbidden(Forbidden::NotMember),
-            Some(_) if matches!(op, Op::GetCall { .. }) => CallError::CallEnded,
             Some(_) => CallError::CallEnded,
             None => CallError::not_found("call", id),
         }

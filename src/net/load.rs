@@ -59,6 +59,10 @@ struct Shared {
     idle: Mutex<Vec<usize>>,
     /// Per call slot: when it was placed and whether the caller heard ringing / an answer.
     calls: Mutex<HashMap<usize, CallRecord>>,
+    /// The call slot each user is in (a user takes part in at most one call at a time: callers
+    /// and callees are drawn from the idle pool). Guarded by the `calls` lock's discipline:
+    /// written when a call is created and when it finishes.
+    slot_of: Mutex<Vec<Option<usize>>>,
     rng: Mutex<ChaCha8Rng>,
     start: Instant,
     devices: Vec<mpsc::Sender<Cmd>>,
@@ -92,6 +96,11 @@ impl Shared {
             .expect("stats")
             .record_end(self.now_ms(), outcome, success);
         self.control.ended.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut slot_of = self.slot_of.lock().expect("slot_of");
+            slot_of[rec.caller] = None;
+            slot_of[rec.callee] = None;
+        }
         let mut idle = self.idle.lock().expect("idle");
         idle.push(rec.caller);
         idle.push(rec.callee);
@@ -144,6 +153,7 @@ pub async fn run(
         stats: Mutex::new(Stats::new(interval_ms)),
         idle: Mutex::new((0..users).rev().collect()),
         calls: Mutex::new(HashMap::new()),
+        slot_of: Mutex::new(vec![None; users]),
         rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
         start: Instant::now(),
         devices: senders,
@@ -194,6 +204,11 @@ pub async fn run(
                 continue;
             };
             slot += 1;
+            {
+                let mut slot_of = shared.slot_of.lock().expect("slot_of");
+                slot_of[caller] = Some(slot);
+                slot_of[callee] = Some(slot);
+            }
             shared.calls.lock().expect("calls").insert(
                 slot,
                 CallRecord {
@@ -349,13 +364,15 @@ async fn react(
     match event {
         Event::Incoming { info } => {
             // Acknowledge ringing, then follow the callee's script.
-            let slot = shared
-                .calls
-                .lock()
-                .expect("calls")
-                .iter()
-                .find(|(_, r)| r.callee == me && shared.ids[r.caller] == info.caller)
-                .map(|(s, _)| *s);
+            let candidate = shared.slot_of.lock().expect("slot_of")[me];
+            let slot = candidate.filter(|s| {
+                shared
+                    .calls
+                    .lock()
+                    .expect("calls")
+                    .get(s)
+                    .is_some_and(|r| r.callee == me && shared.ids[r.caller] == info.caller)
+            });
             if let Some(slot) = slot {
                 slots.insert(info.call, slot);
             }
@@ -401,13 +418,15 @@ async fn react(
             let slot = match slots.get(&call) {
                 Some(&slot) => slot,
                 None => {
-                    let found = shared
-                        .calls
-                        .lock()
-                        .expect("calls")
-                        .iter()
-                        .find(|(_, r)| r.caller == me && shared.ids[r.callee] == user)
-                        .map(|(s, _)| *s);
+                    let candidate = shared.slot_of.lock().expect("slot_of")[me];
+                    let found = candidate.filter(|s| {
+                        shared
+                            .calls
+                            .lock()
+                            .expect("calls")
+                            .get(s)
+                            .is_some_and(|r| r.caller == me && shared.ids[r.callee] == user)
+                    });
                     let Some(slot) = found else { return };
                     slots.insert(call, slot);
                     slot

@@ -11,7 +11,6 @@ use crate::scenario::{Arrival, Scenario};
 pub struct Arrivals {
     arrival: Arrival,
     cells: u64,
-    index: u64,
     /// Next global arrival number (constant, ramp) or count placed by this cell (Poisson).
     k: u64,
     /// Arrivals this cell may make (Poisson), or in all (global sequences).
@@ -22,7 +21,7 @@ pub struct Arrivals {
 }
 
 impl Arrivals {
-    pub fn new(sc: &Scenario, index: u32, cells: u32, _rng: &mut ChaCha8Rng) -> Self {
+    pub fn new(sc: &Scenario, index: u32, cells: u32) -> Self {
         let (index, cells) = (u64::from(index), u64::from(cells));
         let limit = match sc.calls.arrival {
             Arrival::Poisson { .. } => sc
@@ -38,7 +37,6 @@ impl Arrivals {
         Self {
             arrival: sc.calls.arrival.clone(),
             cells,
-            index,
             k,
             limit,
             stop_ms: sc.calls.duration_s.map(|d| (d * 1000.0).round() as u64),
@@ -74,7 +72,6 @@ impl Arrivals {
                 self.t_s
             }
         };
-        let _ = self.index;
         let t_ms = (t_s * 1000.0).round() as u64;
         if self.stop_ms.is_some_and(|s| t_ms >= s) {
             self.limit = Some(0);

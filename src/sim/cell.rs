@@ -201,7 +201,7 @@ impl<'a> Cell<'a> {
             });
         }
         let device_count = device_user.len();
-        let arrivals = Arrivals::new(sc, plan.index, plan.cells, &mut rng);
+        let arrivals = Arrivals::new(sc, plan.index, plan.cells);
         let mut cell = Self {
             sc,
             control,
