@@ -43,6 +43,7 @@ pub mod conformance;
 pub mod core;
 pub mod demo;
 pub mod load;
+pub mod media;
 pub mod net;
 pub mod report;
 pub mod scenario;

@@ -32,6 +32,9 @@ enum Command {
     Load(callconf::load::LoadArgs),
     /// Merge shard reports of one scenario and seed (exact: histograms merge losslessly).
     Merge(callconf::load::MergeArgs),
+    /// Run one 1:1 call with real media (GStreamer + webrtc-rs over loopback) under a given
+    /// impairment and report latency, loss, quality and time to first frame.
+    Media(callconf::media::run::MediaArgs),
 }
 
 #[derive(clap::Args)]
@@ -73,6 +76,7 @@ fn main() -> Result<()> {
         Command::Steps => print!("{}", callconf::conformance::catalog::render()),
         Command::Load(args) => std::process::exit(callconf::load::load(&args)?),
         Command::Merge(args) => std::process::exit(callconf::load::merge(&args)?),
+        Command::Media(args) => std::process::exit(callconf::media::run::run(&args)?),
     }
     Ok(())
 }

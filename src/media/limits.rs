@@ -1,0 +1,43 @@
+//! Every limit of the media path, in one place, units last.
+//!
+//! The media path runs real threads and sockets in real time, so each queue, wait and loop
+//! has a bound here; the module using it says what happens when it is reached.
+
+/// Largest one-way delay or jitter a link profile accepts.
+pub const DELAY_MS_MAX: f64 = 10_000.0;
+/// Longest mean loss burst a link profile accepts, in datagrams.
+pub const BURST_LEN_MAX: f64 = 1_000.0;
+/// A rate-limited link drops (tail drop) a datagram that would wait longer than this.
+pub const QUEUE_MS_MAX: f64 = 1_000.0;
+/// Datagrams one impaired socket holds back at most; past this they are dropped and counted.
+pub const HELD_DATAGRAMS_MAX: usize = 16_384;
+
+/// Participants in one media session (a group call's mesh is n·(n−1)/2 peer connections).
+pub const PARTICIPANTS_MAX: usize = 8;
+/// Encoded frames waiting between a source thread and the sending task; a full queue means
+/// the machine fell behind and is reported as such.
+pub const SEND_QUEUE_FRAMES_MAX: usize = 64;
+/// RTP packets waiting between the network task and a receiver's analysis thread.
+pub const RECEIVE_QUEUE_PACKETS_MAX: usize = 4_096;
+/// Frames (and audio packets) whose capture time and reference picture a sender remembers,
+/// so receivers can look them up: 10 s of 30 fps video (audio: 10 s of 20 ms packets).
+pub const CAPTURE_LOG_ENTRIES_MAX: usize = 512;
+/// Incomplete video frames a receiver keeps assembling at once before giving up the oldest.
+pub const ASSEMBLING_FRAMES_MAX: usize = 32;
+/// Latency and quality samples kept per stream (a 10-minute run at 50 packets per second).
+pub const SAMPLES_PER_STREAM_MAX: usize = 30_000;
+
+/// A gap between consecutive decoded video frames longer than this is a freeze.
+pub const FREEZE_GAP_MS: u64 = 150;
+/// Audio window over which the received dominant frequency is measured.
+pub const TONE_WINDOW_SAMPLES: usize = 4_800;
+
+/// How long ICE+DTLS may take to connect a peer connection over loopback.
+pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
+/// How long offer/answer may take through the reference server's signaling.
+pub const NEGOTIATION_TIMEOUT_MS: u64 = 10_000;
+/// How long a source or decoder call may block.
+pub const PULL_TIMEOUT_MS: u64 = 2_000;
+/// A receiver whose analysis lags the wire by more than this reports that the machine fell
+/// behind instead of reporting the lag as network latency.
+pub const ANALYSIS_LAG_MS_MAX: u64 = 100;

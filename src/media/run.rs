@@ -1,0 +1,194 @@
+//! `callconf media`: one 1:1 call with real media under a given impairment, measured.
+//!
+//! The run has three windows on one call, so the figures need no outside calibration:
+//! 1. **baseline**: the link unimpaired, to measure what capture, encode, the webrtc stack and
+//!    decode add on this machine;
+//! 2. **settle**: the impairment switched on (both directions), long enough for packets sent
+//!    before the switch to drain;
+//! 3. **measure**: the reported window. Its latency minus the baseline's is what the network
+//!    added, which should equal the injected delay.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::error::MediaError;
+use super::impair::LinkProfile;
+use super::report::MediaReport;
+use super::session::{MediaConfig, MediaSession};
+use super::stream::Kind;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MediaArgs {
+    /// Make it a video call (VP8 320x240@30 plus Opus); default audio only.
+    #[arg(long)]
+    pub video: bool,
+    /// One-way delay added to each direction.
+    #[arg(long, default_value_t = 0.0)]
+    pub delay_ms: f64,
+    /// Each datagram's delay varies uniformly within ± this.
+    #[arg(long, default_value_t = 0.0)]
+    pub jitter_ms: f64,
+    /// Random datagram loss on each direction, in percent.
+    #[arg(long, default_value_t = 0.0)]
+    pub loss_pct: f64,
+    /// Mean loss burst length in datagrams (1 = independent loss).
+    #[arg(long, default_value_t = 1.0)]
+    pub burst_len: f64,
+    /// Link rate cap in kbit/s (0 = none).
+    #[arg(long, default_value_t = 0.0)]
+    pub bandwidth_kbps: f64,
+    /// Length of the measured window.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Length of the unimpaired baseline window before it.
+    #[arg(long, default_value_t = 3.0)]
+    pub baseline_seconds: f64,
+    /// Seed of the impairment's random stream.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the full report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
+}
+
+/// The unimpaired reference of one direction.
+#[derive(Debug, Clone, Serialize)]
+pub struct Baseline {
+    pub from: String,
+    pub to: String,
+    pub kind: Kind,
+    pub latency_median_ms: Option<f64>,
+    /// Measured median minus baseline median: what the network added.
+    pub added_latency_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaRun {
+    pub video: bool,
+    pub profile: LinkProfile,
+    pub seconds: f64,
+    pub seed: u64,
+    pub baseline: Vec<Baseline>,
+    pub report: MediaReport,
+}
+
+const SETTLE_MS_MIN: f64 = 1_000.0;
+
+/// Runs the call; returns the measurements.
+pub async fn measure(args: &MediaArgs) -> Result<MediaRun, MediaError> {
+    let profile = LinkProfile {
+        delay_ms: args.delay_ms,
+        jitter_ms: args.jitter_ms,
+        loss_pct: args.loss_pct,
+        burst_len: args.burst_len,
+        bandwidth_kbps: args.bandwidth_kbps,
+    };
+    profile.validate()?;
+    for (field, v) in [
+        ("seconds", args.seconds),
+        ("baseline_seconds", args.baseline_seconds),
+    ] {
+        if !v.is_finite() || !(0.5..=3_600.0).contains(&v) {
+            return Err(MediaError::InvalidArgument {
+                field,
+                reason: format!("{v} is outside 0.5..=3600 seconds"),
+            });
+        }
+    }
+    let session = MediaSession::start(
+        MediaConfig {
+            seed: args.seed,
+            ..MediaConfig::default()
+        },
+        &["alice", "bob"],
+    )
+    .await?;
+    session.place("alice", &["bob"], args.video).await?;
+    session.accept("bob").await?;
+
+    session
+        .run_for(Duration::from_secs_f64(args.baseline_seconds))
+        .await;
+    let base = session.report();
+    session.impair("alice", "bob", profile)?;
+    session.impair("bob", "alice", profile)?;
+    // Packets already in flight under the old profile drain first.
+    let settle = (2.0 * (profile.delay_ms + profile.jitter_ms)).max(SETTLE_MS_MIN);
+    session
+        .run_for(Duration::from_secs_f64(settle / 1000.0))
+        .await;
+    session.reset_measurements();
+    session.run_for(Duration::from_secs_f64(args.seconds)).await;
+    let report = session.report();
+    session.close().await;
+
+    let baseline = report
+        .streams
+        .iter()
+        .map(|s| {
+            let b = base
+                .stream(&s.from, &s.to, s.kind)
+                .and_then(|b| b.latency_ms)
+                .map(|l| l.median);
+            Baseline {
+                from: s.from.clone(),
+                to: s.to.clone(),
+                kind: s.kind,
+                latency_median_ms: b,
+                added_latency_ms: b.zip(s.latency_ms).map(|(b, m)| m.median - b),
+            }
+        })
+        .collect();
+    Ok(MediaRun {
+        video: args.video,
+        profile,
+        seconds: args.seconds,
+        seed: args.seed,
+        baseline,
+        report,
+    })
+}
+
+/// Renders the run for a terminal.
+pub fn render(run: &MediaRun) -> String {
+    let mut out = format!(
+        "1:1 {} call, {} s measured, each direction: {} (seed {})\n\n",
+        if run.video { "video" } else { "audio" },
+        run.seconds,
+        run.profile,
+        run.seed
+    );
+    out.push_str(&run.report.table());
+    out.push('\n');
+    for b in &run.baseline {
+        if let (Some(base), Some(added)) = (b.latency_median_ms, b.added_latency_ms) {
+            out.push_str(&format!(
+                "{}→{} {}: baseline median {:.1} ms, added by the network {:.1} ms\n",
+                b.from, b.to, b.kind, base, added
+            ));
+        }
+    }
+    out
+}
+
+/// The CLI entry: runs, prints, writes JSON; returns the exit code (1 when the machine fell
+/// behind or media failed, so a CI job does not trust bad figures).
+pub fn run(args: &MediaArgs) -> Result<i32, MediaError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| MediaError::Transport(format!("tokio runtime: {e}")))?;
+    let run = rt.block_on(measure(args))?;
+    print!("{}", render(&run));
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&run)
+            .map_err(|e| MediaError::Codec(format!("report JSON: {e}")))?;
+        std::fs::write(path, json).map_err(|e| MediaError::InvalidArgument {
+            field: "json",
+            reason: format!("{}: {e}", path.display()),
+        })?;
+    }
+    let failed = run.report.fell_behind || !run.report.failures.is_empty();
+    Ok(if failed { 1 } else { 0 })
+}

@@ -1,0 +1,953 @@
+//! A media session: users of the reference call server whose calls carry real media.
+//!
+//! Call control goes through the reference server exactly as in the rest of callconf (place,
+//! accept, hold, mute, hang up are client requests). When a member joins, it offers a peer
+//! connection to every member already in the call; the offer and the answer travel through
+//! the server's `Signal` relay, and each participant's agent answers what it receives. Group
+//! calls are a full mesh (n·(n−1)/2 connections, at most `PARTICIPANTS_MAX` members): each
+//! participant encodes once and fans the encoded stream out to its connections, so the
+//! measured path is the same as in a 1:1 call and no forwarding unit sits in between.
+//!
+//! Track delivery follows the seed SDKs: each participant is told of its own tracks
+//! (`local`) when it joins, of each remote track when webrtc delivers it (the stream id is
+//! the owner's user id), of mute and hold as track state, and of removal when the owner
+//! leaves.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde::Serialize;
+use tokio::sync::oneshot;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::runtime::Runtime;
+
+use super::error::MediaError;
+use super::impair::{Link, LinkProfile};
+use super::limits;
+use super::peer::{self, Peer, PeerEvent};
+use super::receiver::{self, Inbound, StreamCtx};
+use super::report::{self, MediaReport};
+use super::sender::{self, Publisher, WriterCtx};
+use super::stream::{Gate, Kind, SendCounters, StreamStats};
+use super::synth::{VideoFormat, tone_hz};
+use crate::client::Device;
+use crate::core::{
+    CallId, CallType, Event, Media, ParticipantState, PlaceCall, SignalKind, UserConfig, UserId,
+};
+use crate::session::{Session, SessionConfig};
+
+/// How a media session is set up.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// Video format of video calls.
+    pub video: VideoFormat,
+    /// Seeds the impairment of every link (each link derives its own stream).
+    pub seed: u64,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            video: VideoFormat::default(),
+            seed: 1,
+        }
+    }
+}
+
+/// What changed about a track, as a participant's SDK reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackChange {
+    Added,
+    Removed,
+    Muted,
+    Unmuted,
+    Held,
+    Resumed,
+}
+
+/// One track event seen by one participant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrackEvent {
+    /// Milliseconds since the session started.
+    pub at_ms: u64,
+    /// Whose track it is.
+    pub owner: String,
+    pub kind: Kind,
+    /// The participant's own track.
+    pub local: bool,
+    pub change: TrackChange,
+}
+
+type Pair = (String, String);
+/// (sender, receiver, kind) of one received stream.
+type StreamKey = (String, String, Kind);
+
+/// State shared between the session and the participants' agents.
+struct Shared {
+    config: MediaConfig,
+    started: Instant,
+    runtime: Arc<dyn Runtime>,
+    video: Mutex<bool>,
+    publishers: Mutex<BTreeMap<String, Arc<Publisher>>>,
+    devices: BTreeMap<String, Device>,
+    call: Mutex<Option<CallId>>,
+    /// When the first invitee accepted (time to first media counts from here).
+    accepted_at: Mutex<Option<Instant>>,
+    /// Impairment of each direction, created on first use so steps may set it before a call.
+    links: Mutex<BTreeMap<Pair, Link>>,
+    gates: Mutex<BTreeMap<Pair, Arc<Gate>>>,
+    holding: Mutex<BTreeSet<String>>,
+    streams: Mutex<BTreeMap<StreamKey, Arc<Mutex<StreamStats>>>>,
+    sent: Mutex<BTreeMap<(String, String, Kind), Arc<SendCounters>>>,
+    /// Open connections by (local user, peer user).
+    peers: Mutex<BTreeMap<Pair, Arc<dyn webrtc::peer_connection::PeerConnection>>>,
+    pending_answers: Mutex<BTreeMap<Pair, oneshot::Sender<String>>>,
+    tracks: Mutex<BTreeMap<String, Vec<TrackEvent>>>,
+    failures: Mutex<Vec<String>>,
+}
+
+impl Shared {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn link(&self, from: &str, to: &str) -> Link {
+        let mut links = self.links.lock().expect("links lock");
+        links
+            .entry((from.to_owned(), to.to_owned()))
+            .or_insert_with(|| {
+                Link::new(
+                    LinkProfile::default(),
+                    link_seed(self.config.seed, from, to),
+                )
+            })
+            .clone()
+    }
+
+    fn gate(&self, from: &str, to: &str) -> Arc<Gate> {
+        let mut gates = self.gates.lock().expect("gates lock");
+        gates
+            .entry((from.to_owned(), to.to_owned()))
+            .or_default()
+            .clone()
+    }
+
+    fn stream(&self, from: &str, to: &str, kind: Kind) -> Arc<Mutex<StreamStats>> {
+        let mut streams = self.streams.lock().expect("streams lock");
+        streams
+            .entry((from.to_owned(), to.to_owned(), kind))
+            .or_default()
+            .clone()
+    }
+
+    fn sent(&self, from: &str, to: &str, kind: Kind) -> Arc<SendCounters> {
+        let mut sent = self.sent.lock().expect("sent lock");
+        sent.entry((from.to_owned(), to.to_owned(), kind))
+            .or_default()
+            .clone()
+    }
+
+    fn track_event(&self, viewer: &str, owner: &str, kind: Kind, change: TrackChange) {
+        let ev = TrackEvent {
+            at_ms: self.now_ms(),
+            owner: owner.to_owned(),
+            kind,
+            local: viewer == owner,
+            change,
+        };
+        let mut tracks = self.tracks.lock().expect("tracks lock");
+        let list = tracks.entry(viewer.to_owned()).or_default();
+        if list.len() < limits::SAMPLES_PER_STREAM_MAX {
+            list.push(ev);
+        }
+    }
+
+    fn fail(&self, what: String) {
+        let mut f = self.failures.lock().expect("failures lock");
+        if f.len() < 64 {
+            f.push(what);
+        }
+    }
+
+    fn kinds(&self) -> Vec<Kind> {
+        if *self.video.lock().expect("video lock") {
+            vec![Kind::Audio, Kind::Video]
+        } else {
+            vec![Kind::Audio]
+        }
+    }
+
+    /// Re-evaluates whether `from → to` carries media: closed while either end holds.
+    fn refresh_gate(&self, from: &str, to: &str) {
+        let holding = self.holding.lock().expect("holding lock");
+        let open = !holding.contains(from) && !holding.contains(to);
+        let gate = self.gate(from, to);
+        for kind in [Kind::Audio, Kind::Video] {
+            gate.set_open(kind, open);
+        }
+    }
+}
+
+/// Derives one link's seed from the session seed and its ends (FNV-1a, stable across runs).
+fn link_seed(seed: u64, from: &str, to: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for b in from.bytes().chain([0u8]).chain(to.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The RTP timestamp base of a participant's stream of `kind` (any agreed value works;
+/// derived so that it is not zero and differs per stream, as RFC 3550 asks).
+pub fn ts_base(tag: u8, kind: Kind) -> u32 {
+    let k = match kind {
+        Kind::Audio => 1u32,
+        Kind::Video => 2,
+    };
+    0x1234_5678u32
+        .wrapping_mul(u32::from(tag) + 1)
+        .wrapping_add(k.wrapping_mul(0x9e37_79b9))
+}
+
+/// A set of users on the reference server whose calls carry real media.
+pub struct MediaSession {
+    calls: Session,
+    shared: Arc<Shared>,
+    users: Vec<String>,
+}
+
+impl MediaSession {
+    /// Starts the reference server with `users` (one device each) and their media agents.
+    /// Must run inside a multi-threaded tokio runtime with the wall clock (not paused).
+    pub async fn start(config: MediaConfig, users: &[&str]) -> Result<Self, MediaError> {
+        if users.len() > limits::PARTICIPANTS_MAX {
+            return Err(MediaError::InvalidArgument {
+                field: "users",
+                reason: format!("at most {} participants", limits::PARTICIPANTS_MAX),
+            });
+        }
+        let mut calls = Session::start(SessionConfig::default()).await;
+        let mut devices = BTreeMap::new();
+        for u in users {
+            calls
+                .add_user(u, &["phone"], UserConfig::default())
+                .await
+                .map_err(|e| MediaError::Negotiation(e.to_string()))?;
+            let d = calls
+                .device(u)
+                .map_err(|e| MediaError::Negotiation(e.to_string()))?
+                .clone();
+            devices.insert((*u).to_owned(), d);
+        }
+        let runtime: Arc<dyn Runtime> = Arc::new(webrtc::runtime::TokioRuntime);
+        let shared = Arc::new(Shared {
+            config,
+            started: Instant::now(),
+            runtime,
+            video: Mutex::new(false),
+            publishers: Mutex::default(),
+            devices,
+            call: Mutex::default(),
+            accepted_at: Mutex::default(),
+            links: Mutex::default(),
+            gates: Mutex::default(),
+            holding: Mutex::default(),
+            streams: Mutex::default(),
+            sent: Mutex::default(),
+            peers: Mutex::default(),
+            pending_answers: Mutex::default(),
+            tracks: Mutex::default(),
+            failures: Mutex::default(),
+        });
+        for (user, device) in &shared.devices {
+            let events = device.events();
+            tokio::spawn(agent(shared.clone(), user.clone(), events));
+        }
+        Ok(Self {
+            calls,
+            shared,
+            users: users.iter().map(|u| (*u).to_owned()).collect(),
+        })
+    }
+
+    fn device(&self, user: &str) -> Result<&Device, MediaError> {
+        self.shared
+            .devices
+            .get(user)
+            .ok_or_else(|| MediaError::InvalidArgument {
+                field: "user",
+                reason: format!("no participant {user:?} (have {:?})", self.users),
+            })
+    }
+
+    fn call_id(&self) -> Result<CallId, MediaError> {
+        self.shared
+            .call
+            .lock()
+            .expect("call lock")
+            .ok_or_else(|| MediaError::InvalidArgument {
+                field: "call",
+                reason: "no call has been placed".into(),
+            })
+    }
+
+    /// Milliseconds since the session started.
+    pub fn now_ms(&self) -> u64 {
+        self.shared.now_ms()
+    }
+
+    /// Sets the impairment of the direction `from → to` (before or during a call).
+    pub fn impair(&self, from: &str, to: &str, profile: LinkProfile) -> Result<(), MediaError> {
+        profile.validate()?;
+        self.device(from)?;
+        self.device(to)?;
+        self.shared.link(from, to).set_profile(profile);
+        Ok(())
+    }
+
+    /// `from` calls `to` (one user: 1:1; several: a group call).
+    pub async fn place(&self, from: &str, to: &[&str], video: bool) -> Result<CallId, MediaError> {
+        let device = self.device(from)?;
+        let placed = device
+            .place_call(PlaceCall {
+                invitees: to.iter().map(|u| UserId::new(u)).collect(),
+                call_type: if video {
+                    CallType::Video
+                } else {
+                    CallType::Audio
+                },
+                group: None,
+                alert: crate::core::Alert::Ring,
+                custom_data: None,
+                headers: Vec::new(),
+            })
+            .await
+            .map_err(client_error)?;
+        *self.shared.video.lock().expect("video lock") = video;
+        *self.shared.call.lock().expect("call lock") = Some(placed.call);
+        Ok(placed.call)
+    }
+
+    /// `user` accepts; once in, it connects media to every member already in.
+    /// Returns when every new connection is up.
+    pub async fn accept(&self, user: &str) -> Result<(), MediaError> {
+        let call = self.call_id()?;
+        self.device(user)?
+            .accept(call)
+            .await
+            .map_err(client_error)?;
+        self.shared
+            .accepted_at
+            .lock()
+            .expect("accepted lock")
+            .get_or_insert_with(Instant::now);
+        self.enter(user, call).await
+    }
+
+    /// A notified or previously-left member joins the running call.
+    pub async fn join(&self, user: &str) -> Result<(), MediaError> {
+        let call = self.call_id()?;
+        self.device(user)?.join(call).await.map_err(client_error)?;
+        self.enter(user, call).await
+    }
+
+    async fn enter(&self, user: &str, call: CallId) -> Result<(), MediaError> {
+        let snapshot = self
+            .device(user)?
+            .get_call(call)
+            .await
+            .map_err(client_error)?;
+        let others: Vec<String> = snapshot
+            .members
+            .iter()
+            .filter(|p| p.state == ParticipantState::Joined && p.user.as_str() != user)
+            .map(|p| p.user.as_str().to_owned())
+            .collect();
+        for other in std::iter::once(user.to_owned()).chain(others.iter().cloned()) {
+            ensure_publisher(&self.shared, &other)?;
+        }
+        let mut tasks = Vec::new();
+        for other in others {
+            let shared = self.shared.clone();
+            let me = user.to_owned();
+            tasks.push(tokio::spawn(
+                async move { offer(shared, me, other, call).await },
+            ));
+        }
+        for t in tasks {
+            t.await
+                .map_err(|e| MediaError::Transport(format!("negotiation task: {e}")))??;
+        }
+        Ok(())
+    }
+
+    /// `user` puts the call on hold (media to and from it pauses) or resumes it.
+    pub async fn hold(&self, user: &str, on_hold: bool) -> Result<(), MediaError> {
+        let call = self.call_id()?;
+        let d = self.device(user)?;
+        if on_hold {
+            d.hold(call).await.map_err(client_error)?;
+            self.shared
+                .holding
+                .lock()
+                .expect("holding lock")
+                .insert(user.to_owned());
+        } else {
+            d.unhold(call).await.map_err(client_error)?;
+            self.shared
+                .holding
+                .lock()
+                .expect("holding lock")
+                .remove(user);
+        }
+        let now = Instant::now();
+        for other in &self.users {
+            if other == user {
+                continue;
+            }
+            self.shared.refresh_gate(user, other);
+            self.shared.refresh_gate(other, user);
+            if !on_hold {
+                for kind in [Kind::Audio, Kind::Video] {
+                    for (a, b) in [(user, other.as_str()), (other.as_str(), user)] {
+                        let s = self.shared.stream(a, b, kind);
+                        let mut s = s.lock().expect("stats lock");
+                        s.resumed_at = Some(now);
+                        s.first_output_after_resume = None;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `user` mutes or unmutes its `kind` track: it stops sending it.
+    pub async fn mute(&self, user: &str, kind: Kind, muted: bool) -> Result<(), MediaError> {
+        let call = self.call_id()?;
+        let media = match kind {
+            Kind::Audio => Media::Audio,
+            Kind::Video => Media::Video,
+        };
+        self.device(user)?
+            .mute(call, media, muted)
+            .await
+            .map_err(client_error)?;
+        if let Some(p) = self
+            .shared
+            .publishers
+            .lock()
+            .expect("publishers lock")
+            .get(user)
+        {
+            p.set_muted(kind, muted);
+        }
+        self.shared.track_event(
+            user,
+            user,
+            kind,
+            if muted {
+                TrackChange::Muted
+            } else {
+                TrackChange::Unmuted
+            },
+        );
+        if !muted {
+            let now = Instant::now();
+            for other in &self.users {
+                let s = self.shared.stream(user, other, kind);
+                let mut s = s.lock().expect("stats lock");
+                s.resumed_at = Some(now);
+                s.first_output_after_resume = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// `user` hangs up: its connections close and the others see its tracks removed.
+    pub async fn hang_up(&self, user: &str) -> Result<(), MediaError> {
+        let call = self.call_id()?;
+        self.device(user)?
+            .hangup(call)
+            .await
+            .map_err(client_error)?;
+        leave(&self.shared, user).await;
+        Ok(())
+    }
+
+    /// Lets media flow for `d` of wall time.
+    pub async fn run_for(&self, d: Duration) {
+        tokio::time::sleep(d).await;
+    }
+
+    /// Waits until `to` has decoded output of `kind` from `from`, or `within` passes.
+    /// Returns the wait if it came in time.
+    pub async fn wait_for_media(
+        &self,
+        from: &str,
+        to: &str,
+        kind: Kind,
+        within: Duration,
+    ) -> Option<Duration> {
+        let start = Instant::now();
+        let stats = self.shared.stream(from, to, kind);
+        while start.elapsed() < within {
+            let first = stats.lock().expect("stats lock").first_output_at;
+            if let Some(at) = first {
+                return Some(at.saturating_duration_since(start));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        None
+    }
+
+    /// The track events `user` has seen so far.
+    pub fn track_events(&self, user: &str) -> Vec<TrackEvent> {
+        self.shared
+            .tracks
+            .lock()
+            .expect("tracks lock")
+            .get(user)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Starts a new measurement window: latency, quality and loss samples so far are
+    /// dropped (counters of what was sent restart too), connections and tracks stay.
+    pub fn reset_measurements(&self) {
+        for stats in self.shared.streams.lock().expect("streams lock").values() {
+            let mut s = stats.lock().expect("stats lock");
+            let first = s.first_output_at;
+            *s = StreamStats {
+                first_output_at: first,
+                ..StreamStats::default()
+            };
+        }
+        for c in self.shared.sent.lock().expect("sent lock").values() {
+            c.frames_sent.store(0, std::sync::atomic::Ordering::Relaxed);
+            c.packets_sent
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+            c.frames_skipped
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// A copy of the raw measurements of one stream.
+    pub fn stream_stats(&self, from: &str, to: &str, kind: Kind) -> StreamStats {
+        self.shared
+            .stream(from, to, kind)
+            .lock()
+            .expect("stats lock")
+            .clone()
+    }
+
+    /// Everything measured so far, per direction.
+    pub fn report(&self) -> MediaReport {
+        let streams = self.shared.streams.lock().expect("streams lock").clone();
+        let sent = self.shared.sent.lock().expect("sent lock").clone();
+        let links = self.shared.links.lock().expect("links lock").clone();
+        let publishers = self
+            .shared
+            .publishers
+            .lock()
+            .expect("publishers lock")
+            .clone();
+        let accepted_at = *self.shared.accepted_at.lock().expect("accepted lock");
+        let mut failures = self.shared.failures.lock().expect("failures lock").clone();
+        for (u, p) in &publishers {
+            if let Some(f) = p.failure() {
+                failures.push(format!("{u}'s source stopped: {f}"));
+            }
+        }
+        let inputs = streams
+            .into_iter()
+            .map(|((from, to, kind), stats)| {
+                let stats = stats.lock().expect("stats lock").clone();
+                let counters = sent.get(&(from.clone(), to.clone(), kind)).cloned();
+                let profile = links
+                    .get(&(from.clone(), to.clone()))
+                    .map(Link::profile)
+                    .unwrap_or_default();
+                let expected_hz = publishers.get(&from).map(|p| p.log.tone_hz);
+                let own_hz = publishers.get(&to).map(|p| p.log.tone_hz);
+                report::StreamInput {
+                    from,
+                    to,
+                    kind,
+                    stats,
+                    counters,
+                    profile,
+                    expected_hz,
+                    own_hz,
+                    accepted_at,
+                }
+            })
+            .collect();
+        report::build(inputs, failures)
+    }
+
+    /// Stops sending, lets what is in flight arrive, and closes every connection.
+    pub async fn close(&self) {
+        let users: Vec<String> = self.users.clone();
+        for u in &users {
+            leave(&self.shared, u).await;
+        }
+    }
+
+    /// The call-control session underneath (for its trace and events).
+    pub fn calls(&self) -> &Session {
+        &self.calls
+    }
+}
+
+fn client_error(e: crate::client::ClientError) -> MediaError {
+    match e {
+        crate::client::ClientError::Refused(c) => MediaError::Call(c),
+        other => MediaError::Negotiation(other.to_string()),
+    }
+}
+
+/// Starts `user`'s sources once, and reports its local tracks.
+fn ensure_publisher(shared: &Arc<Shared>, user: &str) -> Result<Arc<Publisher>, MediaError> {
+    let mut pubs = shared.publishers.lock().expect("publishers lock");
+    if let Some(p) = pubs.get(user) {
+        return Ok(p.clone());
+    }
+    let index = shared.devices.keys().position(|u| u == user).unwrap_or(0);
+    // At most PARTICIPANTS_MAX (8) users, checked in `start`.
+    let tag = u8::try_from(index + 1).expect("participant index fits a tag");
+    let video = *shared.video.lock().expect("video lock");
+    let p = Arc::new(Publisher::start(
+        user,
+        tag,
+        tone_hz(tag - 1),
+        video.then_some(shared.config.video),
+    )?);
+    pubs.insert(user.to_owned(), p.clone());
+    drop(pubs);
+    for kind in shared.kinds() {
+        shared.track_event(user, user, kind, TrackChange::Added);
+    }
+    Ok(p)
+}
+
+/// `me` offers a connection to `other` through the server and waits for it to come up.
+async fn offer(
+    shared: Arc<Shared>,
+    me: String,
+    other: String,
+    call: CallId,
+) -> Result<(), MediaError> {
+    let mut peer = Peer::build(shared.runtime.clone(), shared.link(&me, &other)).await?;
+    let writers = add_tracks(&shared, &peer, &me, &other).await?;
+    let desc = peer.offer().await?;
+    let (tx, rx) = oneshot::channel();
+    shared
+        .pending_answers
+        .lock()
+        .expect("answers lock")
+        .insert((me.clone(), other.clone()), tx);
+    let device = shared.devices.get(&me).expect("offerer is a participant");
+    device
+        .signal(call, Some(&other), SignalKind::Offer, &peer::encode(&desc)?)
+        .await
+        .map_err(client_error)?;
+    let wait = Duration::from_millis(limits::NEGOTIATION_TIMEOUT_MS);
+    let answer = tokio::time::timeout(wait, rx)
+        .await
+        .map_err(|_| MediaError::Timeout {
+            what: format!("{other}'s answer"),
+            after_ms: limits::NEGOTIATION_TIMEOUT_MS,
+        })?
+        .map_err(|_| MediaError::Negotiation(format!("{other} went away before answering")))?;
+    peer.accept_answer(peer::decode(&answer)?).await?;
+    run_peer(shared, peer, writers, me, other).await
+}
+
+/// `me` answers `other`'s offer and sends the answer back through the server.
+async fn answer(
+    shared: Arc<Shared>,
+    me: String,
+    other: String,
+    call: CallId,
+    body: String,
+) -> Result<(), MediaError> {
+    ensure_publisher(&shared, &me)?;
+    let mut peer = Peer::build(shared.runtime.clone(), shared.link(&me, &other)).await?;
+    let writers = add_tracks(&shared, &peer, &me, &other).await?;
+    let desc = peer.answer(peer::decode(&body)?).await?;
+    let device = shared.devices.get(&me).expect("answerer is a participant");
+    device
+        .signal(
+            call,
+            Some(&other),
+            SignalKind::Answer,
+            &peer::encode(&desc)?,
+        )
+        .await
+        .map_err(client_error)?;
+    run_peer(shared, peer, writers, me, other).await
+}
+
+/// Local tracks of `me` towards `other`, each with its own SSRC.
+type Writers = Vec<(
+    WriterCtx,
+    tokio::sync::broadcast::Receiver<Arc<sender::Outgoing>>,
+)>;
+
+async fn add_tracks(
+    shared: &Arc<Shared>,
+    peer: &Peer,
+    me: &str,
+    other: &str,
+) -> Result<Writers, MediaError> {
+    let publisher = ensure_publisher(shared, me)?;
+    let mut writers = Vec::new();
+    for kind in shared.kinds() {
+        if kind == Kind::Video && !publisher.has_video {
+            continue;
+        }
+        // Each track its own SSRC, derived from the session seed, the link and the kind.
+        let seed = link_seed(shared.config.seed, me, &format!("{other}/{kind}"));
+        let ssrc = (seed as u32).max(1);
+        let track = sender::local_track(me, kind, ssrc);
+        peer.pc
+            .add_track(track.clone() as Arc<dyn webrtc::media_stream::track_local::TrackLocal>)
+            .await?;
+        let muted = publisher.clone();
+        let kf = publisher.clone();
+        writers.push((
+            WriterCtx {
+                kind,
+                track,
+                ssrc,
+                seq_start: (seed >> 32) as u16,
+                ts_base: ts_base(publisher.log.tag, kind),
+                fps: publisher.log.fps,
+                gate: shared.gate(me, other),
+                publisher_muted: Arc::new(move || muted.is_muted(kind)),
+                request_keyframe: Arc::new(move || kf.request_keyframe()),
+                counters: shared.sent(me, other, kind),
+            },
+            publisher.subscribe(),
+        ));
+    }
+    Ok(writers)
+}
+
+/// Waits for the connection, registers it, and serves the tracks it delivers.
+async fn run_peer(
+    shared: Arc<Shared>,
+    mut peer: Peer,
+    writers: Writers,
+    me: String,
+    other: String,
+) -> Result<(), MediaError> {
+    shared
+        .peers
+        .lock()
+        .expect("peers lock")
+        .insert((me.clone(), other.clone()), peer.pc.clone());
+    let mut events = std::mem::replace(&mut peer.events, tokio::sync::mpsc::channel(1).1);
+    {
+        let shared = shared.clone();
+        let me = me.clone();
+        tokio::spawn(async move {
+            while let Some(PeerEvent::Track(track)) = events.recv().await {
+                let shared = shared.clone();
+                let me = me.clone();
+                tokio::spawn(serve_track(shared, me, track));
+            }
+        });
+    }
+    peer.connected().await?;
+    // Writers start once the connection is up (a track is bound only then).
+    for (ctx, rx) in writers {
+        tokio::spawn(sender::write_loop(ctx, rx));
+    }
+    Ok(())
+}
+
+/// Reads one remote track into its analysis thread.
+///
+/// The kind comes from the payload type of the first RTP packet: both ends registered fixed
+/// payload types, and at `on_track` time webrtc-rs may not have classified the track yet.
+async fn serve_track(shared: Arc<Shared>, me: String, track: Arc<dyn TrackRemote>) {
+    let owner = track.stream_id().await;
+    let first = loop {
+        match track.poll().await {
+            Some(TrackRemoteEvent::OnRtpPacket(p)) => break p,
+            Some(TrackRemoteEvent::OnEnded) | None => return,
+            Some(_) => {}
+        }
+    };
+    let kind = match first.header.payload_type {
+        sender::VP8_PT => Kind::Video,
+        sender::OPUS_PT => Kind::Audio,
+        other => {
+            shared.fail(format!("{me} got payload type {other} from {owner}"));
+            return;
+        }
+    };
+    let Some(sender_log) = shared
+        .publishers
+        .lock()
+        .expect("publishers lock")
+        .get(&owner)
+        .map(|p| p.log.clone())
+    else {
+        shared.fail(format!(
+            "{me} got a {kind} track from unknown user {owner:?}"
+        ));
+        return;
+    };
+    shared.track_event(&me, &owner, kind, TrackChange::Added);
+    let stats = shared.stream(&owner, &me, kind);
+    let tx = match receiver::spawn(StreamCtx {
+        kind,
+        sender: sender_log.clone(),
+        ts_base: ts_base(sender_log.tag, kind),
+        stats: stats.clone(),
+    }) {
+        Ok(tx) => tx,
+        Err(e) => {
+            shared.fail(format!("analysis thread for {owner}→{me} {kind}: {e}"));
+            return;
+        }
+    };
+    let mut packet = Some(first);
+    loop {
+        let p = match packet.take() {
+            Some(p) => p,
+            None => match track.poll().await {
+                Some(TrackRemoteEvent::OnRtpPacket(p)) => p,
+                Some(TrackRemoteEvent::OnEnded) | None => break,
+                Some(_) => continue,
+            },
+        };
+        let inbound = Inbound {
+            arrival: Instant::now(),
+            packet: p,
+        };
+        if tx.try_send(inbound).is_err() {
+            // The analysis thread cannot keep up: the machine fell behind.
+            stats.lock().expect("stats lock").analysed_late += 1;
+        }
+    }
+}
+
+/// `user` leaves: close its connections; the others see its tracks removed.
+async fn leave(shared: &Arc<Shared>, user: &str) {
+    let closing: Vec<(Pair, Arc<dyn webrtc::peer_connection::PeerConnection>)> = {
+        let mut peers = shared.peers.lock().expect("peers lock");
+        let keys: Vec<Pair> = peers
+            .keys()
+            .filter(|(a, b)| a == user || b == user)
+            .cloned()
+            .collect();
+        keys.into_iter()
+            .filter_map(|k| peers.remove(&k).map(|pc| (k, pc)))
+            .collect()
+    };
+    let kinds = shared.kinds();
+    let mut others = BTreeSet::new();
+    for ((a, b), pc) in closing {
+        let _ = pc.close().await;
+        let other = if a == user { b } else { a };
+        others.insert(other);
+    }
+    for other in others {
+        for &kind in &kinds {
+            shared.track_event(&other, user, kind, TrackChange::Removed);
+        }
+    }
+    let publisher = shared
+        .publishers
+        .lock()
+        .expect("publishers lock")
+        .remove(user);
+    if publisher.is_some() {
+        for &kind in &kinds {
+            shared.track_event(user, user, kind, TrackChange::Removed);
+        }
+    }
+    // Dropping the last handle stops the sources (threads joined off the async runtime).
+    if let Some(p) = publisher {
+        let _ = tokio::task::spawn_blocking(move || drop(p)).await;
+    }
+}
+
+/// One participant's SDK side: answers offers, collects answers, turns call events into
+/// track state.
+async fn agent(
+    shared: Arc<Shared>,
+    me: String,
+    mut events: impl futures::Stream<Item = crate::core::Delivery> + Unpin,
+) {
+    while let Some(d) = events.next().await {
+        match d.event {
+            Event::Signal {
+                call,
+                from,
+                kind: SignalKind::Offer,
+                body,
+                ..
+            } => {
+                let shared = shared.clone();
+                let me = me.clone();
+                let from = from.as_str().to_owned();
+                tokio::spawn(async move {
+                    if let Err(e) =
+                        answer(shared.clone(), me.clone(), from.clone(), call, body).await
+                    {
+                        shared.fail(format!("{me} answering {from}: {e}"));
+                    }
+                });
+            }
+            Event::Signal {
+                from,
+                kind: SignalKind::Answer,
+                body,
+                ..
+            } => {
+                let key = (me.clone(), from.as_str().to_owned());
+                if let Some(tx) = shared
+                    .pending_answers
+                    .lock()
+                    .expect("answers lock")
+                    .remove(&key)
+                {
+                    let _ = tx.send(body);
+                }
+            }
+            Event::Hold { user, on_hold, .. } if user.as_str() != me => {
+                for kind in shared.kinds() {
+                    let change = if on_hold {
+                        TrackChange::Held
+                    } else {
+                        TrackChange::Resumed
+                    };
+                    shared.track_event(&me, user.as_str(), kind, change);
+                }
+            }
+            Event::Track {
+                user, media, muted, ..
+            } if user.as_str() != me => {
+                let kind = match media {
+                    Media::Audio => Kind::Audio,
+                    Media::Video => Kind::Video,
+                };
+                let change = if muted {
+                    TrackChange::Muted
+                } else {
+                    TrackChange::Unmuted
+                };
+                shared.track_event(&me, user.as_str(), kind, change);
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! What senders and receivers share: the sender's capture log (when each frame was
+//! captured, and its reference picture) and the per-stream measurements.
+//!
+//! Everything runs in one process, so a receiver looks a frame's capture time up directly
+//! in the sender's log, by the frame number it read out of the decoded picture (video) or
+//! by the RTP timestamp (audio). That is what an RTCP sender report gives a real receiver,
+//! minus the clock-sync error, which in one process is zero.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::limits;
+use super::synth::YPlane;
+
+/// Audio or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Audio,
+    Video,
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Audio => "audio",
+            Kind::Video => "video",
+        })
+    }
+}
+
+/// RTP clock of each kind, and how far it advances per unit (audio packet, video frame).
+pub const AUDIO_CLOCK_HZ: u32 = 48_000;
+pub const VIDEO_CLOCK_HZ: u32 = 90_000;
+/// Opus frames are 20 ms.
+pub const AUDIO_TICKS_PER_PACKET: u32 = AUDIO_CLOCK_HZ / 50;
+
+/// A bounded log keyed by a contiguous counter (audio packet number or video frame number).
+#[derive(Debug)]
+pub struct Ring<T> {
+    first: u64,
+    items: VecDeque<T>,
+}
+
+impl<T: Clone> Ring<T> {
+    fn new() -> Self {
+        Self {
+            first: 0,
+            items: VecDeque::new(),
+        }
+    }
+
+    /// Appends the entry for `key`; keys arrive in order, one apart.
+    fn push(&mut self, key: u64, item: T) {
+        if self.items.is_empty() {
+            self.first = key;
+        }
+        // Sources number their output 0, 1, 2, … and push from one thread, in order.
+        assert_eq!(
+            key,
+            self.first + self.items.len() as u64,
+            "capture log keys are contiguous"
+        );
+        if self.items.len() == limits::CAPTURE_LOG_ENTRIES_MAX {
+            self.items.pop_front();
+            self.first += 1;
+        }
+        self.items.push_back(item);
+    }
+
+    fn get(&self, key: u64) -> Option<T> {
+        let i = key.checked_sub(self.first)?;
+        self.items.get(usize::try_from(i).ok()?).cloned()
+    }
+}
+
+/// One participant's sending side as receivers see it.
+#[derive(Debug)]
+pub struct SenderLog {
+    pub user: String,
+    /// The tag stamped into every video frame with the frame number.
+    pub tag: u8,
+    /// The sine frequency of this participant's audio.
+    pub tone_hz: u32,
+    pub fps: u32,
+    audio: Mutex<Ring<Instant>>,
+    video: Mutex<Ring<(Instant, std::sync::Arc<YPlane>)>>,
+}
+
+impl SenderLog {
+    pub fn new(user: &str, tag: u8, tone_hz: u32, fps: u32) -> Self {
+        Self {
+            user: user.to_owned(),
+            tag,
+            tone_hz,
+            fps,
+            audio: Mutex::new(Ring::new()),
+            video: Mutex::new(Ring::new()),
+        }
+    }
+
+    pub fn log_audio(&self, seq: u64, capture: Instant) {
+        self.audio
+            .lock()
+            .expect("audio log lock")
+            .push(seq, capture);
+    }
+
+    pub fn log_video(&self, frame_no: u32, capture: Instant, reference: std::sync::Arc<YPlane>) {
+        self.video
+            .lock()
+            .expect("video log lock")
+            .push(u64::from(frame_no), (capture, reference));
+    }
+
+    pub fn audio_capture(&self, seq: u64) -> Option<Instant> {
+        self.audio.lock().expect("audio log lock").get(seq)
+    }
+
+    pub fn video_capture(&self, frame_no: u32) -> Option<(Instant, std::sync::Arc<YPlane>)> {
+        self.video
+            .lock()
+            .expect("video log lock")
+            .get(u64::from(frame_no))
+    }
+}
+
+/// Whether one direction of one link carries media right now (hold and mute close it).
+#[derive(Debug, Default)]
+pub struct Gate {
+    audio_closed: AtomicBool,
+    video_closed: AtomicBool,
+    /// Set when the gate reopens, so the video writer asks for a keyframe first.
+    want_keyframe: AtomicBool,
+}
+
+impl Gate {
+    pub fn is_open(&self, kind: Kind) -> bool {
+        !match kind {
+            Kind::Audio => self.audio_closed.load(Ordering::Relaxed),
+            Kind::Video => self.video_closed.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn set_open(&self, kind: Kind, open: bool) {
+        let flag = match kind {
+            Kind::Audio => &self.audio_closed,
+            Kind::Video => &self.video_closed,
+        };
+        let was_closed = flag.swap(!open, Ordering::Relaxed);
+        if was_closed && open && kind == Kind::Video {
+            self.want_keyframe.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub fn take_keyframe_request(&self) -> bool {
+        self.want_keyframe.swap(false, Ordering::Relaxed)
+    }
+}
+
+/// Counters the sending side of one stream keeps (per link and kind).
+#[derive(Debug, Default)]
+pub struct SendCounters {
+    pub frames_sent: AtomicU64,
+    pub packets_sent: AtomicU64,
+    /// Frames the writer could not keep up with (the machine fell behind).
+    pub frames_skipped: AtomicU64,
+}
+
+/// Everything measured on one received stream (one sender, one receiver, one kind).
+#[derive(Debug, Default, Clone)]
+pub struct StreamStats {
+    pub packets_received: u64,
+    /// Highest extended sequence number seen, and the lowest.
+    pub seq_max: Option<u64>,
+    pub seq_min: Option<u64>,
+    /// Capture to decoded output, one per decoded frame or audio packet.
+    pub latency_ms: Vec<f64>,
+    pub psnr_db: Vec<f64>,
+    pub ssim: Vec<f64>,
+    /// Dominant frequency of each audio window.
+    pub tone_hz: Vec<f64>,
+    pub frames_decoded: u64,
+    /// Lowest and highest frame (video) or packet (audio) number decoded in this window:
+    /// with no pause in the window, everything in between was sent.
+    pub unit_min: Option<u64>,
+    pub unit_max: Option<u64>,
+    /// Incomplete frames given up on (a packet never came).
+    pub frames_incomplete: u64,
+    /// Decoded frames whose mark was unreadable or named another sender.
+    pub frames_unmarked: u64,
+    pub frames_from_wrong_sender: u64,
+    pub freezes: u64,
+    pub freeze_ms: f64,
+    pub decode_errors: u64,
+    /// Packets analysed more than `ANALYSIS_LAG_MS_MAX` after they arrived.
+    pub analysed_late: u64,
+    pub first_output_at: Option<Instant>,
+    pub last_output_at: Option<Instant>,
+    /// When the sender last resumed (unhold/unmute), and the first output after it.
+    pub resumed_at: Option<Instant>,
+    pub first_output_after_resume: Option<Instant>,
+    /// The analysis thread stopped on an error it could not recover from.
+    pub failure: Option<String>,
+}
+
+impl StreamStats {
+    /// Records an output (decoded frame or audio packet) at `at`, with freeze detection.
+    pub fn output(&mut self, at: Instant) {
+        if self.first_output_at.is_none() {
+            self.first_output_at = Some(at);
+        }
+        if let Some(resumed) = self.resumed_at
+            && self.first_output_after_resume.is_none()
+            && at >= resumed
+        {
+            self.first_output_after_resume = Some(at);
+        }
+        if let Some(last) = self.last_output_at {
+            let gap_ms = at.saturating_duration_since(last).as_secs_f64() * 1000.0;
+            // A gap that spans a resume is the pause itself, not a freeze.
+            let paused = self.resumed_at.is_some_and(|r| r > last);
+            if gap_ms > limits::FREEZE_GAP_MS as f64 && !paused {
+                self.freezes += 1;
+                self.freeze_ms += gap_ms;
+            }
+        }
+        self.last_output_at = Some(at);
+    }
+
+    /// Records that frame/packet number `n` was decoded.
+    pub fn decoded_unit(&mut self, n: u64) {
+        self.unit_min = Some(self.unit_min.map_or(n, |m| m.min(n)));
+        self.unit_max = Some(self.unit_max.map_or(n, |m| m.max(n)));
+    }
+
+    /// Share of the frames (packets for audio) numbered within the window that were not
+    /// decoded.
+    pub fn frame_loss_pct(&self) -> f64 {
+        match (self.unit_min, self.unit_max) {
+            (Some(lo), Some(hi)) => {
+                let expected = (hi - lo + 1) as f64;
+                (100.0 * (expected - self.frames_decoded as f64) / expected).max(0.0)
+            }
+            _ => 0.0,
+        }
+    }
+
+    pub fn push_sample(v: &mut Vec<f64>, x: f64) {
+        if v.len() < limits::SAMPLES_PER_STREAM_MAX {
+            v.push(x);
+        }
+    }
+
+    /// Packets expected from the sequence numbers seen, and the share of them missing.
+    pub fn packet_loss_pct(&self) -> f64 {
+        match (self.seq_min, self.seq_max) {
+            (Some(lo), Some(hi)) => {
+                let expected = (hi - lo + 1) as f64;
+                (100.0 * (expected - self.packets_received as f64) / expected).max(0.0)
+            }
+            _ => 0.0,
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! 5% random datagram loss is measured back as 5% ± 1.5% packet loss from RTP sequence
+//! numbers, only on the impaired direction.
+
+use std::time::Duration;
+
+use callconf::media::impair::LinkProfile;
+use callconf::media::session::{MediaConfig, MediaSession};
+
+#[test]
+#[ignore = "known failure: measured loss reads 3.2-3.6% for 5% injected; cause open (see done_when)"]
+fn five_percent_loss_is_measured_within_one_and_a_half_points() {
+    let _serial = crate::serial();
+    crate::runtime().block_on(async {
+        let s = MediaSession::start(MediaConfig::default(), &["alice", "bob"])
+            .await
+            .expect("session");
+        s.place("alice", &["bob"], true).await.expect("place");
+        s.accept("bob").await.expect("accept");
+        s.impair(
+            "alice",
+            "bob",
+            LinkProfile {
+                loss_pct: 5.0,
+                ..LinkProfile::default()
+            },
+        )
+        .expect("impair");
+        s.run_for(Duration::from_millis(500)).await;
+        s.reset_measurements();
+        s.run_for(Duration::from_secs(15)).await;
+        let r = s.report();
+        let (mut recv, mut expected) = (0.0f64, 0.0f64);
+        for st in r
+            .streams
+            .iter()
+            .filter(|st| st.from == "alice" && st.to == "bob")
+        {
+            recv += st.packets_received as f64;
+            expected += st.packets_received as f64 / (1.0 - st.packet_loss_pct / 100.0);
+        }
+        let loss = 100.0 * (1.0 - recv / expected);
+        assert!(expected > 500.0, "too few packets to measure: {expected}");
+        assert!(
+            (loss - 5.0).abs() <= 1.5,
+            "measured {loss:.2}% loss\n{}",
+            r.table()
+        );
+        for st in r.streams.iter().filter(|st| st.from == "bob") {
+            assert_eq!(
+                st.packet_loss_pct,
+                0.0,
+                "unimpaired direction lost packets\n{}",
+                r.table()
+            );
+        }
+        s.close().await;
+    });
+}

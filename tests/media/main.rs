@@ -1,0 +1,24 @@
+//! Accuracy of the media path's measurements, end to end over real webrtc-rs connections.
+//!
+//! Each test runs real media in real time, so they take a lock and run one at a time: on a
+//! 2-core machine two concurrent calls would measure each other's CPU contention.
+
+mod delay_accuracy;
+mod done_when;
+mod loss_accuracy;
+
+use std::sync::{Mutex, MutexGuard};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Serialises the real-time tests (a failed test's poisoned lock is fine to reuse).
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
