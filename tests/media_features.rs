@@ -259,13 +259,10 @@ async fn quality(w: &mut MediaWorld, metric: String, from: String, to: String, m
 #[then(regex = r"^the packet loss from (\w+) to (\w+) is ([\d.]+)% ± ([\d.]+)%$")]
 async fn loss(w: &mut MediaWorld, from: String, to: String, want: f64, tol: f64) {
     let r = w.report();
-    let (mut recv, mut expected) = (0.0f64, 0.0f64);
-    for s in r.streams.iter().filter(|s| s.from == from && s.to == to) {
-        recv += s.packets_received as f64;
-        expected += s.packets_received as f64 / (1.0 - s.packet_loss_pct / 100.0);
-    }
-    assert!(expected > 0.0, "no packets from {from} to {to}");
-    let got = 100.0 * (1.0 - recv / expected);
+    let got = r
+        .packet_loss(&from, &to)
+        .unwrap_or_else(|| panic!("no packets from {from} to {to}"))
+        .pct;
     assert!(
         (got - want).abs() <= tol,
         "packet loss {from}→{to} is {got:.2}%, expected {want}% ± {tol}%\n{}",

@@ -57,13 +57,8 @@ fn media_engine() -> Result<MediaEngine, MediaError> {
     Ok(m)
 }
 
-/// What a connection reports to its owner.
-pub enum PeerEvent {
-    Track(Arc<dyn TrackRemote>),
-}
-
 struct Handler {
-    events: mpsc::Sender<PeerEvent>,
+    tracks: mpsc::Sender<Arc<dyn TrackRemote>>,
     state: watch::Sender<RTCPeerConnectionState>,
     gathered: watch::Sender<bool>,
 }
@@ -82,14 +77,15 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         // Bounded: a connection carries two tracks; the owner drains this promptly.
-        let _ = self.events.send(PeerEvent::Track(track)).await;
+        let _ = self.tracks.send(track).await;
     }
 }
 
 /// A peer connection plus the signals its handler raises.
 pub struct Peer {
     pub pc: Arc<dyn PeerConnection>,
-    pub events: mpsc::Receiver<PeerEvent>,
+    /// Remote tracks as webrtc delivers them.
+    pub events: mpsc::Receiver<Arc<dyn TrackRemote>>,
     state: watch::Receiver<RTCPeerConnectionState>,
     gathered: watch::Receiver<bool>,
     pub link: Link,
@@ -105,7 +101,7 @@ impl Peer {
         let pc = PeerConnectionBuilder::new()
             .with_media_engine(media_engine()?)
             .with_handler(Arc::new(Handler {
-                events: events_tx,
+                tracks: events_tx,
                 state: state_tx,
                 gathered: gathered_tx,
             }))

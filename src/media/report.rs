@@ -60,6 +60,11 @@ pub struct StreamReport {
     pub kind: Kind,
     /// The impairment of the `from → to` link at the end of the run.
     pub link: LinkProfile,
+    /// Every datagram the link carried (STUN, DTLS, RTP and RTCP of all kinds) and how many
+    /// it dropped (lost or queue full), over the whole call: the injected side of the loss
+    /// figure.
+    pub link_datagrams_offered: u64,
+    pub link_datagrams_dropped: u64,
     pub packets_sent: u64,
     pub packets_received: u64,
     pub packet_loss_pct: f64,
@@ -94,6 +99,14 @@ pub struct StreamReport {
     pub failure: Option<String>,
 }
 
+/// Packet loss over all streams of one direction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Loss {
+    /// Packets the sequence numbers say were sent.
+    pub packets_expected: f64,
+    pub pct: f64,
+}
+
 /// Audio/video sync of one direction: positive means video arrives after its audio.
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
@@ -119,6 +132,8 @@ pub struct StreamInput {
     pub stats: StreamStats,
     pub counters: Option<Arc<SendCounters>>,
     pub profile: LinkProfile,
+    /// (offered, dropped) datagrams of the link.
+    pub link_datagrams: (u64, u64),
     pub expected_hz: Option<u32>,
     pub own_hz: Option<u32>,
     pub accepted_at: Option<Instant>,
@@ -154,6 +169,8 @@ pub fn build(inputs: Vec<StreamInput>, failures: Vec<String>) -> MediaReport {
             to: i.to,
             kind: i.kind,
             link: i.profile,
+            link_datagrams_offered: i.link_datagrams.0,
+            link_datagrams_dropped: i.link_datagrams.1,
             packets_sent,
             packets_received: s.packets_received,
             packet_loss_pct: s.packet_loss_pct(),
@@ -215,6 +232,20 @@ impl MediaReport {
         self.streams
             .iter()
             .find(|s| s.from == from && s.to == to && s.kind == kind)
+    }
+
+    /// Packet loss from `from` to `to` over all its streams, weighted by packets expected.
+    /// `None` when no packet arrived.
+    pub fn packet_loss(&self, from: &str, to: &str) -> Option<Loss> {
+        let (mut received, mut expected) = (0.0f64, 0.0f64);
+        for s in self.streams.iter().filter(|s| s.from == from && s.to == to) {
+            received += s.packets_received as f64;
+            expected += s.packets_received as f64 / (1.0 - s.packet_loss_pct / 100.0);
+        }
+        (expected > 0.0).then(|| Loss {
+            packets_expected: expected,
+            pct: 100.0 * (1.0 - received / expected),
+        })
     }
 
     /// A fixed-width table, one line per stream.

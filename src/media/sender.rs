@@ -26,7 +26,7 @@ use super::limits;
 use super::stream::{
     AUDIO_CLOCK_HZ, AUDIO_TICKS_PER_PACKET, Gate, Kind, SendCounters, SenderLog, VIDEO_CLOCK_HZ,
 };
-use super::synth::{AudioSource, VideoFormat, VideoSource};
+use super::synth::{AudioSource, KeyframeHandle, VideoFormat, VideoSource};
 
 /// Payload types both ends register (see `peer::media_engine`).
 pub const OPUS_PT: u8 = 111;
@@ -50,7 +50,8 @@ pub struct Publisher {
     tx: broadcast::Sender<Arc<Outgoing>>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
-    keyframe: Arc<AtomicBool>,
+    /// Forces the next video frame to be a keyframe (absent in audio-only calls).
+    keyframe: Option<KeyframeHandle>,
     /// The participant's own mute state per kind (hold is per link, in `Gate`).
     pub audio_muted: AtomicBool,
     pub video_muted: AtomicBool,
@@ -70,7 +71,6 @@ impl Publisher {
         let log = Arc::new(SenderLog::new(user, tag, tone_hz, fps));
         let (tx, _) = broadcast::channel(limits::SEND_QUEUE_FRAMES_MAX);
         let stop = Arc::new(AtomicBool::new(false));
-        let keyframe = Arc::new(AtomicBool::new(false));
         let failure = Arc::new(Mutex::new(None));
         let mut threads = Vec::new();
 
@@ -83,14 +83,15 @@ impl Publisher {
             failure.clone(),
         )?);
         let has_video = video.is_some();
+        let mut keyframe = None;
         if let Some(fmt) = video {
             let source = VideoSource::start(fmt, tag)?;
+            keyframe = Some(source.keyframe_handle());
             threads.push(spawn_video(
                 source,
                 log.clone(),
                 tx.clone(),
                 stop.clone(),
-                keyframe.clone(),
                 failure.clone(),
             )?);
         }
@@ -112,7 +113,9 @@ impl Publisher {
     }
 
     pub fn request_keyframe(&self) {
-        self.keyframe.store(true, Ordering::Relaxed);
+        if let Some(k) = &self.keyframe {
+            k.request();
+        }
     }
 
     pub fn is_muted(&self, kind: Kind) -> bool {
@@ -127,10 +130,8 @@ impl Publisher {
             Kind::Audio => &self.audio_muted,
             Kind::Video => &self.video_muted,
         };
-        let was = flag.swap(muted, Ordering::Relaxed);
-        if was && !muted && kind == Kind::Video {
-            self.request_keyframe();
-        }
+        // The writers ask for a keyframe when they start sending again.
+        flag.store(muted, Ordering::Relaxed);
     }
 
     /// A source that stopped on an error.
@@ -197,16 +198,12 @@ fn spawn_video(
     log: Arc<SenderLog>,
     tx: broadcast::Sender<Arc<Outgoing>>,
     stop: Arc<AtomicBool>,
-    keyframe: Arc<AtomicBool>,
     failure: Arc<Mutex<Option<String>>>,
 ) -> Result<JoinHandle<()>, MediaError> {
     std::thread::Builder::new()
         .name(format!("video-src-{}", log.user))
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                if keyframe.swap(false, Ordering::Relaxed) {
-                    source.force_keyframe();
-                }
                 match source.next(pull_timeout()) {
                     Ok(Some(v)) => {
                         log.log_video(v.frame_no, v.capture, v.reference.clone());
@@ -262,10 +259,9 @@ pub struct WriterCtx {
     pub ssrc: u32,
     pub seq_start: u16,
     pub ts_base: u32,
-    pub fps: u32,
     pub gate: Arc<Gate>,
-    pub publisher_muted: Arc<dyn Fn() -> bool + Send + Sync>,
-    pub request_keyframe: Arc<dyn Fn() + Send + Sync>,
+    /// Whose stream this is: its mute state, and its encoder for keyframe requests.
+    pub publisher: Arc<Publisher>,
     pub counters: Arc<SendCounters>,
 }
 
@@ -286,7 +282,8 @@ pub async fn write_loop(ctx: WriterCtx, mut rx: broadcast::Receiver<Arc<Outgoing
         Box::new(new_fixed_sequencer(ctx.seq_start)),
         clock,
     );
-    // A connection that starts mid-stream needs a keyframe to decode anything.
+    // A connection that starts mid-stream, or resumes after hold or mute, needs a keyframe
+    // to decode anything.
     let mut need_keyframe = ctx.kind == Kind::Video;
     loop {
         let out = match rx.recv().await {
@@ -302,12 +299,12 @@ pub async fn write_loop(ctx: WriterCtx, mut rx: broadcast::Receiver<Arc<Outgoing
         if out.kind != ctx.kind {
             continue;
         }
-        if !ctx.gate.is_open(ctx.kind) || (ctx.publisher_muted)() {
+        if !ctx.gate.is_open(ctx.kind) || ctx.publisher.is_muted(ctx.kind) {
             need_keyframe = ctx.kind == Kind::Video;
             continue;
         }
-        if ctx.gate.take_keyframe_request() || need_keyframe {
-            (ctx.request_keyframe)();
+        if need_keyframe {
+            ctx.publisher.request_keyframe();
             need_keyframe = false;
         }
         let (ts, samples) = match ctx.kind {
@@ -316,7 +313,7 @@ pub async fn write_loop(ctx: WriterCtx, mut rx: broadcast::Receiver<Arc<Outgoing
                 AUDIO_TICKS_PER_PACKET,
             ),
             Kind::Video => {
-                let per_frame = VIDEO_CLOCK_HZ / ctx.fps.max(1);
+                let per_frame = VIDEO_CLOCK_HZ / ctx.publisher.log.fps.max(1);
                 ((out.key as u32).wrapping_mul(per_frame), per_frame)
             }
         };

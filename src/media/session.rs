@@ -26,7 +26,7 @@ use webrtc::runtime::Runtime;
 use super::error::MediaError;
 use super::impair::{Link, LinkProfile};
 use super::limits;
-use super::peer::{self, Peer, PeerEvent};
+use super::peer::{self, Peer};
 use super::receiver::{self, Inbound, StreamCtx};
 use super::report::{self, MediaReport};
 use super::sender::{self, Publisher, WriterCtx};
@@ -180,6 +180,14 @@ impl Shared {
         }
     }
 
+    /// Starts timing resume → first output on the stream `from → to` of `kind`.
+    fn mark_resumed(&self, from: &str, to: &str, kind: Kind, now: Instant) {
+        let s = self.stream(from, to, kind);
+        let mut s = s.lock().expect("stats lock");
+        s.resumed_at = Some(now);
+        s.first_output_after_resume = None;
+    }
+
     /// Re-evaluates whether `from → to` carries media: closed while either end holds.
     fn refresh_gate(&self, from: &str, to: &str) {
         let holding = self.holding.lock().expect("holding lock");
@@ -217,7 +225,6 @@ pub fn ts_base(tag: u8, kind: Kind) -> u32 {
 pub struct MediaSession {
     calls: Session,
     shared: Arc<Shared>,
-    users: Vec<String>,
 }
 
 impl MediaSession {
@@ -267,11 +274,7 @@ impl MediaSession {
             let events = device.events();
             tokio::spawn(agent(shared.clone(), user.clone(), events));
         }
-        Ok(Self {
-            calls,
-            shared,
-            users: users.iter().map(|u| (*u).to_owned()).collect(),
-        })
+        Ok(Self { calls, shared })
     }
 
     fn device(&self, user: &str) -> Result<&Device, MediaError> {
@@ -280,7 +283,10 @@ impl MediaSession {
             .get(user)
             .ok_or_else(|| MediaError::InvalidArgument {
                 field: "user",
-                reason: format!("no participant {user:?} (have {:?})", self.users),
+                reason: format!(
+                    "no participant {user:?} (have {:?})",
+                    self.shared.devices.keys().collect::<Vec<_>>()
+                ),
             })
     }
 
@@ -405,20 +411,13 @@ impl MediaSession {
                 .remove(user);
         }
         let now = Instant::now();
-        for other in &self.users {
-            if other == user {
-                continue;
-            }
+        for other in self.shared.devices.keys().filter(|o| *o != user) {
             self.shared.refresh_gate(user, other);
             self.shared.refresh_gate(other, user);
             if !on_hold {
                 for kind in [Kind::Audio, Kind::Video] {
-                    for (a, b) in [(user, other.as_str()), (other.as_str(), user)] {
-                        let s = self.shared.stream(a, b, kind);
-                        let mut s = s.lock().expect("stats lock");
-                        s.resumed_at = Some(now);
-                        s.first_output_after_resume = None;
-                    }
+                    self.shared.mark_resumed(user, other, kind, now);
+                    self.shared.mark_resumed(other, user, kind, now);
                 }
             }
         }
@@ -457,11 +456,8 @@ impl MediaSession {
         );
         if !muted {
             let now = Instant::now();
-            for other in &self.users {
-                let s = self.shared.stream(user, other, kind);
-                let mut s = s.lock().expect("stats lock");
-                s.resumed_at = Some(now);
-                s.first_output_after_resume = None;
+            for other in self.shared.devices.keys().filter(|o| *o != user) {
+                self.shared.mark_resumed(user, other, kind, now);
             }
         }
         Ok(())
@@ -567,10 +563,17 @@ impl MediaSession {
             .map(|((from, to, kind), stats)| {
                 let stats = stats.lock().expect("stats lock").clone();
                 let counters = sent.get(&(from.clone(), to.clone(), kind)).cloned();
-                let profile = links
-                    .get(&(from.clone(), to.clone()))
-                    .map(Link::profile)
-                    .unwrap_or_default();
+                let link = links.get(&(from.clone(), to.clone()));
+                let profile = link.map(Link::profile).unwrap_or_default();
+                let link_datagrams = link.map_or((0, 0), |l| {
+                    let c = l.counters();
+                    let dropped = c.lost.load(std::sync::atomic::Ordering::Relaxed)
+                        + c.queue_full.load(std::sync::atomic::Ordering::Relaxed);
+                    (
+                        c.offered.load(std::sync::atomic::Ordering::Relaxed),
+                        dropped,
+                    )
+                });
                 let expected_hz = publishers.get(&from).map(|p| p.log.tone_hz);
                 let own_hz = publishers.get(&to).map(|p| p.log.tone_hz);
                 report::StreamInput {
@@ -580,6 +583,7 @@ impl MediaSession {
                     stats,
                     counters,
                     profile,
+                    link_datagrams,
                     expected_hz,
                     own_hz,
                     accepted_at,
@@ -591,8 +595,7 @@ impl MediaSession {
 
     /// Stops sending, lets what is in flight arrive, and closes every connection.
     pub async fn close(&self) {
-        let users: Vec<String> = self.users.clone();
-        for u in &users {
+        for u in self.shared.devices.keys() {
             leave(&self.shared, u).await;
         }
     }
@@ -675,7 +678,6 @@ async fn answer(
     call: CallId,
     body: String,
 ) -> Result<(), MediaError> {
-    ensure_publisher(&shared, &me)?;
     let mut peer = Peer::build(shared.runtime.clone(), shared.link(&me, &other)).await?;
     let writers = add_tracks(&shared, &peer, &me, &other).await?;
     let desc = peer.answer(peer::decode(&body)?).await?;
@@ -717,8 +719,6 @@ async fn add_tracks(
         peer.pc
             .add_track(track.clone() as Arc<dyn webrtc::media_stream::track_local::TrackLocal>)
             .await?;
-        let muted = publisher.clone();
-        let kf = publisher.clone();
         writers.push((
             WriterCtx {
                 kind,
@@ -726,10 +726,8 @@ async fn add_tracks(
                 ssrc,
                 seq_start: (seed >> 32) as u16,
                 ts_base: ts_base(publisher.log.tag, kind),
-                fps: publisher.log.fps,
                 gate: shared.gate(me, other),
-                publisher_muted: Arc::new(move || muted.is_muted(kind)),
-                request_keyframe: Arc::new(move || kf.request_keyframe()),
+                publisher: publisher.clone(),
                 counters: shared.sent(me, other, kind),
             },
             publisher.subscribe(),
@@ -756,7 +754,7 @@ async fn run_peer(
         let shared = shared.clone();
         let me = me.clone();
         tokio::spawn(async move {
-            while let Some(PeerEvent::Track(track)) = events.recv().await {
+            while let Some(track) = events.recv().await {
                 let shared = shared.clone();
                 let me = me.clone();
                 tokio::spawn(serve_track(shared, me, track));

@@ -134,8 +134,6 @@ impl SenderLog {
 pub struct Gate {
     audio_closed: AtomicBool,
     video_closed: AtomicBool,
-    /// Set when the gate reopens, so the video writer asks for a keyframe first.
-    want_keyframe: AtomicBool,
 }
 
 impl Gate {
@@ -151,14 +149,7 @@ impl Gate {
             Kind::Audio => &self.audio_closed,
             Kind::Video => &self.video_closed,
         };
-        let was_closed = flag.swap(!open, Ordering::Relaxed);
-        if was_closed && open && kind == Kind::Video {
-            self.want_keyframe.store(true, Ordering::Relaxed);
-        }
-    }
-
-    pub fn take_keyframe_request(&self) -> bool {
-        self.want_keyframe.swap(false, Ordering::Relaxed)
+        flag.store(!open, Ordering::Relaxed);
     }
 }
 

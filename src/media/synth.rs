@@ -324,6 +324,37 @@ fn clock_time(d: Duration) -> gst::ClockTime {
 }
 
 /// The caller's timeout as a deadline, capped at [`NEXT_MAX_TIMEOUT_MS`].
+/// A live source whose raw buffers go through an encoder into a queue of encoded units.
+trait Encoding {
+    type Unit;
+    fn raw(&self) -> &LiveSource;
+    fn pending(&mut self) -> &mut VecDeque<Self::Unit>;
+    /// Encodes one raw buffer, queueing what the encoder produced (possibly nothing).
+    fn encode(&mut self, sample: &gst::Sample) -> Result<(), MediaError>;
+}
+
+/// The shared `next` of the sources: pull raw buffers and encode until a unit comes out or
+/// `timeout` passes.
+fn next_encoded<E: Encoding>(
+    source: &mut E,
+    timeout: Duration,
+) -> Result<Option<E::Unit>, MediaError> {
+    let deadline = deadline(timeout);
+    loop {
+        if let Some(unit) = source.pending().pop_front() {
+            return Ok(Some(unit));
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let Some(sample) = source.raw().pull(remaining)? else {
+            return Ok(None);
+        };
+        source.encode(&sample)?;
+        if source.pending().is_empty() && Instant::now() >= deadline {
+            return Ok(None);
+        }
+    }
+}
+
 fn deadline(timeout: Duration) -> Instant {
     Instant::now() + timeout.min(Duration::from_millis(NEXT_MAX_TIMEOUT_MS))
 }
@@ -452,20 +483,7 @@ impl VideoSource {
     /// Blocks until the next encoded frame, or `Ok(None)` once `timeout` (capped at
     /// [`NEXT_MAX_TIMEOUT_MS`]) has passed without one.
     pub fn next(&mut self, timeout: Duration) -> Result<Option<EncodedVideo>, MediaError> {
-        let deadline = deadline(timeout);
-        loop {
-            if let Some(frame) = self.pending.pop_front() {
-                return Ok(Some(frame));
-            }
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let Some(sample) = self.raw.pull(remaining)? else {
-                return Ok(None);
-            };
-            self.encode(&sample)?;
-            if self.pending.is_empty() && Instant::now() >= deadline {
-                return Ok(None);
-            }
-        }
+        next_encoded(self, timeout)
     }
 
     /// The next frame is encoded as a key frame (for PLI/FIR).
@@ -478,7 +496,7 @@ impl VideoSource {
         KeyframeHandle(Arc::clone(&self.force_key))
     }
 
-    fn encode(&mut self, sample: &gst::Sample) -> Result<(), MediaError> {
+    fn encode_sample(&mut self, sample: &gst::Sample) -> Result<(), MediaError> {
         let what = "video-source";
         let caps = sample
             .caps_owned()
@@ -541,6 +559,32 @@ fn background_argb(tag: u8) -> u32 {
     0xFF00_0000 | (level << 16) | (level << 8) | level
 }
 
+impl Encoding for VideoSource {
+    type Unit = EncodedVideo;
+    fn raw(&self) -> &LiveSource {
+        &self.raw
+    }
+    fn pending(&mut self) -> &mut VecDeque<EncodedVideo> {
+        &mut self.pending
+    }
+    fn encode(&mut self, sample: &gst::Sample) -> Result<(), MediaError> {
+        self.encode_sample(sample)
+    }
+}
+
+impl Encoding for AudioSource {
+    type Unit = EncodedAudio;
+    fn raw(&self) -> &LiveSource {
+        &self.raw
+    }
+    fn pending(&mut self) -> &mut VecDeque<EncodedAudio> {
+        &mut self.pending
+    }
+    fn encode(&mut self, sample: &gst::Sample) -> Result<(), MediaError> {
+        self.encode_sample(sample)
+    }
+}
+
 /// A live sine tone encoded to Opus in 20 ms packets (see the module docs).
 pub struct AudioSource {
     raw: LiveSource,
@@ -600,23 +644,10 @@ impl AudioSource {
     /// Blocks until the next Opus packet, or `Ok(None)` once `timeout` (capped at
     /// [`NEXT_MAX_TIMEOUT_MS`]) has passed without one.
     pub fn next(&mut self, timeout: Duration) -> Result<Option<EncodedAudio>, MediaError> {
-        let deadline = deadline(timeout);
-        loop {
-            if let Some(packet) = self.pending.pop_front() {
-                return Ok(Some(packet));
-            }
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let Some(sample) = self.raw.pull(remaining)? else {
-                return Ok(None);
-            };
-            self.encode(&sample)?;
-            if self.pending.is_empty() && Instant::now() >= deadline {
-                return Ok(None);
-            }
-        }
+        next_encoded(self, timeout)
     }
 
-    fn encode(&mut self, sample: &gst::Sample) -> Result<(), MediaError> {
+    fn encode_sample(&mut self, sample: &gst::Sample) -> Result<(), MediaError> {
         let what = "audio-source";
         let caps = sample
             .caps_owned()

@@ -29,16 +29,8 @@ fn five_percent_loss_is_measured_within_one_and_a_half_points() {
         s.reset_measurements();
         s.run_for(Duration::from_secs(15)).await;
         let r = s.report();
-        let (mut recv, mut expected) = (0.0f64, 0.0f64);
-        for st in r
-            .streams
-            .iter()
-            .filter(|st| st.from == "alice" && st.to == "bob")
-        {
-            recv += st.packets_received as f64;
-            expected += st.packets_received as f64 / (1.0 - st.packet_loss_pct / 100.0);
-        }
-        let loss = 100.0 * (1.0 - recv / expected);
+        let measured = r.packet_loss("alice", "bob").expect("packets arrived");
+        let (loss, expected) = (measured.pct, measured.packets_expected);
         assert!(expected > 500.0, "too few packets to measure: {expected}");
         assert!(
             (loss - 5.0).abs() <= 1.5,
