@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use callconf::media::impair::LinkProfile;
+use callconf::media::impair::{LinkProfile, LossModel};
 use callconf::media::report::MediaReport;
 use callconf::media::session::{MediaConfig, MediaSession, TrackChange};
 use callconf::media::stream::Kind;
@@ -74,12 +74,16 @@ fn profile(text: &str) -> Result<LinkProfile, String> {
             [n, "ms", "delay"] => p.delay_ms = num(n)?,
             [n, "ms", "jitter"] => p.jitter_ms = num(n)?,
             [n, "loss"] if n.ends_with('%') => p.loss_pct = num(n)?,
+            [n, "bernoulli", "loss"] if n.ends_with('%') => {
+                p.loss_pct = num(n)?;
+                p.loss_model = LossModel::Bernoulli;
+            }
             [n, "packet", "bursts"] => p.burst_len = num(n)?,
             [n, "kbps", "bandwidth"] => p.bandwidth_kbps = num(n)?,
             ["no", "impairment"] => p = LinkProfile::default(),
             _ => {
                 return Err(format!(
-                    "unknown impairment {part:?}; expected `N ms delay`, `N ms jitter`, `N% loss`, \
+                    "unknown impairment {part:?}; expected `N ms delay`, `N ms jitter`, `N% loss`, `N% bernoulli loss`, \
                      `N packet bursts`, `N kbps bandwidth` or `no impairment`"
                 ));
             }

@@ -17,8 +17,6 @@ Feature: Impairment applied to the real datagrams is measured back exactly
     And the median audio latency from alice to bob exceeds the baseline by 150 ± 5 ms
     And the median audio latency from bob to alice exceeds the baseline by 0 ± 5 ms
 
-  # Known failure: the measured loss reads ~3.3% for 5% injected; the cause is open.
-  @known-bug
   Scenario: 5% random loss shows as 5% packet loss
     Given a media session with alice and bob
     And the link from alice to bob has 5% loss

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::error::MediaError;
-use super::impair::LinkProfile;
+use super::impair::{LinkProfile, LossModel};
 use super::report::MediaReport;
 use super::session::{MediaConfig, MediaSession};
 use super::stream::Kind;
@@ -32,6 +32,10 @@ pub struct MediaArgs {
     /// Random datagram loss on each direction, in percent.
     #[arg(long, default_value_t = 0.0)]
     pub loss_pct: f64,
+    /// How independent losses are placed: `paced` (random positions, exact rate) or
+    /// `bernoulli` (each datagram independently, with sampling variance).
+    #[arg(long, value_enum, default_value_t = LossModel::Paced)]
+    pub loss_model: LossModel,
     /// Mean loss burst length in datagrams (1 = independent loss).
     #[arg(long, default_value_t = 1.0)]
     pub burst_len: f64,
@@ -82,6 +86,7 @@ pub async fn measure(args: &MediaArgs) -> Result<MediaRun, MediaError> {
         jitter_ms: args.jitter_ms,
         loss_pct: args.loss_pct,
         burst_len: args.burst_len,
+        loss_model: args.loss_model,
         bandwidth_kbps: args.bandwidth_kbps,
     };
     profile.validate()?;
