@@ -35,6 +35,9 @@ enum Command {
     /// Run one 1:1 call with real media (GStreamer + webrtc-rs over loopback) under a given
     /// impairment and report latency, loss, quality and time to first frame.
     Media(callconf::media::run::MediaArgs),
+    /// Find how many concurrent 1:1 calls with real media (analysis on) this machine carries
+    /// in real time without losing packets or falling behind.
+    MediaCapacity(callconf::media::capacity::CapacityArgs),
 }
 
 #[derive(clap::Args)]
@@ -77,6 +80,7 @@ fn main() -> Result<()> {
         Command::Load(args) => std::process::exit(callconf::load::load(&args)?),
         Command::Merge(args) => std::process::exit(callconf::load::merge(&args)?),
         Command::Media(args) => std::process::exit(callconf::media::run::run(&args)?),
+        Command::MediaCapacity(args) => std::process::exit(callconf::media::capacity::run(&args)?),
     }
     Ok(())
 }

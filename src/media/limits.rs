@@ -41,3 +41,9 @@ pub const PULL_TIMEOUT_MS: u64 = 2_000;
 /// A receiver whose analysis lags the wire by more than this reports that the machine fell
 /// behind instead of reporting the lag as network latency.
 pub const ANALYSIS_LAG_MS_MAX: u64 = 100;
+
+/// Concurrent 1:1 calls `callconf media-capacity` will try (each is two participants with
+/// their own encoders, decoders and analysis threads).
+pub const CAPACITY_CALLS_MAX: usize = 64;
+/// Failure reasons a capacity step keeps for its verdict.
+pub const CAPACITY_REASONS_MAX: usize = 8;

@@ -4,6 +4,7 @@
 //! way: `session` drives `peer`/`sender`/`receiver`, which use `synth`/`codec`/`analyze`;
 //! `impair::LinkModel` and `analyze` are pure and know nothing of sockets or GStreamer.
 pub mod analyze;
+pub mod capacity;
 pub mod codec;
 pub mod error;
 pub mod impair;

@@ -2,7 +2,7 @@
 //! good, in a form for people (a table) and for machines (JSON).
 //!
 //! A run on an overloaded machine must not pass for a bad network: when any receiver
-//! analysed packets late, or any writer skipped frames, the report says the machine fell
+//! analysed packets late, any writer skipped frames or any source dropped frames, the report says the machine fell
 //! behind and the figures are marked untrustworthy.
 
 use std::fmt::Write as _;
@@ -96,6 +96,9 @@ pub struct StreamReport {
     /// non-zero means the machine, not the network, was the bottleneck.
     pub analysed_late: u64,
     pub frames_skipped: u64,
+    /// Frames the sender's source made but took too late to encode (its raw queue dropped
+    /// them); the same count on every stream of that sender.
+    pub source_frames_dropped: u64,
     pub failure: Option<String>,
 }
 
@@ -136,6 +139,7 @@ pub struct StreamInput {
     pub link_datagrams: (u64, u64),
     pub expected_hz: Option<u32>,
     pub own_hz: Option<u32>,
+    pub source_frames_dropped: u64,
     pub accepted_at: Option<Instant>,
 }
 
@@ -197,6 +201,7 @@ pub fn build(inputs: Vec<StreamInput>, failures: Vec<String>) -> MediaReport {
             decode_errors: s.decode_errors,
             analysed_late: s.analysed_late,
             frames_skipped: skipped,
+            source_frames_dropped: i.source_frames_dropped,
             failure: s.failure.clone(),
         });
     }
@@ -217,7 +222,7 @@ pub fn build(inputs: Vec<StreamInput>, failures: Vec<String>) -> MediaReport {
     }
     let fell_behind = streams
         .iter()
-        .any(|s| s.analysed_late > 0 || s.frames_skipped > 0);
+        .any(|s| s.analysed_late > 0 || s.frames_skipped > 0 || s.source_frames_dropped > 0);
     MediaReport {
         streams,
         sync,
@@ -294,7 +299,7 @@ impl MediaReport {
         if self.fell_behind {
             let _ = writeln!(
                 out,
-                "WARNING: the machine fell behind (late analysis or skipped frames); the figures above include its lag"
+                "WARNING: the machine fell behind (late analysis, skipped or dropped frames); the figures above include its lag"
             );
         }
         for f in &self.failures {

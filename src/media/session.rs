@@ -522,6 +522,17 @@ impl MediaSession {
                 ..StreamStats::default()
             };
         }
+        for p in self
+            .shared
+            .publishers
+            .lock()
+            .expect("publishers lock")
+            .values()
+        {
+            p.log
+                .dropped_at_source
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+        }
         for c in self.shared.sent.lock().expect("sent lock").values() {
             c.frames_sent.store(0, std::sync::atomic::Ordering::Relaxed);
             c.packets_sent
@@ -576,6 +587,11 @@ impl MediaSession {
                 });
                 let expected_hz = publishers.get(&from).map(|p| p.log.tone_hz);
                 let own_hz = publishers.get(&to).map(|p| p.log.tone_hz);
+                let source_frames_dropped = publishers.get(&from).map_or(0, |p| {
+                    p.log
+                        .dropped_at_source
+                        .load(std::sync::atomic::Ordering::Relaxed)
+                });
                 report::StreamInput {
                     from,
                     to,
@@ -586,6 +602,7 @@ impl MediaSession {
                     link_datagrams,
                     expected_hz,
                     own_hz,
+                    source_frames_dropped,
                     accepted_at,
                 }
             })

@@ -39,11 +39,12 @@ pub const VIDEO_CLOCK_HZ: u32 = 90_000;
 /// Opus frames are 20 ms.
 pub const AUDIO_TICKS_PER_PACKET: u32 = AUDIO_CLOCK_HZ / 50;
 
-/// A bounded log keyed by a contiguous counter (audio packet number or video frame number).
+/// A bounded log keyed by a counter (audio packet number or video frame number) that only
+/// goes up; keys the source skipped (it dropped frames nobody read in time) hold nothing.
 #[derive(Debug)]
 pub struct Ring<T> {
     first: u64,
-    items: VecDeque<T>,
+    items: VecDeque<Option<T>>,
 }
 
 impl<T: Clone> Ring<T> {
@@ -54,31 +55,43 @@ impl<T: Clone> Ring<T> {
         }
     }
 
-    /// Appends the entry for `key`; keys arrive in order, one apart.
-    fn push(&mut self, key: u64, item: T) {
-        if self.items.is_empty() {
+    /// Appends the entry for `key`; returns how many keys before it were skipped. A key that
+    /// does not follow on (the first one, a wrapped counter, or a gap longer than the log)
+    /// starts the log afresh.
+    fn push(&mut self, key: u64, item: T) -> u64 {
+        let next = self.first + self.items.len() as u64;
+        let mut skipped = 0;
+        if self.items.is_empty()
+            || key < next
+            || key - next >= limits::CAPTURE_LOG_ENTRIES_MAX as u64
+        {
+            if !self.items.is_empty() && key > next {
+                skipped = key - next;
+            }
+            self.items.clear();
             self.first = key;
+        } else {
+            skipped = key - next;
+            for _ in 0..skipped {
+                self.items.push_back(None);
+            }
         }
-        // Sources number their output 0, 1, 2, … and push from one thread, in order.
-        assert_eq!(
-            key,
-            self.first + self.items.len() as u64,
-            "capture log keys are contiguous"
-        );
-        if self.items.len() == limits::CAPTURE_LOG_ENTRIES_MAX {
+        self.items.push_back(Some(item));
+        while self.items.len() > limits::CAPTURE_LOG_ENTRIES_MAX {
             self.items.pop_front();
             self.first += 1;
         }
-        self.items.push_back(item);
+        // Every key from `first` on has a slot, and the newest is the one just pushed.
+        assert_eq!(self.first + self.items.len() as u64, key + 1);
+        skipped
     }
 
     fn get(&self, key: u64) -> Option<T> {
         let i = key.checked_sub(self.first)?;
-        self.items.get(usize::try_from(i).ok()?).cloned()
+        self.items.get(usize::try_from(i).ok()?).cloned().flatten()
     }
 }
 
-/// One participant's sending side as receivers see it.
 #[derive(Debug)]
 pub struct SenderLog {
     pub user: String,
@@ -89,6 +102,9 @@ pub struct SenderLog {
     pub fps: u32,
     audio: Mutex<Ring<Instant>>,
     video: Mutex<Ring<(Instant, std::sync::Arc<YPlane>)>>,
+    /// Units the source made but its consumer took too late to send (the raw queue dropped
+    /// them): the machine, not the network, lost them.
+    pub dropped_at_source: AtomicU64,
 }
 
 impl SenderLog {
@@ -100,21 +116,26 @@ impl SenderLog {
             fps,
             audio: Mutex::new(Ring::new()),
             video: Mutex::new(Ring::new()),
+            dropped_at_source: AtomicU64::new(0),
         }
     }
 
     pub fn log_audio(&self, seq: u64, capture: Instant) {
-        self.audio
+        let skipped = self
+            .audio
             .lock()
             .expect("audio log lock")
             .push(seq, capture);
+        self.dropped_at_source.fetch_add(skipped, Ordering::Relaxed);
     }
 
     pub fn log_video(&self, frame_no: u32, capture: Instant, reference: std::sync::Arc<YPlane>) {
-        self.video
+        let skipped = self
+            .video
             .lock()
             .expect("video log lock")
             .push(u64::from(frame_no), (capture, reference));
+        self.dropped_at_source.fetch_add(skipped, Ordering::Relaxed);
     }
 
     pub fn audio_capture(&self, seq: u64) -> Option<Instant> {
@@ -256,5 +277,44 @@ impl StreamStats {
             }
             _ => 0.0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_keeps_contiguous_keys_and_counts_skipped_ones() {
+        let mut r = Ring::new();
+        assert_eq!(r.push(10, 'a'), 0);
+        assert_eq!(r.push(11, 'b'), 0);
+        // The source dropped 12 and 13.
+        assert_eq!(r.push(14, 'c'), 2);
+        assert_eq!(r.get(11), Some('b'));
+        assert_eq!(r.get(12), None);
+        assert_eq!(r.get(13), None);
+        assert_eq!(r.get(14), Some('c'));
+        assert_eq!(r.get(9), None);
+    }
+
+    #[test]
+    fn ring_is_bounded_and_restarts_on_a_long_gap_or_a_wrap() {
+        let mut r = Ring::new();
+        let n = limits::CAPTURE_LOG_ENTRIES_MAX as u64;
+        for k in 0..2 * n {
+            assert_eq!(r.push(k, k), 0);
+        }
+        assert_eq!(r.items.len() as u64, n);
+        assert_eq!(r.get(n - 1), None);
+        assert_eq!(r.get(2 * n - 1), Some(2 * n - 1));
+        // A gap longer than the log: counted, and the log starts again at the new key.
+        assert_eq!(r.push(4 * n, 0), 2 * n);
+        assert_eq!(r.items.len(), 1);
+        assert_eq!(r.get(4 * n), Some(0));
+        // A counter that wrapped starts afresh without counting a gap.
+        assert_eq!(r.push(0, 7), 0);
+        assert_eq!(r.get(0), Some(7));
+        assert_eq!(r.get(4 * n), None);
     }
 }

@@ -3,6 +3,7 @@
 //! Each test runs real media in real time, so they take a lock and run one at a time: on a
 //! 2-core machine two concurrent calls would measure each other's CPU contention.
 
+mod capacity;
 mod delay_accuracy;
 mod done_when;
 mod loss_accuracy;
