@@ -6,6 +6,7 @@
 mod capacity;
 mod delay_accuracy;
 mod done_when;
+mod jitter_accuracy;
 mod loss_accuracy;
 
 use std::sync::{Mutex, MutexGuard};
