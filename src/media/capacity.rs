@@ -294,19 +294,8 @@ pub fn render(c: &Capacity) -> String {
 
 /// The CLI entry: exit 0 when at least one call ran cleanly.
 pub fn run(args: &CapacityArgs) -> Result<i32, MediaError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| MediaError::Transport(format!("tokio runtime: {e}")))?;
-    let c = rt.block_on(measure(args))?;
+    let c = super::run::block_on(measure(args))?;
     print!("{}", render(&c));
-    if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&c)
-            .map_err(|e| MediaError::Codec(format!("capacity JSON: {e}")))?;
-        std::fs::write(path, json).map_err(|e| MediaError::InvalidArgument {
-            field: "json",
-            reason: format!("{}: {e}", path.display()),
-        })?;
-    }
+    super::run::write_json(args.json.as_deref(), &c)?;
     Ok(if c.capacity == 0 { 1 } else { 0 })
 }

@@ -177,23 +177,40 @@ pub fn render(run: &MediaRun) -> String {
     out
 }
 
+/// Runs `fut` on a fresh multi-threaded tokio runtime (the media path needs real threads and
+/// the wall clock), for the CLI entries.
+pub(crate) fn block_on<T>(
+    fut: impl std::future::Future<Output = Result<T, MediaError>>,
+) -> Result<T, MediaError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| MediaError::Transport(format!("tokio runtime: {e}")))?
+        .block_on(fut)
+}
+
+/// Writes a report as pretty JSON to `path` when one was asked for.
+pub(crate) fn write_json(
+    path: Option<&std::path::Path>,
+    value: &impl Serialize,
+) -> Result<(), MediaError> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let json =
+        serde_json::to_string_pretty(value).map_err(|e| MediaError::Codec(format!("JSON: {e}")))?;
+    std::fs::write(path, json).map_err(|e| MediaError::InvalidArgument {
+        field: "json",
+        reason: format!("{}: {e}", path.display()),
+    })
+}
+
 /// The CLI entry: runs, prints, writes JSON; returns the exit code (1 when the machine fell
 /// behind or media failed, so a CI job does not trust bad figures).
 pub fn run(args: &MediaArgs) -> Result<i32, MediaError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| MediaError::Transport(format!("tokio runtime: {e}")))?;
-    let run = rt.block_on(measure(args))?;
+    let run = block_on(measure(args))?;
     print!("{}", render(&run));
-    if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&run)
-            .map_err(|e| MediaError::Codec(format!("report JSON: {e}")))?;
-        std::fs::write(path, json).map_err(|e| MediaError::InvalidArgument {
-            field: "json",
-            reason: format!("{}: {e}", path.display()),
-        })?;
-    }
+    write_json(args.json.as_deref(), &run)?;
     let failed = run.report.fell_behind || !run.report.failures.is_empty();
     Ok(if failed { 1 } else { 0 })
 }
