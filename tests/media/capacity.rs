@@ -14,13 +14,19 @@ fn one_clean_call_passes_and_machine_trouble_fails_the_step() {
         seed: 1,
         json: None,
     };
-    let c = crate::runtime().block_on(measure(&args)).expect("capacity run");
+    let c = crate::runtime()
+        .block_on(measure(&args))
+        .expect("capacity run");
     assert_eq!(c.steps.len(), 1);
     let step = &c.steps[0];
     assert!(step.passed(), "{:?}", step.reasons);
     assert_eq!((c.capacity, c.limit_found), (1, false));
     assert_eq!(step.streams, 4, "two directions of audio and video");
-    assert!(step.cpu_cores > 0.0 && step.cpu_cores < 2.5, "{}", step.cpu_cores);
+    assert!(
+        step.cpu_cores > 0.0 && step.cpu_cores < 2.5,
+        "{}",
+        step.cpu_cores
+    );
     assert!(step.psnr_median_min_db.is_some_and(|p| p >= 30.0));
 
     // The same call, as if the machine had lost a packet and fallen behind.
@@ -45,6 +51,9 @@ fn one_clean_call_passes_and_machine_trouble_fails_the_step() {
     let bad = judge(1, 0.3, &[r], false);
     assert!(!bad.passed());
     let reasons = bad.reasons.join("; ");
-    assert!(reasons.contains("0.40% packets lost, none injected"), "{reasons}");
+    assert!(
+        reasons.contains("0.40% packets lost, none injected"),
+        "{reasons}"
+    );
     assert!(reasons.contains("fell behind"), "{reasons}");
 }
