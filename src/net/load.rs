@@ -11,11 +11,13 @@
 //! faults); one cell (a single server).
 
 use std::collections::HashMap;
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
@@ -24,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::FRAMES_PER_WAKEUP_MAX;
 use super::wire::{ClientMsg, ServerMsg};
 use crate::core::{
     CallId, Core, DeviceId, Event, Op, ParticipantState, PlaceCall, Reply, UserConfig, UserId,
@@ -166,9 +169,10 @@ pub async fn run(
     let mut tasks = Vec::new();
     for (i, rx) in receivers.into_iter().enumerate() {
         let url = format!("ws://{addr}/");
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .map_err(|e| RealtimeError::Io(e.to_string()))?;
+        let (ws, _) =
+            tokio_tungstenite::connect_async_with_config(url, Some(super::ws_config()), true)
+                .await
+                .map_err(|e| RealtimeError::Io(e.to_string()))?;
         tasks.push(tokio::spawn(device(i, devices[i], ws, rx, shared.clone())));
     }
     // Arrivals, paced against the wall clock in 1 ms ticks (the timer's resolution).
@@ -284,218 +288,320 @@ fn arrivals_by(arrival: &Arrival, t_s: f64) -> f64 {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// What woke a device.
+enum Work {
+    /// Commands arrived (already moved into the batch).
+    Cmds,
+    /// Every sender of commands is gone.
+    CmdsClosed,
+    Frame(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
+}
+
+/// One device's own state: its request ids and the calls it takes part in.
+struct Device {
+    me: usize,
+    next_id: u64,
+    /// Request id → the call slot it is for (place requests only).
+    placing: HashMap<u64, usize>,
+    /// Core call id → slot, for calls this device takes part in.
+    slots: HashMap<CallId, usize>,
+    /// Commands due now (a zero answer delay or talk time), sent in this wakeup.
+    due: Vec<Cmd>,
+    /// Requests fed since the last flush.
+    fed: usize,
+}
+
 /// One device: its connection, and the scripted reactions of its user.
+///
+/// One task owns the whole socket. Each wakeup it takes every frame already received and every
+/// command already queued, reacts, feeds the requests, and flushes once: a callee that answers
+/// at once sends `ringing` and `accept` in one write, as a real client would.
 async fn device(
     me: usize,
     id: DeviceId,
-    ws: Ws,
+    mut ws: Ws,
     mut cmds: mpsc::Receiver<Cmd>,
     shared: Arc<Shared>,
 ) {
-    let (mut sink, mut source) = ws.split();
     let hello = serde_json::to_string(&ClientMsg::Hello { device: id }).expect("serializes");
-    if sink.send(Message::text(hello)).await.is_err() {
+    if ws.send(Message::text(hello)).await.is_err() {
         return;
     }
-    let mut next_id: u64 = 0;
-    // Request id → the call slot it is for (place requests only).
-    let mut placing: HashMap<u64, usize> = HashMap::new();
-    // Core call id → slot, for calls this device takes part in.
-    let mut slots: HashMap<CallId, usize> = HashMap::new();
+    let mut dev = Device {
+        me,
+        next_id: 0,
+        placing: HashMap::new(),
+        slots: HashMap::new(),
+        due: Vec::new(),
+        fed: 0,
+    };
+    let mut batch: Vec<Cmd> = Vec::with_capacity(FRAMES_PER_WAKEUP_MAX);
+    // Bounded: ends when the connection closes or fails, or the driver drops the command queue.
     loop {
-        tokio::select! {
-            cmd = cmds.recv() => {
-                let Some(cmd) = cmd else { break };
-                next_id += 1;
-                let op = match cmd {
-                    Cmd::Place { to, slot } => {
-                        placing.insert(next_id, slot);
-                        Op::Place(PlaceCall::direct(shared.ids[to].clone(), shared.sc.calls.mix[0].call_type))
-                    }
-                    Cmd::Accept { call } => Op::Accept { call },
-                    Cmd::Decline { call, code } => Op::Decline { call, code: Some(code) },
-                    Cmd::Hangup { call } => Op::Hangup { call },
-                };
-                shared.requests.fetch_add(1, Ordering::Relaxed);
-                let msg = serde_json::to_string(&ClientMsg::Request { id: next_id, op }).expect("serializes");
-                if sink.send(Message::text(msg)).await.is_err() {
-                    break;
+        let work = poll_fn(|cx| {
+            match cmds.poll_recv_many(cx, &mut batch, FRAMES_PER_WAKEUP_MAX) {
+                Poll::Ready(0) => return Poll::Ready(Work::CmdsClosed),
+                Poll::Ready(_) => return Poll::Ready(Work::Cmds),
+                Poll::Pending => {}
+            }
+            ws.poll_next_unpin(cx).map(Work::Frame)
+        })
+        .await;
+        let mut taken = 0;
+        match work {
+            Work::CmdsClosed => return,
+            Work::Cmds => {}
+            Work::Frame(frame) => {
+                taken = 1;
+                if !dev.on_frame(frame, &mut ws, &shared).await {
+                    return;
                 }
             }
-            frame = source.next() => {
-                let Some(Ok(Message::Text(t))) = frame else {
-                    if shared.done.load(Ordering::Relaxed) { break }
-                    continue;
-                };
-                let Ok(msg) = serde_json::from_str::<ServerMsg>(&t) else { continue };
-                match msg {
-                    ServerMsg::Reply { id, result } => {
-                        if let Some(slot) = placing.remove(&id) {
-                            match result {
-                                Ok(Reply::Placed { call, .. }) => { slots.insert(call, slot); }
-                                Ok(_) => {}
-                                Err(e) => {
-                                    let outcome = match e.code { 486 => Outcome::Busy, 480 => Outcome::Unavailable, _ => Outcome::Rejected };
-                                    shared.finish(slot, outcome);
-                                }
-                            }
+        }
+        // The other frames already received. No wait (`now_or_never`): the next wait polls the
+        // socket again with this task's waker.
+        while taken < FRAMES_PER_WAKEUP_MAX {
+            let Some(frame) = ws.next().now_or_never() else {
+                break;
+            };
+            taken += 1;
+            if !dev.on_frame(frame, &mut ws, &shared).await {
+                return;
+            }
+        }
+        if batch.len() < FRAMES_PER_WAKEUP_MAX {
+            let room = FRAMES_PER_WAKEUP_MAX - batch.len();
+            if let Some(0) = cmds.recv_many(&mut batch, room).now_or_never() {
+                return;
+            }
+        }
+        batch.append(&mut dev.due);
+        for cmd in batch.drain(..) {
+            if dev.command(cmd, &mut ws, &shared).await.is_err() {
+                return;
+            }
+        }
+        if dev.fed > 0 {
+            dev.fed = 0;
+            if ws.flush().await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+impl Device {
+    /// Feeds one request (sent at the next flush).
+    async fn request(&mut self, op: Op, ws: &mut Ws, shared: &Shared) -> Result<u64, ()> {
+        self.next_id += 1;
+        shared.requests.fetch_add(1, Ordering::Relaxed);
+        let msg = serde_json::to_string(&ClientMsg::Request {
+            id: self.next_id,
+            op,
+        })
+        .expect("serializes");
+        ws.feed(Message::text(msg)).await.map_err(|_| ())?;
+        self.fed += 1;
+        Ok(self.next_id)
+    }
+
+    async fn command(&mut self, cmd: Cmd, ws: &mut Ws, shared: &Shared) -> Result<(), ()> {
+        let op = match cmd {
+            Cmd::Place { to, slot } => {
+                let op = Op::Place(PlaceCall::direct(
+                    shared.ids[to].clone(),
+                    shared.sc.calls.mix[0].call_type,
+                ));
+                let id = self.request(op, ws, shared).await?;
+                self.placing.insert(id, slot);
+                return Ok(());
+            }
+            Cmd::Accept { call } => Op::Accept { call },
+            Cmd::Decline { call, code } => Op::Decline {
+                call,
+                code: Some(code),
+            },
+            Cmd::Hangup { call } => Op::Hangup { call },
+        };
+        self.request(op, ws, shared).await.map(|_| ())
+    }
+
+    /// Handles one received frame; `false` when the connection is over.
+    async fn on_frame(
+        &mut self,
+        frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+        ws: &mut Ws,
+        shared: &Arc<Shared>,
+    ) -> bool {
+        let t = match frame {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
+            Some(Ok(_)) => return true,
+        };
+        let Ok(msg) = serde_json::from_str::<ServerMsg>(&t) else {
+            return true;
+        };
+        match msg {
+            ServerMsg::Reply { id, result } => {
+                if let Some(slot) = self.placing.remove(&id) {
+                    match result {
+                        Ok(Reply::Placed { call, .. }) => {
+                            self.slots.insert(call, slot);
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            let outcome = match e.code {
+                                486 => Outcome::Busy,
+                                480 => Outcome::Unavailable,
+                                _ => Outcome::Rejected,
+                            };
+                            shared.finish(slot, outcome);
                         }
                     }
-                    ServerMsg::Event { delivery } => {
-                        shared.deliveries.fetch_add(1, Ordering::Relaxed);
-                        react(me, delivery.event, &mut slots, &mut sink, &mut next_id, &shared).await;
-                    }
-                    ServerMsg::Welcome { .. } | ServerMsg::Error { .. } => {}
                 }
+                true
             }
+            ServerMsg::Event { delivery } => {
+                shared.deliveries.fetch_add(1, Ordering::Relaxed);
+                self.react(delivery.event, ws, shared).await.is_ok()
+            }
+            ServerMsg::Welcome { .. } | ServerMsg::Error { .. } => true,
         }
     }
-}
 
-async fn react(
-    me: usize,
-    event: Event,
-    slots: &mut HashMap<CallId, usize>,
-    sink: &mut (impl SinkExt<Message> + Unpin),
-    next_id: &mut u64,
-    shared: &Arc<Shared>,
-) {
-    let now = shared.now_ms();
-    match event {
-        Event::Incoming { info } => {
-            // Acknowledge ringing, then follow the callee's script.
-            let candidate = shared.slot_of.lock().expect("slot_of")[me];
-            let slot = candidate.filter(|s| {
-                shared
-                    .calls
-                    .lock()
-                    .expect("calls")
-                    .get(s)
-                    .is_some_and(|r| r.callee == me && shared.ids[r.caller] == info.caller)
-            });
-            if let Some(slot) = slot {
-                slots.insert(info.call, slot);
-            }
-            *next_id += 1;
-            shared.requests.fetch_add(1, Ordering::Relaxed);
-            let msg = ClientMsg::Request {
-                id: *next_id,
-                op: Op::Ringing { call: info.call },
-            };
-            let _ = sink
-                .send(Message::text(
-                    serde_json::to_string(&msg).expect("serializes"),
-                ))
-                .await;
-            let (x, delay) = {
-                let mut rng = shared.rng.lock().expect("rng");
-                let x: f64 = rng.random();
-                (x, shared.sc.callee.answer_delay_ms.sample_ms(&mut *rng))
-            };
-            let e = &shared.sc.callee;
-            let cmd = if x < e.answer {
-                Some(Cmd::Accept { call: info.call })
-            } else if x < e.answer + e.decline {
-                Some(Cmd::Decline {
-                    call: info.call,
-                    code: 603,
-                })
-            } else if x < e.answer + e.decline + e.busy {
-                Some(Cmd::Decline {
-                    call: info.call,
-                    code: 486,
-                })
-            } else {
-                None
-            };
-            if let Some(cmd) = cmd {
-                schedule(shared, me, delay, cmd);
-            }
-        }
-        Event::Participant { call, user, state } => {
-            // An event may overtake the reply that names its call (they travel on separate
-            // queues to the socket): then find the call by its parties.
-            let slot = match slots.get(&call) {
-                Some(&slot) => slot,
-                None => {
-                    let candidate = shared.slot_of.lock().expect("slot_of")[me];
-                    let found = candidate.filter(|s| {
-                        shared
-                            .calls
-                            .lock()
-                            .expect("calls")
-                            .get(s)
-                            .is_some_and(|r| r.caller == me && shared.ids[r.callee] == user)
-                    });
-                    let Some(slot) = found else { return };
-                    slots.insert(call, slot);
-                    slot
+    async fn react(&mut self, event: Event, ws: &mut Ws, shared: &Arc<Shared>) -> Result<(), ()> {
+        let me = self.me;
+        let now = shared.now_ms();
+        match event {
+            Event::Incoming { info } => {
+                // Acknowledge ringing, then follow the callee's script.
+                let candidate = shared.slot_of.lock().expect("slot_of")[me];
+                let slot = candidate.filter(|s| {
+                    shared
+                        .calls
+                        .lock()
+                        .expect("calls")
+                        .get(s)
+                        .is_some_and(|r| r.callee == me && shared.ids[r.caller] == info.caller)
+                });
+                if let Some(slot) = slot {
+                    self.slots.insert(info.call, slot);
                 }
-            };
-            let mut calls = shared.calls.lock().expect("calls");
-            let Some(rec) = calls.get_mut(&slot) else {
-                return;
-            };
-            if rec.caller != me || shared.ids[me] == user {
-                return;
-            }
-            match state {
-                ParticipantState::Ringing if rec.ringing_ms.is_none() => {
-                    rec.ringing_ms = Some(now);
-                    let setup = now - rec.placed_ms;
-                    drop(calls);
-                    shared.stats.lock().expect("stats").record_setup(now, setup);
+                self.request(Op::Ringing { call: info.call }, ws, shared)
+                    .await?;
+                let (x, delay) = {
+                    let mut rng = shared.rng.lock().expect("rng");
+                    let x: f64 = rng.random();
+                    (x, shared.sc.callee.answer_delay_ms.sample_ms(&mut *rng))
+                };
+                let e = &shared.sc.callee;
+                let cmd = if x < e.answer {
+                    Some(Cmd::Accept { call: info.call })
+                } else if x < e.answer + e.decline {
+                    Some(Cmd::Decline {
+                        call: info.call,
+                        code: 603,
+                    })
+                } else if x < e.answer + e.decline + e.busy {
+                    Some(Cmd::Decline {
+                        call: info.call,
+                        code: 486,
+                    })
+                } else {
+                    None
+                };
+                if let Some(cmd) = cmd {
+                    self.schedule(shared, delay, cmd);
                 }
-                ParticipantState::Joined if !rec.answered => {
-                    rec.answered = true;
-                    let ring = rec.ringing_ms.map(|r| now - r);
-                    drop(calls);
-                    if let Some(r) = ring {
-                        let _ = shared
-                            .stats
-                            .lock()
-                            .expect("stats")
-                            .ring_to_answer_ms
-                            .record(r.max(1));
-                    }
-                    let talk = {
-                        let mut rng = shared.rng.lock().expect("rng");
-                        shared.sc.talk_time_ms.sample_ms(&mut *rng)
+            }
+            Event::Participant { call, user, state } => {
+                // The server queues a request's reply before the events it causes, but clients
+                // must not rely on it (docs/scenarios.md): without the reply yet, find the call
+                // by its parties.
+                let slot =
+                    match self.slots.get(&call) {
+                        Some(&slot) => slot,
+                        None => {
+                            let candidate = shared.slot_of.lock().expect("slot_of")[me];
+                            let found =
+                                candidate.filter(|s| {
+                                    shared.calls.lock().expect("calls").get(s).is_some_and(|r| {
+                                        r.caller == me && shared.ids[r.callee] == user
+                                    })
+                                });
+                            let Some(slot) = found else { return Ok(()) };
+                            self.slots.insert(call, slot);
+                            slot
+                        }
                     };
-                    schedule(shared, me, talk, Cmd::Hangup { call });
+                let mut calls = shared.calls.lock().expect("calls");
+                let Some(rec) = calls.get_mut(&slot) else {
+                    return Ok(());
+                };
+                if rec.caller != me || shared.ids[me] == user {
+                    return Ok(());
                 }
-                _ => {}
+                match state {
+                    ParticipantState::Ringing if rec.ringing_ms.is_none() => {
+                        rec.ringing_ms = Some(now);
+                        let setup = now - rec.placed_ms;
+                        drop(calls);
+                        shared.stats.lock().expect("stats").record_setup(now, setup);
+                    }
+                    ParticipantState::Joined if !rec.answered => {
+                        rec.answered = true;
+                        let ring = rec.ringing_ms.map(|r| now - r);
+                        drop(calls);
+                        if let Some(r) = ring {
+                            let _ = shared
+                                .stats
+                                .lock()
+                                .expect("stats")
+                                .ring_to_answer_ms
+                                .record(r.max(1));
+                        }
+                        let talk = {
+                            let mut rng = shared.rng.lock().expect("rng");
+                            shared.sc.talk_time_ms.sample_ms(&mut *rng)
+                        };
+                        self.schedule(shared, talk, Cmd::Hangup { call });
+                    }
+                    _ => {}
+                }
             }
-        }
-        Event::Ended { call, reason } => {
-            let Some(slot) = slots.remove(&call) else {
-                return;
-            };
-            let (caller, answered) = match shared.calls.lock().expect("calls").get(&slot) {
-                Some(r) => (r.caller, r.answered),
-                None => return,
-            };
-            if caller != me {
-                return;
+            Event::Ended { call, reason } => {
+                let Some(slot) = self.slots.remove(&call) else {
+                    return Ok(());
+                };
+                let (caller, answered) = match shared.calls.lock().expect("calls").get(&slot) {
+                    Some(r) => (r.caller, r.answered),
+                    None => return Ok(()),
+                };
+                if caller != me {
+                    return Ok(());
+                }
+                let outcome = Outcome::of_end(&reason, answered);
+                shared.finish(slot, outcome);
             }
-            let outcome = Outcome::of_end(&reason, answered);
-            shared.finish(slot, outcome);
+            Event::Detached { call, .. } => {
+                self.slots.remove(&call);
+            }
+            _ => {}
         }
-        Event::Detached { call, .. } => {
-            slots.remove(&call);
-        }
-        _ => {}
+        Ok(())
     }
-}
 
-/// Sends `cmd` to device `me` after `delay_ms` (at once for 0).
-fn schedule(shared: &Arc<Shared>, me: usize, delay_ms: u64, cmd: Cmd) {
-    let tx = shared.devices[me].clone();
-    if delay_ms == 0 && tx.try_send(cmd).is_ok() {
-        return;
+    /// Sends `cmd` after `delay_ms`: in this wakeup for 0 (no timer, no extra task), else
+    /// through the device's command queue when the timer fires.
+    fn schedule(&mut self, shared: &Arc<Shared>, delay_ms: u64, cmd: Cmd) {
+        if delay_ms == 0 {
+            self.due.push(cmd);
+            return;
+        }
+        let tx = shared.devices[self.me].clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            let _ = tx.send(cmd).await;
+        });
     }
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-        let _ = tx.send(cmd).await;
-    });
 }

@@ -4,3 +4,26 @@
 pub mod load;
 pub mod server;
 pub mod wire;
+
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Output queued for one connection (replies and events) before the server drops the device
+/// as a slow consumer.
+pub const CONNECTION_EVENTS_QUEUED_MAX: usize = 4096;
+/// Frames one connection takes in, or sends, per wakeup before it yields to the others: the
+/// batch that makes one flush carry many frames, bounded so no busy connection starves the rest.
+pub const FRAMES_PER_WAKEUP_MAX: usize = 64;
+/// Bytes a WebSocket reads from its socket in one go. tungstenite zero-fills this much of its
+/// read buffer before every read (even one that finds nothing), and its default of 128 KiB made
+/// that fill half of the load run's CPU time; signalling frames are a few hundred bytes.
+pub const WS_READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes of queued outgoing frames after which a WebSocket writes to its socket without waiting
+/// for the flush; below it, frames fed in one wakeup leave together in one write.
+pub const WS_WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
+/// The WebSocket settings of both ends of the real-time transport.
+pub fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(WS_READ_BUFFER_BYTES)
+        .write_buffer_size(WS_WRITE_BUFFER_BYTES)
+}

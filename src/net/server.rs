@@ -1,17 +1,24 @@
 //! A WebSocket front for the reference server: each connection is one device, speaking
 //! [`super::wire`] JSON. The connection is only a transport: requests go to the same server task
 //! (and so the same sans-IO core) as in-process clients.
+//!
+//! One task per connection owns the whole socket (no split halves behind a lock). Each wakeup it
+//! takes every request already received and everything the server queued for the device, feeds
+//! the frames, and flushes once: a reply and the events that follow it leave in one write.
 
-use futures_util::{SinkExt, StreamExt};
+use std::future::poll_fn;
+use std::task::Poll;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::wire::{ClientMsg, ServerMsg};
-use crate::server::{Command, ServerHandle};
-
-/// Events queued per connection before the device counts as a slow consumer.
-const CONNECTION_EVENTS_QUEUED_MAX: usize = 4096;
+use super::wire::{ClientMsg, ServerMsg, WireError};
+use super::{CONNECTION_EVENTS_QUEUED_MAX, FRAMES_PER_WAKEUP_MAX};
+use crate::core::DeviceId;
+use crate::server::{Command, Outbound, ServerHandle};
 
 /// Accepts connections until the listener fails; each connection runs in its own task.
 pub async fn serve(listener: TcpListener, server: ServerHandle) {
@@ -26,33 +33,59 @@ fn text(msg: &ServerMsg) -> Message {
     Message::text(serde_json::to_string(msg).expect("server messages serialize"))
 }
 
+fn outbound_text(out: Outbound) -> Message {
+    text(&match out {
+        Outbound::Reply { id, result } => ServerMsg::Reply {
+            id,
+            result: result.map_err(|e| WireError::from(&e)),
+        },
+        Outbound::Event(delivery) => ServerMsg::Event { delivery },
+    })
+}
+
+/// What woke the connection.
+enum Work {
+    /// The server queued output (already moved into the batch).
+    Out,
+    /// The server dropped the device (slow consumer, or the server stopped).
+    OutClosed,
+    Frame(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
+}
+
+/// Whether the connection goes on after a frame.
+enum Next {
+    Continue,
+    Close,
+}
+
 async fn connection(stream: TcpStream, server: ServerHandle) {
-    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+    let Ok(mut ws) =
+        tokio_tungstenite::accept_async_with_config(stream, Some(super::ws_config())).await
+    else {
         return;
     };
-    let (mut sink, mut source) = ws.split();
     // The first message names the device.
-    let device = match source.next().await {
+    let device = match ws.next().await {
         Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
             Ok(ClientMsg::Hello { device }) => device,
             Ok(other) => {
                 let message = format!("expected hello first, got {other:?}");
-                let _ = sink.send(text(&ServerMsg::Error { message })).await;
+                let _ = ws.send(text(&ServerMsg::Error { message })).await;
                 return;
             }
             Err(e) => {
                 let message = format!("malformed message: {e}");
-                let _ = sink.send(text(&ServerMsg::Error { message })).await;
+                let _ = ws.send(text(&ServerMsg::Error { message })).await;
                 return;
             }
         },
         _ => return,
     };
-    let (events_tx, mut events) = mpsc::channel(CONNECTION_EVENTS_QUEUED_MAX);
+    let (out_tx, mut out) = mpsc::channel(CONNECTION_EVENTS_QUEUED_MAX);
     let (reply, answer) = oneshot::channel();
-    let connect = Command::Connect {
+    let connect = Command::ConnectWire {
         device,
-        events: events_tx,
+        out: out_tx,
         reply,
     };
     if server.send(connect).await.is_err() {
@@ -62,78 +95,110 @@ async fn connection(stream: TcpStream, server: ServerHandle) {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             let message = format!("cannot connect {device}: {e}");
-            let _ = sink.send(text(&ServerMsg::Error { message })).await;
+            let _ = ws.send(text(&ServerMsg::Error { message })).await;
             return;
         }
         Err(_) => return,
     }
-    if sink
-        .send(text(&ServerMsg::Welcome { device }))
-        .await
-        .is_err()
-    {
-        return;
+    if ws.send(text(&ServerMsg::Welcome { device })).await.is_ok() {
+        run(&mut ws, device, &server, &mut out).await;
     }
-    // Replies come back through this queue so one writer owns the socket.
-    let (out_tx, mut out) = mpsc::channel::<ServerMsg>(CONNECTION_EVENTS_QUEUED_MAX);
-    let writer = async {
-        // Bounded: ends when both queues close (the reader and the server dropped them).
-        loop {
-            let msg = tokio::select! {
-                Some(d) = events.recv() => ServerMsg::Event { delivery: d },
-                Some(m) = out.recv() => m,
-                else => break,
-            };
-            if sink.feed(text(&msg)).await.is_err() {
-                break;
+    let _ = server.send(Command::Disconnect { device }).await;
+}
+
+/// The connection after the handshake. Bounded: ends when the socket closes or fails, or the
+/// server drops the device's queue.
+async fn run(
+    ws: &mut WebSocketStream<TcpStream>,
+    device: DeviceId,
+    server: &ServerHandle,
+    out: &mut mpsc::Receiver<Outbound>,
+) {
+    let mut batch: Vec<Outbound> = Vec::with_capacity(FRAMES_PER_WAKEUP_MAX);
+    loop {
+        let work = poll_fn(|cx| {
+            match out.poll_recv_many(cx, &mut batch, FRAMES_PER_WAKEUP_MAX) {
+                Poll::Ready(0) => return Poll::Ready(Work::OutClosed),
+                Poll::Ready(_) => return Poll::Ready(Work::Out),
+                Poll::Pending => {}
             }
-            // Send what is already queued in the same flush.
-            while let Ok(d) = events.try_recv() {
-                if sink
-                    .feed(text(&ServerMsg::Event { delivery: d }))
-                    .await
-                    .is_err()
-                {
+            ws.poll_next_unpin(cx).map(Work::Frame)
+        })
+        .await;
+        let mut taken = 0;
+        match work {
+            Work::OutClosed => return,
+            Work::Out => {}
+            Work::Frame(frame) => {
+                taken = 1;
+                if let Next::Close = handle_frame(ws, device, server, frame).await {
                     return;
                 }
             }
-            if sink.flush().await.is_err() {
+        }
+        // Take the other requests already received. No wait (`now_or_never`): the next wait
+        // polls the socket again with this task's waker.
+        while taken < FRAMES_PER_WAKEUP_MAX {
+            let Some(frame) = ws.next().now_or_never() else {
                 break;
-            }
-        }
-    };
-    let reader = async {
-        while let Some(Ok(frame)) = source.next().await {
-            let Message::Text(t) = frame else {
-                if matches!(frame, Message::Close(_)) {
-                    break;
-                }
-                continue;
             };
-            match serde_json::from_str::<ClientMsg>(&t) {
-                Ok(ClientMsg::Request { id, op }) => {
-                    let Ok(result) = server.request(device, op).await else {
-                        break;
-                    };
-                    let result = result.map_err(|e| (&e).into());
-                    if out_tx.send(ServerMsg::Reply { id, result }).await.is_err() {
-                        break;
-                    }
-                }
-                Ok(ClientMsg::Hello { .. }) => {
-                    let message = "hello sent twice".to_owned();
-                    let _ = out_tx.send(ServerMsg::Error { message }).await;
-                    break;
-                }
-                Err(e) => {
-                    let message = format!("malformed message: {e}");
-                    let _ = out_tx.send(ServerMsg::Error { message }).await;
-                    break;
-                }
+            taken += 1;
+            if let Next::Close = handle_frame(ws, device, server, frame).await {
+                return;
             }
         }
-        drop(out_tx);
-        let _ = server.send(Command::Disconnect { device }).await;
+        // Everything the server has queued for the device so far leaves in one flush.
+        if batch.len() < FRAMES_PER_WAKEUP_MAX {
+            let room = FRAMES_PER_WAKEUP_MAX - batch.len();
+            if let Some(0) = out.recv_many(&mut batch, room).now_or_never() {
+                return;
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        for o in batch.drain(..) {
+            if ws.feed(outbound_text(o)).await.is_err() {
+                return;
+            }
+        }
+        if ws.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn handle_frame(
+    ws: &mut WebSocketStream<TcpStream>,
+    device: DeviceId,
+    server: &ServerHandle,
+    frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+) -> Next {
+    let t = match frame {
+        Some(Ok(Message::Text(t))) => t,
+        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Next::Close,
+        Some(Ok(_)) => return Next::Continue,
     };
-    tokio::join!(reader, writer);
+    match serde_json::from_str::<ClientMsg>(&t) {
+        Ok(ClientMsg::Request { id, op }) => {
+            if server
+                .send(Command::Submit { device, id, op })
+                .await
+                .is_err()
+            {
+                return Next::Close;
+            }
+            Next::Continue
+        }
+        Ok(ClientMsg::Hello { .. }) => {
+            let message = "hello sent twice".to_owned();
+            let _ = ws.send(text(&ServerMsg::Error { message })).await;
+            Next::Close
+        }
+        Err(e) => {
+            let message = format!("malformed message: {e}");
+            let _ = ws.send(text(&ServerMsg::Error { message })).await;
+            Next::Close
+        }
+    }
 }

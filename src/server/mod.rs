@@ -58,11 +58,62 @@ pub enum Command {
         events: mpsc::Sender<Delivery>,
         reply: oneshot::Sender<Result<(), CallError>>,
     },
+    /// Connect a device whose replies travel with its events (a wire connection): replies to its
+    /// [`Command::Submit`]s and its deliveries go to `out` in the order the core produced them.
+    ConnectWire {
+        device: DeviceId,
+        out: mpsc::Sender<Outbound>,
+        reply: oneshot::Sender<Result<(), CallError>>,
+    },
+    /// A request from a wire-connected device; its reply is queued as [`Outbound::Reply`] ahead
+    /// of the events the request caused. A transport needs no per-request reply channel then, and
+    /// one flush can carry a reply and its events together.
+    Submit {
+        device: DeviceId,
+        id: u64,
+        op: Op,
+    },
     Disconnect {
         device: DeviceId,
     },
     /// Run a closure against the core (set-up: users, devices, groups; queries).
     Admin(AdminFn),
+}
+
+/// What the server queues for a wire-connected device, in order.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// The answer to the [`Command::Submit`] with this `id`.
+    Reply {
+        id: u64,
+        result: Result<Reply, CallError>,
+    },
+    Event(Delivery),
+}
+
+/// Where one connected device's output goes.
+enum Route {
+    /// In-process clients: events only; replies go back on each request's oneshot.
+    Events(mpsc::Sender<Delivery>),
+    /// Wire connections: replies and events on one queue.
+    Wire(mpsc::Sender<Outbound>),
+}
+
+impl Route {
+    /// Queues `delivery` without waiting; `Err` says the queue is full or closed.
+    fn try_deliver(&self, delivery: Delivery) -> Result<(), mpsc::error::TrySendError<()>> {
+        match self {
+            Route::Events(tx) => tx.try_send(delivery).map_err(unit_err),
+            Route::Wire(tx) => tx.try_send(Outbound::Event(delivery)).map_err(unit_err),
+        }
+    }
+}
+
+fn unit_err<T>(e: mpsc::error::TrySendError<T>) -> mpsc::error::TrySendError<()> {
+    match e {
+        mpsc::error::TrySendError::Full(_) => mpsc::error::TrySendError::Full(()),
+        mpsc::error::TrySendError::Closed(_) => mpsc::error::TrySendError::Closed(()),
+    }
 }
 
 /// One line of the server's ordered record of a session.
@@ -155,8 +206,8 @@ impl ServerHandle {
 struct ServerTask {
     core: Core,
     start: Instant,
-    /// Event queue of each connected device, indexed by device id.
-    routes: Vec<Option<mpsc::Sender<Delivery>>>,
+    /// Output queue of each connected device, indexed by device id.
+    routes: Vec<Option<Route>>,
     /// The ordered record, if asked for. A reader that falls more than `trace_queued_max`
     /// entries behind loses entries rather than stalling the server.
     trace: Option<mpsc::Sender<TraceEntry>>,
@@ -218,25 +269,57 @@ impl ServerTask {
                 let _ = reply.send(result);
                 self.route();
             }
+            Command::Submit { device, id, op } => {
+                let traced = self.trace.as_ref().map(|_| op.clone());
+                let result = self.core.handle_request(now, device, op);
+                if let Some(op) = traced {
+                    self.record(TraceEntry::Request {
+                        at_ms: now,
+                        device,
+                        op,
+                        result: result.clone(),
+                    });
+                }
+                let queued = match self.routes.get(device.0 as usize) {
+                    Some(Some(Route::Wire(out))) => out.try_send(Outbound::Reply { id, result }),
+                    // Not connected (any more), or not over a wire: nobody to answer.
+                    _ => Ok(()),
+                };
+                match queued {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => self.disconnect(device, true),
+                    Err(mpsc::error::TrySendError::Closed(_)) => self.disconnect(device, false),
+                }
+                // The reply is queued first: the device learns the call id before any event
+                // about that call.
+                self.route();
+            }
             Command::Connect {
                 device,
                 events,
                 reply,
             } => {
-                let result = self.core.handle_connect(now, device);
-                if result.is_ok() {
-                    let slot = device.0 as usize;
-                    if self.routes.len() <= slot {
-                        self.routes.resize(slot + 1, None);
-                    }
-                    self.routes[slot] = Some(events);
-                    self.record(TraceEntry::Connected { at_ms: now, device });
-                }
+                let result = self.connect(now, device, Route::Events(events));
+                let _ = reply.send(result);
+            }
+            Command::ConnectWire { device, out, reply } => {
+                let result = self.connect(now, device, Route::Wire(out));
                 let _ = reply.send(result);
             }
             Command::Disconnect { device } => self.disconnect(device, false),
             Command::Admin(f) => f(&mut self.core),
         }
+    }
+
+    fn connect(&mut self, now: u64, device: DeviceId, route: Route) -> Result<(), CallError> {
+        self.core.handle_connect(now, device)?;
+        let slot = device.0 as usize;
+        if self.routes.len() <= slot {
+            self.routes.resize_with(slot + 1, || None);
+        }
+        self.routes[slot] = Some(route);
+        self.record(TraceEntry::Connected { at_ms: now, device });
+        Ok(())
     }
 
     fn disconnect(&mut self, device: DeviceId, slow: bool) {
@@ -262,7 +345,7 @@ impl ServerTask {
                 self.record(TraceEntry::Delivery(delivery.clone()));
             }
             let full = match self.routes.get(device.0 as usize) {
-                Some(Some(route)) => match route.try_send(delivery) {
+                Some(Some(route)) => match route.try_deliver(delivery) {
                     Ok(()) => false,
                     Err(mpsc::error::TrySendError::Full(_)) => true,
                     // The device dropped its receiver: it is gone.
