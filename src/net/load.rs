@@ -438,7 +438,7 @@ impl Device {
             Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
             Some(Ok(_)) => return true,
         };
-        let Ok(msg) = serde_json::from_str::<ServerMsg>(&t) else {
+        let Ok(msg) = ServerMsg::from_json(&t) else {
             return true;
         };
         match msg {

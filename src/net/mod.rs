@@ -15,8 +15,9 @@ pub const CONNECTION_EVENTS_QUEUED_MAX: usize = 4096;
 pub const FRAMES_PER_WAKEUP_MAX: usize = 64;
 /// Bytes a WebSocket reads from its socket in one go. tungstenite zero-fills this much of its
 /// read buffer before every read (even one that finds nothing), and its default of 128 KiB made
-/// that fill half of the load run's CPU time; signalling frames are a few hundred bytes.
-pub const WS_READ_BUFFER_BYTES: usize = 4 * 1024;
+/// that fill half of the load run's CPU time. Signalling frames are 60 to 500 bytes, and one
+/// connection carries one call at a time, so a read rarely finds more than this.
+pub const WS_READ_BUFFER_BYTES: usize = 1024;
 /// Bytes of queued outgoing frames after which a WebSocket writes to its socket without waiting
 /// for the flush; below it, frames fed in one wakeup leave together in one write.
 pub const WS_WRITE_BUFFER_BYTES: usize = 16 * 1024;

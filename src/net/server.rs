@@ -66,7 +66,7 @@ async fn connection(stream: TcpStream, server: ServerHandle) {
     };
     // The first message names the device.
     let device = match ws.next().await {
-        Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
+        Some(Ok(Message::Text(t))) => match ClientMsg::from_json(&t) {
             Ok(ClientMsg::Hello { device }) => device,
             Ok(other) => {
                 let message = format!("expected hello first, got {other:?}");
@@ -179,7 +179,7 @@ async fn handle_frame(
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Next::Close,
         Some(Ok(_)) => return Next::Continue,
     };
-    match serde_json::from_str::<ClientMsg>(&t) {
+    match ClientMsg::from_json(&t) {
         Ok(ClientMsg::Request { id, op }) => {
             if server
                 .send(Command::Submit { device, id, op })
