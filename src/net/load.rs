@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -67,7 +67,11 @@ struct Shared {
     /// written when a call is created and when it finishes.
     slot_of: Mutex<Vec<Option<usize>>>,
     rng: Mutex<ChaCha8Rng>,
-    start: Instant,
+    /// Time zero of the run's statistics: when arrivals begin, after every device has
+    /// connected. Set once, before the first call; the report's times and its
+    /// `achieved_rate_per_s` (calls started over the last start's time) count from it, so the
+    /// 2,000 WebSocket handshakes before the first call are not in the rate's denominator.
+    start: OnceLock<Instant>,
     devices: Vec<mpsc::Sender<Cmd>>,
     ids: Vec<UserId>,
     control: Arc<Control>,
@@ -86,7 +90,11 @@ struct CallRecord {
 
 impl Shared {
     fn now_ms(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+        // Unset only before the first call, when nothing is timed.
+        let Some(start) = self.start.get() else {
+            return 0;
+        };
+        u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     fn finish(&self, slot: usize, outcome: Outcome) {
@@ -158,7 +166,7 @@ pub async fn run(
         calls: Mutex::new(HashMap::new()),
         slot_of: Mutex::new(vec![None; users]),
         rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
-        start: Instant::now(),
+        start: OnceLock::new(),
         devices: senders,
         ids,
         control: control.clone(),
@@ -176,8 +184,8 @@ pub async fn run(
         tasks.push(tokio::spawn(device(i, devices[i], ws, rx, shared.clone())));
     }
     // Arrivals, paced against the wall clock in 1 ms ticks (the timer's resolution).
-    let started = std::time::Instant::now();
-    let begin = Instant::now();
+    // One time zero for the statistics, the pacing and the wall time.
+    let begin = *shared.start.get_or_init(Instant::now);
     let mut placed: u64 = 0;
     let mut slot = 0usize;
     let mut tick = tokio::time::interval(Duration::from_millis(1));
@@ -249,7 +257,7 @@ pub async fn run(
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let wall = started.elapsed();
+    let wall = begin.elapsed();
     shared.done.store(true, Ordering::Relaxed);
     let lost = shared.calls.lock().expect("calls").len() as u64;
     for t in tasks {
