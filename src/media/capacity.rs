@@ -209,17 +209,8 @@ pub async fn measure(args: &CapacityArgs) -> Result<Capacity, MediaError> {
             ),
         });
     }
-    for (field, v) in [
-        ("seconds", args.seconds),
-        ("warmup_seconds", args.warmup_seconds),
-    ] {
-        if !v.is_finite() || !(0.5..=600.0).contains(&v) {
-            return Err(MediaError::InvalidArgument {
-                field,
-                reason: format!("{v} is outside 0.5..=600 seconds"),
-            });
-        }
-    }
+    super::run::check_seconds("seconds", args.seconds, 600.0)?;
+    super::run::check_seconds("warmup_seconds", args.warmup_seconds, 600.0)?;
     let mut steps = Vec::new();
     let mut capacity = 0;
     let mut limit_found = false;

@@ -90,17 +90,8 @@ pub async fn measure(args: &MediaArgs) -> Result<MediaRun, MediaError> {
         bandwidth_kbps: args.bandwidth_kbps,
     };
     profile.validate()?;
-    for (field, v) in [
-        ("seconds", args.seconds),
-        ("baseline_seconds", args.baseline_seconds),
-    ] {
-        if !v.is_finite() || !(0.5..=3_600.0).contains(&v) {
-            return Err(MediaError::InvalidArgument {
-                field,
-                reason: format!("{v} is outside 0.5..=3600 seconds"),
-            });
-        }
-    }
+    check_seconds("seconds", args.seconds, 3_600.0)?;
+    check_seconds("baseline_seconds", args.baseline_seconds, 3_600.0)?;
     let session = MediaSession::start(
         MediaConfig {
             seed: args.seed,
@@ -175,6 +166,17 @@ pub fn render(run: &MediaRun) -> String {
         }
     }
     out
+}
+
+/// Checks a window length given on the command line: 0.5 s up to `max`.
+pub(crate) fn check_seconds(field: &'static str, v: f64, max: f64) -> Result<(), MediaError> {
+    if v.is_finite() && (0.5..=max).contains(&v) {
+        return Ok(());
+    }
+    Err(MediaError::InvalidArgument {
+        field,
+        reason: format!("{v} is outside 0.5..={max} seconds"),
+    })
 }
 
 /// Runs `fut` on a fresh multi-threaded tokio runtime (the media path needs real threads and

@@ -251,35 +251,32 @@ impl ServerTask {
         }
     }
 
+    /// Hands one request to the core and records it in the trace, when tracing.
+    fn submit(&mut self, now: u64, device: DeviceId, op: Op) -> Result<Reply, CallError> {
+        let traced = self.trace.as_ref().map(|_| op.clone());
+        let result = self.core.handle_request(now, device, op);
+        if let Some(op) = traced {
+            self.record(TraceEntry::Request {
+                at_ms: now,
+                device,
+                op,
+                result: result.clone(),
+            });
+        }
+        result
+    }
+
     fn handle(&mut self, command: Command) {
         let now = self.now_ms();
         match command {
             Command::Request { device, op, reply } => {
-                let traced = self.trace.as_ref().map(|_| op.clone());
-                let result = self.core.handle_request(now, device, op);
-                if let Some(op) = traced {
-                    self.record(TraceEntry::Request {
-                        at_ms: now,
-                        device,
-                        op,
-                        result: result.clone(),
-                    });
-                }
+                let result = self.submit(now, device, op);
                 // A requester that stopped waiting does not need its reply.
                 let _ = reply.send(result);
                 self.route();
             }
             Command::Submit { device, id, op } => {
-                let traced = self.trace.as_ref().map(|_| op.clone());
-                let result = self.core.handle_request(now, device, op);
-                if let Some(op) = traced {
-                    self.record(TraceEntry::Request {
-                        at_ms: now,
-                        device,
-                        op,
-                        result: result.clone(),
-                    });
-                }
+                let result = self.submit(now, device, op);
                 let queued = match self.routes.get(device.0 as usize) {
                     Some(Some(Route::Wire(out))) => out.try_send(Outbound::Reply { id, result }),
                     // Not connected (any more), or not over a wire: nobody to answer.
