@@ -322,6 +322,28 @@ fn check_len(field: &'static str, len: usize, max: usize) -> Result<(), MediaErr
     Ok(())
 }
 
+/// The input side shared by the decoders: checks each encoded unit's size and timestamp, then
+/// pushes it through the stage and returns what came out.
+struct Input {
+    stage: Stage,
+    caps: gst::Caps,
+    /// The argument named in errors (`frame`, `packet`) and its size bound.
+    field: &'static str,
+    bytes_max: usize,
+    last_pts: Option<Duration>,
+}
+
+impl Input {
+    fn push(&mut self, data: &[u8], pts: Duration) -> Result<Vec<gst::Sample>, MediaError> {
+        check_len(self.field, data.len(), self.bytes_max)?;
+        let clock = check_pts("pts", self.last_pts, pts)?;
+        self.last_pts = Some(pts);
+        let mut buffer = gst::Buffer::from_slice(data.to_vec());
+        buffer.make_mut().set_pts(clock);
+        self.stage.push(&self.caps, buffer)
+    }
+}
+
 /// VP8 decoder: `vp8dec ! videoconvert ! video/x-raw,format=I420 ! appsink`, driven
 /// synchronously.
 ///
@@ -329,9 +351,7 @@ fn check_len(field: &'static str, len: usize, max: usize) -> Result<(), MediaErr
 /// is dropped (`Ok(None)`), never an error: `vp8dec`'s `max-errors` is -1, so decoding errors
 /// never stop the stream and the next keyframe recovers it.
 pub struct VideoDecoder {
-    stage: Stage,
-    caps: gst::Caps,
-    last_pts: Option<Duration>,
+    input: Input,
 }
 
 impl VideoDecoder {
@@ -346,21 +366,20 @@ impl VideoDecoder {
             .build();
         let filter = caps_filter(&i420)?;
         Ok(VideoDecoder {
-            stage: Stage::new("vp8-decoder", vec![dec, convert, filter])?,
-            caps: gst::Caps::builder("video/x-vp8").build(),
-            last_pts: None,
+            input: Input {
+                stage: Stage::new("vp8-decoder", vec![dec, convert, filter])?,
+                caps: gst::Caps::builder("video/x-vp8").build(),
+                field: "frame",
+                bytes_max: VP8_MAX_FRAME_BYTES,
+                last_pts: None,
+            },
         })
     }
 
     /// Decodes one complete VP8 frame; returns its luma plane, or `None` if the decoder
     /// dropped it. `pts` must increase strictly from call to call.
     pub fn decode(&mut self, frame: &[u8], pts: Duration) -> Result<Option<YPlane>, MediaError> {
-        check_len("frame", frame.len(), VP8_MAX_FRAME_BYTES)?;
-        let clock = check_pts("pts", self.last_pts, pts)?;
-        self.last_pts = Some(pts);
-        let mut buffer = gst::Buffer::from_slice(frame.to_vec());
-        buffer.make_mut().set_pts(clock);
-        let outputs = self.stage.push(&self.caps, buffer)?;
+        let outputs = self.input.push(frame, pts)?;
         // One VP8 frame shows at most one picture; should an element ever emit more, the
         // newest is what would be on screen.
         match outputs.last() {
@@ -373,9 +392,7 @@ impl VideoDecoder {
 /// Opus decoder: `opusdec ! audioconvert ! audioresample ! S16LE 48 kHz mono ! appsink`,
 /// driven synchronously. A packet the decoder rejects yields no samples (`max-errors` -1).
 pub struct AudioDecoder {
-    stage: Stage,
-    caps: gst::Caps,
-    last_pts: Option<Duration>,
+    input: Input,
 }
 
 impl AudioDecoder {
@@ -393,25 +410,24 @@ impl AudioDecoder {
             .build();
         let filter = caps_filter(&s16)?;
         Ok(AudioDecoder {
-            stage: Stage::new("opus-decoder", vec![dec, convert, resample, filter])?,
-            caps: gst::Caps::builder("audio/x-opus")
-                .field("channel-mapping-family", 0i32)
-                .field("channels", 1i32)
-                .field("rate", OPUS_RATE_HZ as i32)
-                .build(),
-            last_pts: None,
+            input: Input {
+                stage: Stage::new("opus-decoder", vec![dec, convert, resample, filter])?,
+                caps: gst::Caps::builder("audio/x-opus")
+                    .field("channel-mapping-family", 0i32)
+                    .field("channels", 1i32)
+                    .field("rate", OPUS_RATE_HZ as i32)
+                    .build(),
+                field: "packet",
+                bytes_max: OPUS_MAX_PACKET_BYTES,
+                last_pts: None,
+            },
         })
     }
 
     /// Decodes one Opus packet into mono 48 kHz samples (960 for a 20 ms packet; none if the
     /// decoder rejected it). `pts` must increase strictly from call to call.
     pub fn decode(&mut self, packet: &[u8], pts: Duration) -> Result<Vec<i16>, MediaError> {
-        check_len("packet", packet.len(), OPUS_MAX_PACKET_BYTES)?;
-        let clock = check_pts("pts", self.last_pts, pts)?;
-        self.last_pts = Some(pts);
-        let mut buffer = gst::Buffer::from_slice(packet.to_vec());
-        buffer.make_mut().set_pts(clock);
-        let outputs = self.stage.push(&self.caps, buffer)?;
+        let outputs = self.input.push(packet, pts)?;
         let mut samples = Vec::new();
         for sample in &outputs {
             let buffer = sample

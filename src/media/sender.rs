@@ -75,24 +75,24 @@ impl Publisher {
         let mut threads = Vec::new();
 
         let audio = AudioSource::start(tone_hz)?;
-        threads.push(spawn_audio(
-            audio,
-            log.clone(),
+        threads.push(spawn_source(
+            format!("audio-src-{user}"),
             tx.clone(),
             stop.clone(),
             failure.clone(),
+            audio_next(audio, log.clone()),
         )?);
         let has_video = video.is_some();
         let mut keyframe = None;
         if let Some(fmt) = video {
             let source = VideoSource::start(fmt, tag)?;
             keyframe = Some(source.keyframe_handle());
-            threads.push(spawn_video(
-                source,
-                log.clone(),
+            threads.push(spawn_source(
+                format!("video-src-{user}"),
                 tx.clone(),
                 stop.clone(),
                 failure.clone(),
+                video_next(source, log.clone()),
             )?);
         }
         Ok(Self {
@@ -158,30 +158,22 @@ fn pull_timeout() -> Duration {
     Duration::from_millis(limits::PULL_TIMEOUT_MS)
 }
 
-fn spawn_audio(
-    mut source: AudioSource,
-    log: Arc<SenderLog>,
+/// Runs one source on a thread of its own until `stop`: each unit `next` yields goes to every
+/// connection's writer; an error stops the source and is kept as the publisher's failure.
+fn spawn_source(
+    name: String,
     tx: broadcast::Sender<Arc<Outgoing>>,
     stop: Arc<AtomicBool>,
     failure: Arc<Mutex<Option<String>>>,
+    mut next: impl FnMut(Duration) -> Result<Option<Outgoing>, MediaError> + Send + 'static,
 ) -> Result<JoinHandle<()>, MediaError> {
     std::thread::Builder::new()
-        .name(format!("audio-src-{}", log.user))
+        .name(name.clone())
         .spawn(move || {
-            let mut seq = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                match source.next(pull_timeout()) {
-                    Ok(Some(a)) => {
-                        log.log_audio(seq, a.capture);
-                        // No receiver yet is fine: nobody is connected.
-                        let _ = tx.send(Arc::new(Outgoing {
-                            kind: Kind::Audio,
-                            key: seq,
-                            data: a.data,
-                            capture: a.capture,
-                        }));
-                        seq += 1;
-                    }
+                match next(pull_timeout()) {
+                    // No receiver yet is fine: nobody is connected.
+                    Ok(Some(out)) => drop(tx.send(Arc::new(out))),
                     Ok(None) => {}
                     Err(e) => {
                         *failure.lock().expect("failure lock") = Some(e.to_string());
@@ -190,39 +182,48 @@ fn spawn_audio(
                 }
             }
         })
-        .map_err(|e| MediaError::Pipeline(format!("audio source thread: {e}")))
+        .map_err(|e| MediaError::Pipeline(format!("{name} thread: {e}")))
 }
 
-fn spawn_video(
+/// Audio units are numbered by the publisher (the Opus packet count), which the log keys on.
+fn audio_next(
+    mut source: AudioSource,
+    log: Arc<SenderLog>,
+) -> impl FnMut(Duration) -> Result<Option<Outgoing>, MediaError> + Send + 'static {
+    let mut seq = 0u64;
+    move |timeout| {
+        let Some(a) = source.next(timeout)? else {
+            return Ok(None);
+        };
+        log.log_audio(seq, a.capture);
+        let out = Outgoing {
+            kind: Kind::Audio,
+            key: seq,
+            data: a.data,
+            capture: a.capture,
+        };
+        seq += 1;
+        Ok(Some(out))
+    }
+}
+
+/// Video units carry the frame number stamped into the picture, which the log keys on.
+fn video_next(
     mut source: VideoSource,
     log: Arc<SenderLog>,
-    tx: broadcast::Sender<Arc<Outgoing>>,
-    stop: Arc<AtomicBool>,
-    failure: Arc<Mutex<Option<String>>>,
-) -> Result<JoinHandle<()>, MediaError> {
-    std::thread::Builder::new()
-        .name(format!("video-src-{}", log.user))
-        .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                match source.next(pull_timeout()) {
-                    Ok(Some(v)) => {
-                        log.log_video(v.frame_no, v.capture, v.reference.clone());
-                        let _ = tx.send(Arc::new(Outgoing {
-                            kind: Kind::Video,
-                            key: u64::from(v.frame_no),
-                            data: v.data,
-                            capture: v.capture,
-                        }));
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        *failure.lock().expect("failure lock") = Some(e.to_string());
-                        return;
-                    }
-                }
-            }
-        })
-        .map_err(|e| MediaError::Pipeline(format!("video source thread: {e}")))
+) -> impl FnMut(Duration) -> Result<Option<Outgoing>, MediaError> + Send + 'static {
+    move |timeout| {
+        let Some(v) = source.next(timeout)? else {
+            return Ok(None);
+        };
+        log.log_video(v.frame_no, v.capture, v.reference.clone());
+        Ok(Some(Outgoing {
+            kind: Kind::Video,
+            key: u64::from(v.frame_no),
+            data: v.data,
+            capture: v.capture,
+        }))
+    }
 }
 
 /// Creates the local track a participant sends `kind` on over one peer connection. The

@@ -31,14 +31,7 @@ fn one_clean_call_passes_and_machine_trouble_fails_the_step() {
 
     // The same call, as if the machine had lost a packet and fallen behind.
     let mut r = crate::runtime().block_on(async {
-        let s = callconf::media::session::MediaSession::start(
-            callconf::media::session::MediaConfig::default(),
-            &["alice", "bob"],
-        )
-        .await
-        .expect("session");
-        s.place("alice", &["bob"], false).await.expect("place");
-        s.accept("bob").await.expect("accept");
+        let s = crate::alice_calls_bob(false).await;
         s.run_for(std::time::Duration::from_secs(1)).await;
         let r = s.report();
         s.close().await;

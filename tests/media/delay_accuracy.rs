@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use callconf::media::impair::LinkProfile;
-use callconf::media::session::{MediaConfig, MediaSession};
 use callconf::media::stream::Kind;
 
 const TOLERANCE_MS: f64 = 5.0;
@@ -14,11 +13,7 @@ const TOLERANCE_MS: f64 = 5.0;
 fn injected_delay_is_measured_within_5_ms() {
     let _serial = crate::serial();
     crate::runtime().block_on(async {
-        let s = MediaSession::start(MediaConfig::default(), &["alice", "bob"])
-            .await
-            .expect("session");
-        s.place("alice", &["bob"], true).await.expect("place");
-        s.accept("bob").await.expect("accept");
+        let s = crate::alice_calls_bob(true).await;
         s.run_for(Duration::from_secs(1)).await;
         s.reset_measurements();
         s.run_for(Duration::from_secs(2)).await;

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use callconf::media::impair::{LinkModel, LinkProfile, Verdict};
 use callconf::media::report::{MediaReport, Summary};
-use callconf::media::session::{MediaConfig, MediaSession};
 use callconf::media::stream::Kind;
 
 const PROFILE: LinkProfile = LinkProfile {
@@ -45,11 +44,7 @@ fn jitter_is_measured_as_the_model_predicts() {
     let _serial = crate::serial();
     let want = predicted();
     crate::runtime().block_on(async {
-        let s = MediaSession::start(MediaConfig::default(), &["alice", "bob"])
-            .await
-            .expect("session");
-        s.place("alice", &["bob"], false).await.expect("place");
-        s.accept("bob").await.expect("accept");
+        let s = crate::alice_calls_bob(false).await;
         s.run_for(Duration::from_secs(1)).await;
         s.reset_measurements();
         s.run_for(Duration::from_secs(2)).await;

@@ -4,17 +4,12 @@
 use std::time::Duration;
 
 use callconf::media::impair::LinkProfile;
-use callconf::media::session::{MediaConfig, MediaSession};
 
 #[test]
 fn five_percent_loss_is_measured_within_one_and_a_half_points() {
     let _serial = crate::serial();
     crate::runtime().block_on(async {
-        let s = MediaSession::start(MediaConfig::default(), &["alice", "bob"])
-            .await
-            .expect("session");
-        s.place("alice", &["bob"], true).await.expect("place");
-        s.accept("bob").await.expect("accept");
+        let s = crate::alice_calls_bob(true).await;
         s.impair(
             "alice",
             "bob",

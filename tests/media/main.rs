@@ -24,3 +24,15 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("tokio runtime")
 }
+
+/// Alice calls Bob (audio, or audio and video) and Bob accepts: the set-up every accuracy
+/// test starts from.
+pub async fn alice_calls_bob(video: bool) -> callconf::media::session::MediaSession {
+    use callconf::media::session::{MediaConfig, MediaSession};
+    let s = MediaSession::start(MediaConfig::default(), &["alice", "bob"])
+        .await
+        .expect("session");
+    s.place("alice", &["bob"], video).await.expect("place");
+    s.accept("bob").await.expect("accept");
+    s
+}
