@@ -1,6 +1,7 @@
 //! A WebSocket front for the reference server: each connection is one device, speaking
-//! [`super::wire`] JSON. The connection is only a transport: requests go to the same server task
-//! (and so the same sans-IO core) as in-process clients.
+//! [`super::wire`] JSON. The connection is only a transport: its requests go to the same sans-IO
+//! core as in-process clients' (handed over on the connection's own task, see
+//! [`ServerHandle::submit`]).
 //!
 //! One task per connection owns the whole socket (no split halves behind a lock). Each wakeup it
 //! takes every request already received and everything the server queued for the device, feeds
@@ -181,13 +182,7 @@ async fn handle_frame(
     };
     match ClientMsg::from_json(&t) {
         Ok(ClientMsg::Request { id, op }) => {
-            if server
-                .send(Command::Submit { device, id, op })
-                .await
-                .is_err()
-            {
-                return Next::Close;
-            }
+            server.submit(device, id, op);
             Next::Continue
         }
         Ok(ClientMsg::Hello { .. }) => {

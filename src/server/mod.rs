@@ -1,18 +1,26 @@
-//! The reference call server: one tokio task that owns a [`Core`] and adapts it to channels.
+//! The reference call server: a [`Core`] behind a lock, one tokio task that adapts it to
+//! channels and time, and a direct path for wire connections.
 //!
-//! Clients send [`Command`]s over a bounded queue; the task feeds them to the core with the
-//! current time, answers each request on its own oneshot, and routes the core's deliveries to
-//! each connected device's bounded event queue. The core's next deadline becomes a tokio sleep,
-//! so under tokio's paused clock a 30 s ring timeout costs no wall time, and the run is
-//! deterministic.
+//! In-process clients send [`Command`]s over a bounded queue; the task feeds them to the core
+//! with the current time, answers each request on its own oneshot, and routes the core's
+//! deliveries to each connected device's bounded event queue. The core's next deadline becomes
+//! a tokio sleep, so under tokio's paused clock a 30 s ring timeout costs no wall time, and the
+//! run is deterministic.
+//!
+//! A wire connection's task already runs when its request arrives, so it hands the request to
+//! the core itself ([`ServerHandle::submit`]): the lock is held for the core's step and the
+//! routing, never across an await. Without that path every request paid a hop through the
+//! server task's queue and a wakeup of that task, and under load the one server task, polled
+//! once per round of thousands of connection tasks, set the pace of every call.
 //!
 //! A device whose event queue is full is a slow consumer: the server disconnects it (as a real
 //! server drops a client that stops reading) instead of blocking every other device.
 
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use thiserror::Error;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::core::{CallError, Core, Delivery, DeviceId, Op, Reply};
@@ -59,19 +67,11 @@ pub enum Command {
         reply: oneshot::Sender<Result<(), CallError>>,
     },
     /// Connect a device whose replies travel with its events (a wire connection): replies to its
-    /// [`Command::Submit`]s and its deliveries go to `out` in the order the core produced them.
+    /// [`ServerHandle::submit`]s and its deliveries go to `out` in the order the core produced them.
     ConnectWire {
         device: DeviceId,
         out: mpsc::Sender<Outbound>,
         reply: oneshot::Sender<Result<(), CallError>>,
-    },
-    /// A request from a wire-connected device; its reply is queued as [`Outbound::Reply`] ahead
-    /// of the events the request caused. A transport needs no per-request reply channel then, and
-    /// one flush can carry a reply and its events together.
-    Submit {
-        device: DeviceId,
-        id: u64,
-        op: Op,
     },
     Disconnect {
         device: DeviceId,
@@ -83,7 +83,7 @@ pub enum Command {
 /// What the server queues for a wire-connected device, in order.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// The answer to the [`Command::Submit`] with this `id`.
+    /// The answer to the [`ServerHandle::submit`] with this `id`.
     Reply {
         id: u64,
         result: Result<Reply, CallError>,
@@ -142,6 +142,15 @@ pub enum TraceEntry {
 #[derive(Clone)]
 pub struct ServerHandle {
     tx: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+}
+
+/// What the server task and the wire connections share.
+struct Shared {
+    state: Mutex<ServerState>,
+    /// Tells the server task that the core's next deadline came earlier than the one it sleeps
+    /// until (a direct submit armed a sooner timer).
+    rearm: Notify,
 }
 
 impl ServerHandle {
@@ -162,14 +171,18 @@ impl ServerHandle {
         trace: Option<mpsc::Sender<TraceEntry>>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(config.commands_queued_max);
-        let task = ServerTask {
-            core,
-            start: Instant::now(),
-            routes: Vec::new(),
-            trace,
-        };
-        tokio::spawn(task.run(rx));
-        Self { tx }
+        let shared = Arc::new(Shared {
+            state: Mutex::new(ServerState {
+                core,
+                start: Instant::now(),
+                routes: Vec::new(),
+                trace,
+                armed: None,
+            }),
+            rearm: Notify::new(),
+        });
+        tokio::spawn(run(shared.clone(), rx));
+        Self { tx, shared }
     }
 
     pub async fn send(&self, command: Command) -> Result<(), ServerGone> {
@@ -185,6 +198,39 @@ impl ServerHandle {
         let (reply, rx) = oneshot::channel();
         self.send(Command::Request { device, op, reply }).await?;
         rx.await.map_err(|_| ServerGone)
+    }
+
+    /// Hands a wire-connected device's request to the core now, on the caller's task. Its reply
+    /// is queued on the device's output as [`Outbound::Reply`] ahead of the events the request
+    /// caused: the device learns the call id before any event about that call, and one flush can
+    /// carry the reply and its events together.
+    pub fn submit(&self, device: DeviceId, id: u64, op: Op) {
+        let mut state = self.shared.lock();
+        let now = state.now_ms();
+        let result = state.submit(now, device, op);
+        let queued = match state.routes.get(device.0 as usize) {
+            Some(Some(Route::Wire(out))) => out.try_send(Outbound::Reply { id, result }),
+            // Not connected (any more), or not over a wire: nobody to answer.
+            _ => Ok(()),
+        };
+        match queued {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => state.disconnect(device, true),
+            Err(mpsc::error::TrySendError::Closed(_)) => state.disconnect(device, false),
+        }
+        state.route();
+        // The server task sleeps until the deadline it armed; a sooner one needs it awake. A
+        // later one needs nothing: the early wakeup finds nothing due and re-arms.
+        let next = state.core.poll_timeout();
+        let sooner = match (next, state.armed) {
+            (Some(n), Some(a)) => n < a,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        drop(state);
+        if sooner {
+            self.shared.rearm.notify_one();
+        }
     }
 
     /// Runs `f` on the core inside the server task and returns its result.
@@ -203,7 +249,57 @@ impl ServerHandle {
     }
 }
 
-struct ServerTask {
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, ServerState> {
+        // Poisoned only if a holder panicked, and then the core's state is suspect: stop too.
+        self.state.lock().expect("server state lock")
+    }
+}
+
+/// The server task: commands from in-process clients, and the core's timers. Ends when every
+/// handle is gone.
+async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
+    let start = shared.lock().start;
+    let sleep = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(sleep);
+    loop {
+        let armed = {
+            let mut state = shared.lock();
+            let next = state.core.poll_timeout();
+            if next != state.armed {
+                if let Some(ms) = next {
+                    sleep.as_mut().reset(start + Duration::from_millis(ms));
+                }
+                state.armed = next;
+            }
+            next
+        };
+        tokio::select! {
+            biased;
+            command = rx.recv() => {
+                let Some(command) = command else { break };
+                let mut state = shared.lock();
+                state.handle(command);
+                // Take whatever else is already queued before routing, so a burst of requests
+                // is answered in one pass. Bounded by the queue's capacity.
+                while let Ok(command) = rx.try_recv() {
+                    state.handle(command);
+                }
+                state.route();
+            }
+            () = shared.rearm.notified() => {}
+            () = &mut sleep, if armed.is_some() => {
+                let mut state = shared.lock();
+                let now = state.now_ms();
+                state.core.handle_timeout(now);
+                state.armed = None;
+                state.route();
+            }
+        }
+    }
+}
+
+struct ServerState {
     core: Core,
     start: Instant,
     /// Output queue of each connected device, indexed by device id.
@@ -211,44 +307,13 @@ struct ServerTask {
     /// The ordered record, if asked for. A reader that falls more than `trace_queued_max`
     /// entries behind loses entries rather than stalling the server.
     trace: Option<mpsc::Sender<TraceEntry>>,
+    /// The deadline the server task sleeps until, if any.
+    armed: Option<u64>,
 }
 
-impl ServerTask {
+impl ServerState {
     fn now_ms(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
-        let sleep = tokio::time::sleep(Duration::ZERO);
-        tokio::pin!(sleep);
-        let mut armed: Option<u64> = None;
-        loop {
-            let next = self.core.poll_timeout();
-            if next != armed {
-                if let Some(ms) = next {
-                    sleep.as_mut().reset(self.start + Duration::from_millis(ms));
-                }
-                armed = next;
-            }
-            tokio::select! {
-                biased;
-                command = rx.recv() => {
-                    let Some(command) = command else { break };
-                    self.handle(command);
-                    // Take whatever else is already queued before routing, so a burst of
-                    // requests is answered in one pass. Bounded by the queue's capacity.
-                    while let Ok(command) = rx.try_recv() {
-                        self.handle(command);
-                    }
-                }
-                () = &mut sleep, if armed.is_some() => {
-                    let now = self.now_ms();
-                    self.core.handle_timeout(now);
-                    armed = None;
-                }
-            }
-            self.route();
-        }
     }
 
     /// Hands one request to the core and records it in the trace, when tracing.
@@ -273,22 +338,6 @@ impl ServerTask {
                 let result = self.submit(now, device, op);
                 // A requester that stopped waiting does not need its reply.
                 let _ = reply.send(result);
-                self.route();
-            }
-            Command::Submit { device, id, op } => {
-                let result = self.submit(now, device, op);
-                let queued = match self.routes.get(device.0 as usize) {
-                    Some(Some(Route::Wire(out))) => out.try_send(Outbound::Reply { id, result }),
-                    // Not connected (any more), or not over a wire: nobody to answer.
-                    _ => Ok(()),
-                };
-                match queued {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => self.disconnect(device, true),
-                    Err(mpsc::error::TrySendError::Closed(_)) => self.disconnect(device, false),
-                }
-                // The reply is queued first: the device learns the call id before any event
-                // about that call.
                 self.route();
             }
             Command::Connect {
