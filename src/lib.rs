@@ -41,6 +41,7 @@
 pub mod client;
 pub mod conformance;
 pub mod core;
+pub mod cpu;
 pub mod demo;
 pub mod load;
 pub mod media;

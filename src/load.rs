@@ -132,14 +132,17 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
             }
         });
         let r = if args.realtime {
-            realtime(&sc, seed, threads, control.clone())
+            realtime(&sc, seed, threads, control.clone()).map(|(r, cpu)| (r, Some(cpu)))
         } else {
-            sim::run(&sc, seed, args.shard, threads, &control).map_err(LoadError::from)
+            sim::run(&sc, seed, args.shard, threads, &control)
+                .map(|r| (r, None))
+                .map_err(LoadError::from)
         };
         done.store(true, Ordering::Relaxed);
         let _ = ticker.join();
         r
     })?;
+    let (result, cpu) = result;
     bar.finish_and_clear();
     let mode = if args.realtime { "realtime" } else { "virtual" };
     let report = Report::new(&sc.name, mode, &result, sc.population.cells, &sc.thresholds);
@@ -147,12 +150,18 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
     if !args.out.quiet {
         print!("{}", crate::report::summary(&report));
         let secs = result.wall.as_secs_f64();
-        if args.realtime {
+        if let Some(cpu) = cpu {
             println!(
                 "placed {} calls in {:.2} s of wall time: {:.0} call setups and teardowns per second",
                 report.calls.started,
                 secs,
                 report.calls.started as f64 / secs.max(1e-9)
+            );
+            println!(
+                "CPU {:.2} s (client and server, user and system): {:.2} cores busy, {:.0} µs per call",
+                cpu.as_secs_f64(),
+                cpu.as_secs_f64() / secs.max(1e-9),
+                cpu.as_secs_f64() * 1e6 / (report.calls.started.max(1) as f64)
             );
         } else {
             println!(
@@ -180,13 +189,14 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
     Ok(0)
 }
 
-/// Runs the real-time mode on its own multi-thread runtime.
+/// Runs the real-time mode on its own multi-thread runtime; returns the result and the CPU time
+/// it used.
 fn realtime(
     sc: &scenario::Scenario,
     seed: u64,
     threads: usize,
     control: Arc<Control>,
-) -> Result<sim::SimResult, LoadError> {
+) -> Result<(sim::SimResult, Duration), LoadError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()
@@ -196,15 +206,16 @@ fn realtime(
             source,
         })?;
     let interrupted = control.clone();
-    let (stats, wall) = rt.block_on(crate::net::load::run(sc, seed, control))?;
-    Ok(sim::SimResult {
-        stats,
+    let run = rt.block_on(crate::net::load::run(sc, seed, control))?;
+    let result = sim::SimResult {
+        stats: run.stats,
         seed,
         shard: Shard::WHOLE,
         cells: (0..sc.population.cells).collect(),
         interrupted: interrupted.interrupt.load(Ordering::Relaxed),
-        wall,
-    })
+        wall: run.wall,
+    };
+    Ok((result, run.cpu))
 }
 
 fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {

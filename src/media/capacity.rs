@@ -85,21 +85,6 @@ pub struct Capacity {
     pub steps: Vec<Step>,
 }
 
-/// Process CPU time (user + system) so far.
-fn cpu_time() -> Duration {
-    // SAFETY: getrusage only writes the struct we pass; RUSAGE_SELF is always valid.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    assert_eq!(
-        rc, 0,
-        "getrusage(RUSAGE_SELF) cannot fail with a valid pointer"
-    );
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
 /// Judges one step from its calls' reports.
 pub fn judge(calls: usize, cpu_cores: f64, reports: &[MediaReport], video: bool) -> Step {
     let mut reasons = Vec::new();
@@ -187,10 +172,11 @@ async fn step(args: &CapacityArgs, calls: usize) -> Result<Step, MediaError> {
     for s in &sessions {
         s.reset_measurements();
     }
-    let (wall0, cpu0) = (Instant::now(), cpu_time());
+    let (wall0, cpu0) = (Instant::now(), crate::cpu::process_cpu_time());
     tokio::time::sleep(Duration::from_secs_f64(args.seconds)).await;
     let reports: Vec<MediaReport> = sessions.iter().map(MediaSession::report).collect();
-    let cpu_cores = (cpu_time() - cpu0).as_secs_f64() / wall0.elapsed().as_secs_f64();
+    let cpu_cores =
+        (crate::cpu::process_cpu_time() - cpu0).as_secs_f64() / wall0.elapsed().as_secs_f64();
     for s in &sessions {
         s.close().await;
     }

@@ -118,12 +118,22 @@ impl Shared {
     }
 }
 
-/// Runs the scenario in real time; returns its statistics and the wall time.
+/// What a real-time run measured.
+pub struct RealtimeRun {
+    pub stats: Stats,
+    /// From the first arrival until every call ended (or the drain gave up).
+    pub wall: Duration,
+    /// CPU time the whole process (server, clients, kernel work on their behalf) used over
+    /// `wall`: a run that falls short of its rate with the cores busy is CPU-bound.
+    pub cpu: Duration,
+}
+
+/// Runs the scenario in real time.
 pub async fn run(
     sc: &Scenario,
     seed: u64,
     control: Arc<Control>,
-) -> Result<(Stats, Duration), RealtimeError> {
+) -> Result<RealtimeRun, RealtimeError> {
     if let Some(m) = sc.calls.mix.iter().find(|m| m.participants != 2) {
         return Err(RealtimeError::GroupCalls(m.participants));
     }
@@ -186,6 +196,7 @@ pub async fn run(
     // Arrivals, paced against the wall clock in 1 ms ticks (the timer's resolution).
     // One time zero for the statistics, the pacing and the wall time.
     let begin = *shared.start.get_or_init(Instant::now);
+    let cpu_begin = crate::cpu::process_cpu_time();
     let mut placed: u64 = 0;
     let mut slot = 0usize;
     let mut tick = tokio::time::interval(Duration::from_millis(1));
@@ -258,6 +269,7 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let wall = begin.elapsed();
+    let cpu = crate::cpu::process_cpu_time().saturating_sub(cpu_begin);
     shared.done.store(true, Ordering::Relaxed);
     let lost = shared.calls.lock().expect("calls").len() as u64;
     for t in tasks {
@@ -271,7 +283,7 @@ pub async fn run(
     stats.requests = shared.requests.load(Ordering::Relaxed);
     stats.deliveries = shared.deliveries.load(Ordering::Relaxed);
     stats.finish();
-    Ok((stats, wall))
+    Ok(RealtimeRun { stats, wall, cpu })
 }
 
 /// Arrivals due by `t_s` seconds (Poisson runs at its mean rate in real time).

@@ -18,7 +18,7 @@ fn calls_complete_over_loopback_websockets() {
         .enable_all()
         .build()
         .unwrap();
-    let (stats, _wall) = rt
+    let callconf::net::load::RealtimeRun { stats, .. } = rt
         .block_on(callconf::net::load::run(&sc, 1, Arc::new(Control::new())))
         .unwrap();
     assert_eq!(stats.started + stats.throttled, 200);

@@ -33,7 +33,7 @@ fn unanswered_wire_calls_end_at_the_ring_timeout() {
         .enable_all()
         .build()
         .unwrap();
-    let (stats, wall) = rt
+    let callconf::net::load::RealtimeRun { stats, wall, .. } = rt
         .block_on(callconf::net::load::run(&sc, 3, Arc::new(Control::new())))
         .unwrap();
     assert_eq!(stats.lost, 0);
