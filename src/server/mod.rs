@@ -9,9 +9,8 @@
 //!
 //! A wire connection's task already runs when its request arrives, so it hands the request to
 //! the core itself ([`ServerHandle::submit`]): the lock is held for the core's step and the
-//! routing, never across an await. Without that path every request paid a hop through the
-//! server task's queue and a wakeup of that task, and under load the one server task, polled
-//! once per round of thousands of connection tasks, set the pace of every call.
+//! routing, never across an await, and a request takes no hop through the server task's queue
+//! (docs/scenarios.md says what that measured).
 //!
 //! A device whose event queue is full is a slow consumer: the server disconnects it (as a real
 //! server drops a client that stops reading) instead of blocking every other device.
