@@ -45,6 +45,59 @@ pub enum RealtimeError {
     Io(String),
     #[error("the server refused set-up: {0}")]
     Setup(String),
+    #[error(
+        "{users} users need {needed} open files (a socket at each end of each device's \
+         connection) but the process may open {limit}: raise it (`ulimit -n {needed}`) or lower \
+         `population.users`"
+    )]
+    FileLimit { users: u64, needed: u64, limit: u64 },
+}
+
+impl RealtimeError {
+    /// The stable numeric code.
+    pub fn code(&self) -> u16 {
+        match self {
+            RealtimeError::GroupCalls(_) => 801,
+            RealtimeError::NoTotal => 802,
+            RealtimeError::Io(_) => 803,
+            RealtimeError::Setup(_) => 804,
+            RealtimeError::FileLimit { .. } => 805,
+        }
+    }
+}
+
+/// Open files the process needs besides the connections' sockets (listener, runtime, stdio).
+const FILES_SPARE: u64 = 64;
+
+/// Makes room for `users` connections: both ends of each socket live in this process. Raises
+/// the soft open-file limit up to the hard one when it is short (as SIPp does for its sockets),
+/// so a run fails here with the numbers, not at the 500th connection with "too many open files".
+fn ensure_file_limit(users: u64) -> Result<(), RealtimeError> {
+    let needed = users * 2 + FILES_SPARE;
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(RealtimeError::Io(format!(
+            "getrlimit: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    if lim.rlim_cur >= needed {
+        return Ok(());
+    }
+    let raised = libc::rlimit {
+        rlim_cur: needed.min(lim.rlim_max),
+        rlim_max: lim.rlim_max,
+    };
+    // SAFETY: as above; a soft limit at most the hard one is always allowed.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 && raised.rlim_cur >= needed {
+        return Ok(());
+    }
+    Err(RealtimeError::FileLimit {
+        users,
+        needed,
+        limit: lim.rlim_max,
+    })
 }
 
 /// What the caller's device does with a call.
@@ -138,6 +191,7 @@ pub async fn run(
         return Err(RealtimeError::GroupCalls(m.participants));
     }
     let total = sc.calls.total.ok_or(RealtimeError::NoTotal)?;
+    ensure_file_limit(sc.population.users)?;
     let users = sc.population.users as usize;
     let mut core = Core::new(sc.limits.clone());
     let mut ids = Vec::new();
