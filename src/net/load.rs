@@ -85,19 +85,25 @@ fn ensure_file_limit(users: u64) -> Result<(), RealtimeError> {
     if lim.rlim_cur >= needed {
         return Ok(());
     }
+    if lim.rlim_max < needed {
+        return Err(RealtimeError::FileLimit {
+            users,
+            needed,
+            limit: lim.rlim_max,
+        });
+    }
     let raised = libc::rlimit {
-        rlim_cur: needed.min(lim.rlim_max),
+        rlim_cur: needed,
         rlim_max: lim.rlim_max,
     };
     // SAFETY: as above; a soft limit at most the hard one is always allowed.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 && raised.rlim_cur >= needed {
-        return Ok(());
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+        return Err(RealtimeError::Io(format!(
+            "setrlimit: {}",
+            std::io::Error::last_os_error()
+        )));
     }
-    Err(RealtimeError::FileLimit {
-        users,
-        needed,
-        limit: lim.rlim_max,
-    })
+    Ok(())
 }
 
 /// What the caller's device does with a call.

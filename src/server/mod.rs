@@ -208,24 +208,21 @@ impl ServerHandle {
         let now = state.now_ms();
         let result = state.submit(now, device, op);
         let queued = match state.routes.get(device.0 as usize) {
-            Some(Some(Route::Wire(out))) => out.try_send(Outbound::Reply { id, result }),
+            Some(Some(Route::Wire(out))) => out
+                .try_send(Outbound::Reply { id, result })
+                .map_err(unit_err),
             // Not connected (any more), or not over a wire: nobody to answer.
             _ => Ok(()),
         };
-        match queued {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => state.disconnect(device, true),
-            Err(mpsc::error::TrySendError::Closed(_)) => state.disconnect(device, false),
-        }
+        state.settle(device, queued);
         state.route();
         // The server task sleeps until the deadline it armed; a sooner one needs it awake. A
         // later one needs nothing: the early wakeup finds nothing due and re-arms.
-        let next = state.core.poll_timeout();
-        let sooner = match (next, state.armed) {
-            (Some(n), Some(a)) => n < a,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
+        let armed = state.armed;
+        let sooner = state
+            .core
+            .poll_timeout()
+            .is_some_and(|next| armed.is_none_or(|a| next < a));
         drop(state);
         if sooner {
             self.shared.rearm.notify_one();
@@ -389,21 +386,21 @@ impl ServerState {
             if self.trace.is_some() {
                 self.record(TraceEntry::Delivery(delivery.clone()));
             }
-            let full = match self.routes.get(device.0 as usize) {
-                Some(Some(route)) => match route.try_deliver(delivery) {
-                    Ok(()) => false,
-                    Err(mpsc::error::TrySendError::Full(_)) => true,
-                    // The device dropped its receiver: it is gone.
-                    Err(mpsc::error::TrySendError::Closed(_)) => {
-                        self.disconnect(device, false);
-                        false
-                    }
-                },
-                _ => false,
+            let queued = match self.routes.get(device.0 as usize) {
+                Some(Some(route)) => route.try_deliver(delivery),
+                _ => Ok(()),
             };
-            if full {
-                self.disconnect(device, true);
-            }
+            self.settle(device, queued);
+        }
+    }
+
+    /// Acts on the outcome of queueing output for `device`: a full queue is a slow consumer,
+    /// dropped; a closed one means the device dropped its receiver and is gone.
+    fn settle(&mut self, device: DeviceId, queued: Result<(), mpsc::error::TrySendError<()>>) {
+        match queued {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(())) => self.disconnect(device, true),
+            Err(mpsc::error::TrySendError::Closed(())) => self.disconnect(device, false),
         }
     }
 
