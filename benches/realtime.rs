@@ -10,9 +10,11 @@
 
 use std::time::{Duration, Instant};
 
-use callconf::core::{CallId, CallType, Core, Event, Limits, Op, ParticipantState, PlaceCall};
-use callconf::core::{DeviceId, Reply, UserConfig, UserId};
+use callconf::core::{CallId, CallType, Event, Limits, Op, ParticipantState, PlaceCall};
+use callconf::core::{Reply, UserId};
 use callconf::net::wire::{ClientMsg, ServerMsg};
+use callconf::server::auth::Token;
+use callconf::server::population::{self, Population};
 use callconf::server::{ServerConfig, ServerHandle};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::{SinkExt, StreamExt};
@@ -34,13 +36,14 @@ struct Phone {
 }
 
 impl Phone {
-    async fn connect(addr: std::net::SocketAddr, device: DeviceId, user: UserId) -> Phone {
+    async fn connect(addr: std::net::SocketAddr, user: UserId, token: Token) -> Phone {
         let url = format!("ws://{addr}/");
         let config = Some(callconf::net::ws_config());
         let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, config, true)
             .await
             .expect("connects over loopback");
-        let hello = serde_json::to_string(&ClientMsg::Hello { device }).expect("serializes");
+        let hello = serde_json::to_string(&ClientMsg::hello(user.clone(), "phone", token))
+            .expect("serializes");
         ws.send(Message::text(hello)).await.expect("hello sent");
         let mut phone = Phone {
             ws,
@@ -75,8 +78,8 @@ impl Phone {
             let frame = self.ws.next().await.expect("open").expect("readable");
             let Message::Text(text) = frame else { continue };
             let msg = ServerMsg::from_json(&text).expect("the server's JSON reads back");
-            if let ServerMsg::Error { message } = &msg {
-                panic!("the server refused: {message}");
+            if let ServerMsg::Error { code, message } = &msg {
+                panic!("the server refused: {code} {message}");
             }
             if let Some(t) = want(msg) {
                 return t;
@@ -140,24 +143,22 @@ async fn lifecycle(alice: &mut Phone, bob: &mut Phone) {
 
 /// A server on loopback with `pairs` caller/callee pairs connected.
 async fn pairs(pairs: usize) -> Vec<(Phone, Phone)> {
-    let mut core = Core::new(Limits::default());
-    let mut devices = Vec::new();
-    for i in 0..pairs * 2 {
-        let user = core
-            .add_user(&format!("u{i}"), UserConfig::default())
-            .expect("user");
-        let device = core.add_device(&user, "phone").expect("device");
-        devices.push((device, user));
-    }
-    let server = ServerHandle::start(core, ServerConfig::default());
+    let pop = Population::numbered(pairs * 2, "phone");
+    let (core, credentials) = population::build(&pop, &Limits::default(), &[]).expect("builds");
+    let devices: Vec<(UserId, Token)> = pop
+        .users
+        .iter()
+        .map(|u| (u.name.clone(), u.devices[0].token.clone()))
+        .collect();
+    let server = ServerHandle::start_with(core, credentials, &[], ServerConfig::default(), None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binds loopback");
     let addr = listener.local_addr().expect("bound");
     tokio::spawn(callconf::net::server::serve(listener, server));
     let mut phones = Vec::new();
-    for (device, user) in devices {
-        phones.push(Phone::connect(addr, device, user).await);
+    for (user, token) in devices {
+        phones.push(Phone::connect(addr, user, token).await);
     }
     let mut out = Vec::new();
     while let (Some(bob), Some(alice)) = (phones.pop(), phones.pop()) {

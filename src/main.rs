@@ -21,6 +21,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the reference call server over WebSocket (`callconf-wire/1`) with an admin channel,
+    /// until SIGINT or SIGTERM.
+    Serve(callconf::net::serve::ServeArgs),
     /// Play a scripted multi-user session through the reference server and print its timeline.
     Demo,
     /// Run Gherkin features against the reference implementation and print a verdict per
@@ -67,6 +70,13 @@ struct CertifyArgs {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => match callconf::net::serve::run(&args) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => {
+                eprintln!("error {}: {e}", e.code());
+                std::process::exit(2);
+            }
+        },
         Command::Demo => {
             let lines = callconf::demo::run()?;
             print!("{}", callconf::demo::render(&lines));

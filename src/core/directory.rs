@@ -101,6 +101,9 @@ pub(crate) struct Device {
     pub(crate) user: UserId,
     pub(crate) label: String,
     pub(crate) online: bool,
+    /// Removed by the administrator: it can never connect again, and its id is not reused (ids
+    /// index the device table and appear in traces, so a new device never takes an old id).
+    pub(crate) removed: bool,
 }
 
 pub(crate) fn check_name(field: &'static str, name: &str, max: usize) -> Result<(), CallError> {

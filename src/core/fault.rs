@@ -1,8 +1,10 @@
-//! Test-only fault injection: deliberate bugs that the property tests must catch.
+//! Fault injection for testing the testers: deliberate bugs that the suites must catch.
 //!
 //! The property suite (`tests/prop/faults.rs`) switches one of these on in a running core and
 //! checks that the model-based state-machine test fails, and that the failure shrinks to a short
-//! readable sequence. Nothing else may use this: a core starts with every fault off, and each hook
+//! readable sequence; `callconf serve --inject-fault NAME` starts a reference server with one on,
+//! so that a certification run against it can be shown to catch that bug. Nothing else may use
+//! this: a core starts with every fault off, and each hook
 //! is a single bit test at the place the fault lives, so a production core pays one predictable
 //! branch and nothing more.
 
@@ -39,6 +41,22 @@ impl Fault {
         Fault::NonMemberMayEnd,
         Fault::EventAfterEnd,
     ];
+
+    /// The fault's name on the command line (`--inject-fault NAME`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Fault::SecondDeviceAlsoJoins => "second-device-also-joins",
+            Fault::NoCancelEvent => "no-cancel-event",
+            Fault::RingTimeoutNeverFires => "ring-timeout-never-fires",
+            Fault::NonMemberMayEnd => "non-member-may-end",
+            Fault::EventAfterEnd => "event-after-end",
+        }
+    }
+
+    /// The fault named `name`, if any (see [`Fault::name`]).
+    pub fn from_name(name: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.name() == name)
+    }
 }
 
 /// The set of faults switched on; empty in every core nobody injected into.

@@ -641,6 +641,7 @@ pub(super) fn connect(core: &mut Core, device: DeviceId) -> Result<(), CallError
     let d = core
         .devices
         .get_mut(device.0 as usize)
+        .filter(|d| !d.removed)
         .ok_or_else(|| CallError::not_found("device", device))?;
     if d.online {
         return Ok(());

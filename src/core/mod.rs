@@ -163,8 +163,75 @@ impl Core {
             user: user.clone(),
             label: label.to_owned(),
             online: false,
+            removed: false,
         });
         Ok(id)
+    }
+
+    /// Removes a device for good. Refused with 404 for an unknown or already removed device and
+    /// with 422 while it is connected (the adapter disconnects it first, so that its calls see
+    /// it leave as they would see any device go).
+    pub fn remove_device(&mut self, device: DeviceId) -> Result<(), CallError> {
+        let d = self
+            .devices
+            .get(device.0 as usize)
+            .filter(|d| !d.removed)
+            .ok_or_else(|| CallError::not_found("device", device))?;
+        if d.online {
+            return Err(CallError::state("remove_device", "the device is connected"));
+        }
+        let user = d.user.clone();
+        if let Some(u) = self.users.get_mut(&user) {
+            u.devices.retain(|x| *x != device);
+        }
+        self.devices[device.0 as usize].removed = true;
+        Ok(())
+    }
+
+    /// Removes a user with their devices and group memberships. Refused with 404 for an unknown
+    /// user, and with 422 while any of their devices is connected or they are attached to a
+    /// live call (ringing, notified or in session): removal never changes a call under way.
+    pub fn remove_user(&mut self, user: &UserId) -> Result<(), CallError> {
+        let u = self
+            .users
+            .get(user)
+            .ok_or_else(|| CallError::not_found("user", user))?;
+        if u.devices.iter().any(|d| self.devices[d.0 as usize].online) {
+            return Err(CallError::state("remove_user", "a device is connected"));
+        }
+        if !u.calls.is_empty() {
+            return Err(CallError::state("remove_user", "the user is in a call"));
+        }
+        let u = self.users.remove(user).expect("checked above");
+        for d in u.devices {
+            self.devices[d.0 as usize].removed = true;
+        }
+        for members in self.groups.values_mut() {
+            members.retain(|m| m != user);
+        }
+        Ok(())
+    }
+
+    /// Removes a group; live calls placed in it go on (they keep their own member lists).
+    pub fn remove_group(&mut self, group: &GroupId) -> Result<(), CallError> {
+        self.groups
+            .remove(group)
+            .map(|_| ())
+            .ok_or_else(|| CallError::not_found("group", group))
+    }
+
+    /// Every registered (not removed) device, in registration order.
+    pub fn device_ids(&self) -> impl Iterator<Item = DeviceId> + '_ {
+        self.devices
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !d.removed)
+            .map(|(i, _)| DeviceId(i as u32))
+    }
+
+    /// Users known, in no particular order.
+    pub fn user_count(&self) -> usize {
+        self.users.len()
     }
 
     /// Defines a group and its members (group calls are placed in a group by its members).

@@ -58,7 +58,7 @@ impl PlaceCall {
 
 /// An operation requested by a device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "op")]
+#[serde(rename_all = "snake_case", tag = "op", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Op {
     Place(PlaceCall),

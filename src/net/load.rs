@@ -28,10 +28,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::FRAMES_PER_WAKEUP_MAX;
 use super::wire::{ClientMsg, ServerMsg};
-use crate::core::{
-    CallId, Core, DeviceId, Event, Op, ParticipantState, PlaceCall, Reply, UserConfig, UserId,
-};
+use crate::core::{CallId, Event, Op, ParticipantState, PlaceCall, Reply, UserId};
 use crate::scenario::{Arrival, Scenario};
+use crate::server::auth::Token;
+use crate::server::population::{self, Population};
 use crate::server::{ServerConfig, ServerHandle};
 use crate::sim::{Control, Outcome, Stats};
 
@@ -199,20 +199,17 @@ pub async fn run(
     let total = sc.calls.total.ok_or(RealtimeError::NoTotal)?;
     ensure_file_limit(sc.population.users)?;
     let users = sc.population.users as usize;
-    let mut core = Core::new(sc.limits.clone());
-    let mut ids = Vec::new();
-    let mut devices = Vec::new();
-    for i in 0..users {
-        let u = core
-            .add_user(&format!("u{i}"), UserConfig::default())
-            .map_err(|e| RealtimeError::Setup(e.to_string()))?;
-        devices.push(
-            core.add_device(&u, "d0")
-                .map_err(|e| RealtimeError::Setup(e.to_string()))?,
-        );
-        ids.push(u);
-    }
-    let server = ServerHandle::start(core, ServerConfig::default());
+    let mut pop = Population::numbered(users, "d0");
+    pop.limits = Some(sc.limits.clone());
+    let (core, credentials) = population::build(&pop, &sc.limits, &[])
+        .map_err(|e| RealtimeError::Setup(e.to_string()))?;
+    let ids: Vec<UserId> = pop.users.iter().map(|u| u.name.clone()).collect();
+    let tokens: Vec<Token> = pop
+        .users
+        .iter()
+        .map(|u| u.devices[0].token.clone())
+        .collect();
+    let server = ServerHandle::start_with(core, credentials, &[], ServerConfig::default(), None);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| RealtimeError::Io(e.to_string()))?;
@@ -251,7 +248,8 @@ pub async fn run(
             tokio_tungstenite::connect_async_with_config(url, Some(super::ws_config()), true)
                 .await
                 .map_err(|e| RealtimeError::Io(e.to_string()))?;
-        tasks.push(tokio::spawn(device(i, devices[i], ws, rx, shared.clone())));
+        let hello = ClientMsg::hello(shared.ids[i].clone(), "d0", tokens[i].clone());
+        tasks.push(tokio::spawn(device(i, hello, ws, rx, shared.clone())));
     }
     // Arrivals, paced against the wall clock in 1 ms ticks (the timer's resolution).
     // One time zero for the statistics, the pacing and the wall time.
@@ -398,12 +396,12 @@ struct Device {
 /// at once sends `ringing` and `accept` in one write, as a real client would.
 async fn device(
     me: usize,
-    id: DeviceId,
+    hello: ClientMsg,
     mut ws: Ws,
     mut cmds: mpsc::Receiver<Cmd>,
     shared: Arc<Shared>,
 ) {
-    let hello = serde_json::to_string(&ClientMsg::Hello { device: id }).expect("serializes");
+    let hello = serde_json::to_string(&hello).expect("serializes");
     if ws.send(Message::text(hello)).await.is_err() {
         return;
     }

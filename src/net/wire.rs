@@ -1,9 +1,14 @@
-//! The JSON messages of the real-time transport, one per WebSocket text frame. They wrap the
-//! core's own serde types, so the wire speaks exactly the canonical model.
+//! The JSON messages of `callconf-wire/1`, one per WebSocket text frame (docs/wire-protocol.md is
+//! the contract; this is its implementation). Device messages wrap the core's own serde types, so
+//! the wire speaks exactly the canonical model.
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{CallError, Delivery, DeviceId, Op, Reply};
+use crate::core::{CallError, Delivery, DeviceId, Op, Reply, UserId};
+use crate::server::auth::Token;
+
+/// The protocol this server speaks; a hello must name it.
+pub const PROTOCOL: &str = "callconf-wire/1";
 
 /// A refusal on the wire: the stable code and the human message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,9 +31,13 @@ impl From<&CallError> for WireError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
-    /// The first message of a connection: which registered device this is.
+    /// The first message of a connection: the protocol, and which device this is, proven by
+    /// its token.
     Hello {
-        device: DeviceId,
+        protocol: String,
+        user: UserId,
+        device: String,
+        token: Token,
     },
     Request {
         id: u64,
@@ -36,11 +45,25 @@ pub enum ClientMsg {
     },
 }
 
+impl ClientMsg {
+    /// The hello of `callconf-wire/1`.
+    pub fn hello(user: UserId, device: impl Into<String>, token: Token) -> Self {
+        ClientMsg::Hello {
+            protocol: PROTOCOL.to_owned(),
+            user,
+            device: device.into(),
+            token,
+        }
+    }
+}
+
 /// From the server to a device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ServerMsg {
+    /// The hello was accepted: the protocol, and the device's id as it appears in deliveries.
     Welcome {
+        protocol: String,
         device: DeviceId,
     },
     Reply {
@@ -50,8 +73,9 @@ pub enum ServerMsg {
     Event {
         delivery: Delivery,
     },
-    /// The connection is closed after this (a malformed message, an unknown device).
+    /// The connection is closed after this (a refused hello, a malformed frame, a reset).
     Error {
+        code: u16,
         message: String,
     },
 }
@@ -74,7 +98,10 @@ enum ClientKind {
 struct ClientFields {
     #[serde(rename = "type")]
     kind: ClientKind,
-    device: Option<DeviceId>,
+    protocol: Option<String>,
+    user: Option<UserId>,
+    device: Option<String>,
+    token: Option<Token>,
     id: Option<u64>,
     op: Option<Op>,
 }
@@ -93,10 +120,12 @@ enum ServerKind {
 struct ServerFields {
     #[serde(rename = "type")]
     kind: ServerKind,
+    protocol: Option<String>,
     device: Option<DeviceId>,
     id: Option<u64>,
     result: Option<Result<Reply, WireError>>,
     delivery: Option<Delivery>,
+    code: Option<u16>,
     message: Option<String>,
 }
 
@@ -108,10 +137,23 @@ impl ClientMsg {
     /// Reads one message (the same texts as its `Deserialize`, in one pass).
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
         let f: ClientFields = serde_json::from_str(text)?;
-        match (f.kind, f.device, f.id, f.op) {
-            (ClientKind::Hello, Some(device), None, None) => Ok(ClientMsg::Hello { device }),
+        let hello = (f.protocol, f.user, f.device, f.token);
+        match (f.kind, hello, f.id, f.op) {
+            (
+                ClientKind::Hello,
+                (Some(protocol), Some(user), Some(device), Some(token)),
+                None,
+                None,
+            ) => Ok(ClientMsg::Hello {
+                protocol,
+                user,
+                device,
+                token,
+            }),
             (ClientKind::Hello, ..) => Err(fields_error("hello")),
-            (ClientKind::Request, None, Some(id), Some(op)) => Ok(ClientMsg::Request { id, op }),
+            (ClientKind::Request, (None, None, None, None), Some(id), Some(op)) => {
+                Ok(ClientMsg::Request { id, op })
+            }
             (ClientKind::Request, ..) => Err(fields_error("request")),
         }
     }
@@ -121,21 +163,24 @@ impl ServerMsg {
     /// Reads one message (the same texts as its `Deserialize`, in one pass).
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
         let f: ServerFields = serde_json::from_str(text)?;
-        match (f.kind, f.device, f.id, f.result, f.delivery, f.message) {
-            (ServerKind::Welcome, Some(device), None, None, None, None) => {
-                Ok(ServerMsg::Welcome { device })
+        let fail = (f.code, f.message);
+        match (
+            f.kind, f.protocol, f.device, f.id, f.result, f.delivery, fail,
+        ) {
+            (ServerKind::Welcome, Some(protocol), Some(device), None, None, None, (None, None)) => {
+                Ok(ServerMsg::Welcome { protocol, device })
             }
             (ServerKind::Welcome, ..) => Err(fields_error("welcome")),
-            (ServerKind::Reply, None, Some(id), Some(result), None, None) => {
+            (ServerKind::Reply, None, None, Some(id), Some(result), None, (None, None)) => {
                 Ok(ServerMsg::Reply { id, result })
             }
             (ServerKind::Reply, ..) => Err(fields_error("reply")),
-            (ServerKind::Event, None, None, None, Some(delivery), None) => {
+            (ServerKind::Event, None, None, None, None, Some(delivery), (None, None)) => {
                 Ok(ServerMsg::Event { delivery })
             }
             (ServerKind::Event, ..) => Err(fields_error("event")),
-            (ServerKind::Error, None, None, None, None, Some(message)) => {
-                Ok(ServerMsg::Error { message })
+            (ServerKind::Error, None, None, None, None, None, (Some(code), Some(message))) => {
+                Ok(ServerMsg::Error { code, message })
             }
             (ServerKind::Error, ..) => Err(fields_error("error")),
         }
@@ -151,9 +196,7 @@ mod tests {
 
     fn client_msgs() -> Vec<ClientMsg> {
         vec![
-            ClientMsg::Hello {
-                device: DeviceId(3),
-            },
+            ClientMsg::hello(UserId::from("u1"), "d0", Token::new("t")),
             ClientMsg::Request {
                 id: 7,
                 op: Op::Place(PlaceCall::direct(UserId::from("u1"), CallType::Audio)),
@@ -180,6 +223,7 @@ mod tests {
         };
         vec![
             ServerMsg::Welcome {
+                protocol: PROTOCOL.into(),
                 device: DeviceId(3),
             },
             ServerMsg::Reply {
@@ -208,6 +252,7 @@ mod tests {
                 },
             },
             ServerMsg::Error {
+                code: 902,
                 message: "no".into(),
             },
             ServerMsg::Event {
@@ -238,7 +283,9 @@ mod tests {
     fn one_pass_readers_refuse_what_the_derived_readers_refuse() {
         let texts = [
             r#"{"type":"hello"}"#,
-            r#"{"type":"hello","device":1,"id":2}"#,
+            r#"{"type":"hello","device":"d","id":2}"#,
+            r#"{"type":"hello","protocol":"callconf-wire/1","user":"u","device":"d"}"#,
+            r#"{"type":"request","id":1,"op":{"op":"hangup","call":1},"token":"t"}"#,
             r#"{"type":"request","id":1}"#,
             r#"{"type":"request","id":1,"op":{"op":"hangup","call":1},"x":1}"#,
             r#"{"type":"nope"}"#,
@@ -251,6 +298,8 @@ mod tests {
         let texts = [
             r#"{"type":"welcome"}"#,
             r#"{"type":"welcome","device":1,"message":"x"}"#,
+            r#"{"type":"welcome","device":1}"#,
+            r#"{"type":"error","message":"x"}"#,
             r#"{"type":"reply","id":1}"#,
             r#"{"type":"event","id":1}"#,
             r#"{"type":"error","message":"x","id":2}"#,

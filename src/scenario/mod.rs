@@ -7,7 +7,7 @@
 //! the offending key's position with [`locate`], since serde keeps no positions after parsing.
 
 mod dist;
-mod locate;
+pub(crate) mod locate;
 mod schema;
 
 use std::fmt;

@@ -14,15 +14,27 @@
 //!
 //! A device whose event queue is full is a slow consumer: the server disconnects it (as a real
 //! server drops a client that stops reading) instead of blocking every other device.
+//!
+//! Wire connections authenticate ([`auth`]); the administrator provisions and resets the server
+//! and drives its manual clock with typed operations ([`admin`]); who exists can also come from
+//! a population file ([`population`]).
+
+pub mod admin;
+pub mod auth;
+pub mod population;
+mod state;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use thiserror::Error;
 use tokio::sync::{Notify, mpsc, oneshot};
-use tokio::time::Instant;
 
-use crate::core::{CallError, Core, Delivery, DeviceId, Op, Reply};
+use crate::core::{CallError, Core, Delivery, DeviceId, Op, Reply, UserId};
+use crate::net::error::Refusal;
+use auth::{Credentials, Token};
+pub use state::ClockMode;
+use state::{Clock, Route, ServerState, TraceLog, unit_err};
 
 /// Bounds of the server's queues.
 #[derive(Debug, Clone)]
@@ -33,6 +45,9 @@ pub struct ServerConfig {
     pub device_events_queued_max: usize,
     /// Trace entries waiting for the trace reader; past this, entries are counted as dropped.
     pub trace_queued_max: usize,
+    /// Trace entries kept for the admin channel's `trace` (0: none kept, nothing recorded).
+    pub trace_kept_max: usize,
+    pub clock: ClockMode,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +56,8 @@ impl Default for ServerConfig {
             commands_queued_max: 4096,
             device_events_queued_max: 4096,
             trace_queued_max: 1 << 16,
+            trace_kept_max: 0,
+            clock: ClockMode::Wall,
         }
     }
 }
@@ -65,13 +82,6 @@ pub enum Command {
         events: mpsc::Sender<Delivery>,
         reply: oneshot::Sender<Result<(), CallError>>,
     },
-    /// Connect a device whose replies travel with its events (a wire connection): replies to its
-    /// [`ServerHandle::submit`]s and its deliveries go to `out` in the order the core produced them.
-    ConnectWire {
-        device: DeviceId,
-        out: mpsc::Sender<Outbound>,
-        reply: oneshot::Sender<Result<(), CallError>>,
-    },
     Disconnect {
         device: DeviceId,
     },
@@ -88,31 +98,11 @@ pub enum Outbound {
         result: Result<Reply, CallError>,
     },
     Event(Delivery),
-}
-
-/// Where one connected device's output goes.
-enum Route {
-    /// In-process clients: events only; replies go back on each request's oneshot.
-    Events(mpsc::Sender<Delivery>),
-    /// Wire connections: replies and events on one queue.
-    Wire(mpsc::Sender<Outbound>),
-}
-
-impl Route {
-    /// Queues `delivery` without waiting; `Err` says the queue is full or closed.
-    fn try_deliver(&self, delivery: Delivery) -> Result<(), mpsc::error::TrySendError<()>> {
-        match self {
-            Route::Events(tx) => tx.try_send(delivery).map_err(unit_err),
-            Route::Wire(tx) => tx.try_send(Outbound::Event(delivery)).map_err(unit_err),
-        }
-    }
-}
-
-fn unit_err<T>(e: mpsc::error::TrySendError<T>) -> mpsc::error::TrySendError<()> {
-    match e {
-        mpsc::error::TrySendError::Full(_) => mpsc::error::TrySendError::Full(()),
-        mpsc::error::TrySendError::Closed(_) => mpsc::error::TrySendError::Closed(()),
-    }
+    /// The server closes the connection, for this reason (code 909 or 910).
+    Close {
+        code: u16,
+        message: &'static str,
+    },
 }
 
 /// One line of the server's ordered record of a session.
@@ -155,33 +145,117 @@ struct Shared {
 impl ServerHandle {
     /// Starts the server task on the current tokio runtime.
     pub fn start(core: Core, config: ServerConfig) -> Self {
-        Self::start_inner(core, config, None)
+        Self::start_with(core, Credentials::default(), &[], config, None)
     }
 
     /// Starts the server and returns a receiver of its ordered trace.
     pub fn start_traced(core: Core, config: ServerConfig) -> (Self, mpsc::Receiver<TraceEntry>) {
         let (ttx, trx) = mpsc::channel(config.trace_queued_max);
-        (Self::start_inner(core, config, Some(ttx)), trx)
+        let server = Self::start_with(core, Credentials::default(), &[], config, Some(ttx));
+        (server, trx)
     }
 
-    fn start_inner(
+    /// Starts a server whose wire devices authenticate with `credentials`; `faults` are the
+    /// deliberate bugs switched on in `core` that every reset must switch on again.
+    pub fn start_with(
         core: Core,
+        credentials: Credentials,
+        faults: &[crate::core::Fault],
         config: ServerConfig,
         trace: Option<mpsc::Sender<TraceEntry>>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(config.commands_queued_max);
+        let base_limits = core.limits().clone();
         let shared = Arc::new(Shared {
             state: Mutex::new(ServerState {
                 core,
-                start: Instant::now(),
+                clock: Clock::new(config.clock),
+                credentials,
                 routes: Vec::new(),
                 trace,
+                log: TraceLog {
+                    kept_max: config.trace_kept_max,
+                    ..TraceLog::default()
+                },
                 armed: None,
+                faults: faults.to_vec(),
+                base_limits,
+                next_conn: 0,
             }),
             rearm: Notify::new(),
         });
         tokio::spawn(run(shared.clone(), rx));
         Self { tx, shared }
+    }
+
+    /// How the server's time moves.
+    pub fn clock(&self) -> ClockMode {
+        self.shared.lock().clock.mode()
+    }
+
+    /// Authenticates a wire device and connects it; its replies and events go to `out`.
+    /// Returns the device and the connection's number (for [`ServerHandle::disconnect_wire`]).
+    /// A refusal changes nothing: no event, no state, no trace entry.
+    pub fn connect_wire(
+        &self,
+        user: &UserId,
+        label: &str,
+        token: &Token,
+        out: mpsc::Sender<Outbound>,
+    ) -> Result<(DeviceId, u64), Refusal> {
+        let mut state = self.shared.lock();
+        let device = state
+            .credentials
+            .authenticate(user, label, token)
+            .ok_or(Refusal::Auth)?;
+        if state.is_connected(device) {
+            return Err(Refusal::AlreadyConnected);
+        }
+        state.next_conn += 1;
+        let conn = state.next_conn;
+        // Authenticated devices exist in the core, so connecting cannot be refused there.
+        state
+            .connect(device, Route::Wire { conn, out })
+            .map_err(|_| Refusal::Auth)?;
+        state.route();
+        drop(state);
+        self.rearm();
+        Ok((device, conn))
+    }
+
+    /// The wire connection `conn` of `device` ended (a later connection of it is left alone).
+    pub fn disconnect_wire(&self, device: DeviceId, conn: u64) {
+        let mut state = self.shared.lock();
+        state.disconnect_conn(device, conn);
+        state.route();
+        drop(state);
+        self.rearm();
+    }
+
+    /// Runs one administrative operation under the server's lock (see [`admin`]).
+    pub fn admin_op(&self, op: admin::AdminOp) -> Result<admin::AdminReply, CallError> {
+        let mut state = self.shared.lock();
+        let result = state.admin(op);
+        drop(state);
+        self.rearm();
+        result
+    }
+
+    /// Closes every wire connection with code 910; their calls end as their devices leave.
+    pub fn shutdown(&self) {
+        let mut state = self.shared.lock();
+        let connected: Vec<DeviceId> = (0..state.routes.len())
+            .map(|i| DeviceId(i as u32))
+            .filter(|d| state.is_connected(*d))
+            .collect();
+        for d in connected {
+            state.evict(d, 910, "server shutting down");
+        }
+    }
+
+    /// Wakes the server task to re-arm its timer (a deadline may have come sooner).
+    fn rearm(&self) {
+        self.shared.rearm.notify_one();
     }
 
     pub async fn send(&self, command: Command) -> Result<(), ServerGone> {
@@ -205,10 +279,9 @@ impl ServerHandle {
     /// carry the reply and its events together.
     pub fn submit(&self, device: DeviceId, id: u64, op: Op) {
         let mut state = self.shared.lock();
-        let now = state.now_ms();
-        let result = state.submit(now, device, op);
+        let result = state.submit(device, op);
         let queued = match state.routes.get(device.0 as usize) {
-            Some(Some(Route::Wire(out))) => out
+            Some(Some(Route::Wire { out, .. })) => out
                 .try_send(Outbound::Reply { id, result })
                 .map_err(unit_err),
             // Not connected (any more), or not over a wire: nobody to answer.
@@ -255,18 +328,21 @@ impl Shared {
 /// The server task: commands from in-process clients, and the core's timers. Ends when every
 /// handle is gone.
 async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
-    let start = shared.lock().start;
     let sleep = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(sleep);
     loop {
         let armed = {
             let mut state = shared.lock();
-            let next = state.core.poll_timeout();
-            if next != state.armed {
-                if let Some(ms) = next {
+            // A manual clock fires deadlines only when the administrator advances it.
+            let next = match state.clock {
+                Clock::Wall { start } => state.core.poll_timeout().map(|ms| (start, ms)),
+                Clock::Manual { .. } => None,
+            };
+            if next.map(|n| n.1) != state.armed {
+                if let Some((start, ms)) = next {
                     sleep.as_mut().reset(start + Duration::from_millis(ms));
                 }
-                state.armed = next;
+                state.armed = next.map(|n| n.1);
             }
             next
         };
@@ -284,54 +360,16 @@ async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                 state.route();
             }
             () = shared.rearm.notified() => {}
-            () = &mut sleep, if armed.is_some() => {
-                let mut state = shared.lock();
-                let now = state.now_ms();
-                state.core.handle_timeout(now);
-                state.armed = None;
-                state.route();
-            }
+            () = &mut sleep, if armed.is_some() => shared.lock().fire_due(),
         }
     }
-}
-
-struct ServerState {
-    core: Core,
-    start: Instant,
-    /// Output queue of each connected device, indexed by device id.
-    routes: Vec<Option<Route>>,
-    /// The ordered record, if asked for. A reader that falls more than `trace_queued_max`
-    /// entries behind loses entries rather than stalling the server.
-    trace: Option<mpsc::Sender<TraceEntry>>,
-    /// The deadline the server task sleeps until, if any.
-    armed: Option<u64>,
 }
 
 impl ServerState {
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Hands one request to the core and records it in the trace, when tracing.
-    fn submit(&mut self, now: u64, device: DeviceId, op: Op) -> Result<Reply, CallError> {
-        let traced = self.trace.as_ref().map(|_| op.clone());
-        let result = self.core.handle_request(now, device, op);
-        if let Some(op) = traced {
-            self.record(TraceEntry::Request {
-                at_ms: now,
-                device,
-                op,
-                result: result.clone(),
-            });
-        }
-        result
-    }
-
     fn handle(&mut self, command: Command) {
-        let now = self.now_ms();
         match command {
             Command::Request { device, op, reply } => {
-                let result = self.submit(now, device, op);
+                let result = self.submit(device, op);
                 // A requester that stopped waiting does not need its reply.
                 let _ = reply.send(result);
                 self.route();
@@ -341,72 +379,11 @@ impl ServerState {
                 events,
                 reply,
             } => {
-                let result = self.connect(now, device, Route::Events(events));
-                let _ = reply.send(result);
-            }
-            Command::ConnectWire { device, out, reply } => {
-                let result = self.connect(now, device, Route::Wire(out));
+                let result = self.connect(device, Route::Events(events));
                 let _ = reply.send(result);
             }
             Command::Disconnect { device } => self.disconnect(device, false),
             Command::Admin(f) => f(&mut self.core),
-        }
-    }
-
-    fn connect(&mut self, now: u64, device: DeviceId, route: Route) -> Result<(), CallError> {
-        self.core.handle_connect(now, device)?;
-        let slot = device.0 as usize;
-        if self.routes.len() <= slot {
-            self.routes.resize_with(slot + 1, || None);
-        }
-        self.routes[slot] = Some(route);
-        self.record(TraceEntry::Connected { at_ms: now, device });
-        Ok(())
-    }
-
-    fn disconnect(&mut self, device: DeviceId, slow: bool) {
-        let now = self.now_ms();
-        if self.core.handle_disconnect(now, device).is_ok() {
-            if let Some(route) = self.routes.get_mut(device.0 as usize) {
-                *route = None;
-            }
-            self.record(TraceEntry::Disconnected {
-                at_ms: now,
-                device,
-                slow,
-            });
-        }
-    }
-
-    /// Hands every queued delivery to its device. Bounded: each pass takes one delivery off the
-    /// core's queue, and a slow consumer's disconnection adds at most a bounded number more.
-    fn route(&mut self) {
-        while let Some(delivery) = self.core.poll_event() {
-            let device = delivery.device;
-            if self.trace.is_some() {
-                self.record(TraceEntry::Delivery(delivery.clone()));
-            }
-            let queued = match self.routes.get(device.0 as usize) {
-                Some(Some(route)) => route.try_deliver(delivery),
-                _ => Ok(()),
-            };
-            self.settle(device, queued);
-        }
-    }
-
-    /// Acts on the outcome of queueing output for `device`: a full queue is a slow consumer,
-    /// dropped; a closed one means the device dropped its receiver and is gone.
-    fn settle(&mut self, device: DeviceId, queued: Result<(), mpsc::error::TrySendError<()>>) {
-        match queued {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(())) => self.disconnect(device, true),
-            Err(mpsc::error::TrySendError::Closed(())) => self.disconnect(device, false),
-        }
-    }
-
-    fn record(&mut self, entry: TraceEntry) {
-        if let Some(trace) = &self.trace {
-            let _ = trace.try_send(entry);
         }
     }
 }

@@ -9,6 +9,8 @@
 //!   failing sequences.
 //! - `parsers`: everything the project parses, fed arbitrary input: errors, never panics
 //!   (protocol messages, request arguments, configuration, YAML scenarios);
+//! - `frames`: the wire's frame readers and a live server fed arbitrary and cut-and-spliced
+//!   frames: coded errors, never a panic or a hang;
 //! - `steps`: the same for the Gherkin side (feature files, step arguments, tag expressions).
 //!
 //! `PROPTEST_CASES` raises (or lowers) the number of cases of every property here (the fault
@@ -17,6 +19,7 @@
 //! removed, the cast simplified) until it is minimal, and reported as a numbered script.
 
 mod faults;
+mod frames;
 mod invariants;
 mod model;
 mod ops;
