@@ -43,6 +43,7 @@ pub mod conformance;
 pub mod core;
 pub mod cpu;
 pub mod demo;
+pub mod driver;
 pub mod load;
 pub mod media;
 pub mod net;

@@ -1,0 +1,22 @@
+//! Every limit of the driver protocol, in one place, units last.
+
+/// One line (a command, a response, an event) on an adapter's standard input or output.
+pub const LINE_BYTES_MAX: usize = 1 << 20;
+/// Lines waiting to be written by one side before the writer pushes back.
+pub const LINES_QUEUED_MAX: usize = 4096;
+/// Devices the reference adapter holds at once.
+pub const ADAPTER_DEVICES_MAX: usize = 4096;
+/// Commands waiting for one device of the reference adapter.
+pub const DEVICE_COMMANDS_QUEUED_MAX: usize = 256;
+/// From `device.open` to the server's welcome, in the reference adapter.
+pub const OPEN_TIMEOUT_MS: u64 = 5_000;
+/// From starting an adapter to its hello.
+pub const HELLO_TIMEOUT_MS: u64 = 10_000;
+/// Default wait for each response (`--deadline-ms`).
+pub const DEADLINE_MS_DEFAULT: u64 = 5_000;
+/// Events one device may have waiting to be checked; past it the adapter is flooding.
+pub const DEVICE_EVENTS_QUEUED_MAX: usize = 4096;
+/// How long an adapter may take to exit after `session.end` before it is killed.
+pub const EXIT_TIMEOUT_MS: u64 = 2_000;
+/// The adapter's standard error kept for the report.
+pub const STDERR_KEPT_BYTES: usize = 64 * 1024;

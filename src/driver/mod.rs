@@ -1,0 +1,13 @@
+//! The driver protocol, `callconf-driver/1` (docs/driver-protocol.md): how callconf drives
+//! devices of an SDK it did not write, through an adapter in another process.
+//!
+//! - [`msg`]: the messages; [`lines`]: newline-delimited JSON over pipes.
+//! - [`adapter`]: `callconf adapter`, the reference client behind the protocol.
+//! - [`remote`]: callconf's side: an adapter process, commands with deadlines, events checked
+//!   for order and ownership, misbehaviour turned into typed errors.
+
+// pub mod adapter; (needs crate::agent)
+pub mod limits;
+pub mod lines;
+pub mod msg;
+pub mod remote;
