@@ -2,6 +2,10 @@
 //!
 //! The layers, each depending only on the ones before it:
 //! - [`core`]: the call lifecycle as a sans-IO state machine (no I/O, time as an input).
+//! - [`agent`]: what a device does on its own (ringing, starting the session, a load scenario's
+//!   scripted reactions), sans-IO like the core, with scripts drawn from a [`scenario`] (itself
+//!   only core types); the client, the simulator and the real-time driver take their devices'
+//!   steps from it.
 //! - [`server`]: the reference call server, a tokio task adapting the core to channels.
 //! - [`client`]: the reference client SDK device, talking to the server.
 //! - [`session`]: an in-process multi-user session in virtual time, shared by demo and tests.
@@ -38,6 +42,7 @@
 //! assert_eq!(ended.len(), 2, "caller and callee are both told");
 //! assert!(ended.iter().all(|d| d.event == Event::Ended { call, reason: EndReason::NoAnswer }));
 //! ```
+pub mod agent;
 pub mod client;
 pub mod conformance;
 pub mod core;

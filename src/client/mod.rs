@@ -6,24 +6,26 @@
 //! streams ([`Device::events`]). A background pump task receives the device's deliveries, runs
 //! the SDK's automatic steps, calls the listeners, then publishes to the streams.
 //!
-//! Automatic steps (each can be switched off in [`DeviceOptions`]):
+//! Automatic steps (each can be switched off in [`DeviceOptions`]) are the device agent's
+//! ([`crate::agent`]), the same steps the simulator's and the real-time driver's devices take:
 //! - acknowledge ringing when an invitation arrives (Stringee `ringing()`);
 //! - start the media session after an accept: the callee on its accept's success, the caller when
 //!   the first callee joins (CometChat's default call flow).
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::{Stream, StreamExt};
 
+use crate::agent::{self, Agent, Output, Tag};
 use crate::core::{
-    CallError, CallId, CallSnapshot, CallType, Delivery, DeviceId, Event, Media, ParticipantState,
-    PlaceCall, Reply, SignalKind, UserId,
+    CallError, CallId, CallSnapshot, CallType, Delivery, DeviceId, Media, PlaceCall, Reply,
+    SignalKind, UserId,
 };
 use crate::server::{Command, ServerGone, ServerHandle};
 
@@ -91,6 +93,9 @@ type Listener = Arc<dyn Fn(&Delivery) + Send + Sync>;
 
 /// Deliveries a device's pump takes off its queue per wake-up.
 const PUMP_BATCH_MAX: usize = 64;
+/// Requests the agent decides on in answer to one input (a ringing acknowledgement, a session
+/// start): the pump and the operations take them out under the agent's lock, then send them.
+const AGENT_STEPS_PER_INPUT_MAX: usize = 4;
 
 struct Shared {
     /// The pump is handling a delivery (automatic steps, listeners) right now.
@@ -100,8 +105,12 @@ struct Shared {
     stream_count: Arc<AtomicUsize>,
     /// Copy-on-write: the pump takes a cheap `Arc` snapshot per event; changes replace it.
     listeners: Mutex<Arc<Vec<(String, Listener)>>>,
-    /// Calls whose media session this device has started (or asked to).
-    started: Mutex<HashSet<CallId>>,
+    /// The device's automatic steps. Whoever hands it an input takes the requests that input
+    /// caused, under the same lock, so an accept's session start is sent (and its refusal
+    /// reported) by the accept itself.
+    agent: Mutex<Agent>,
+    /// Time zero of the agent's clock (none of the client's steps waits on it).
+    epoch: Instant,
 }
 
 /// A connected device of a user. A cheap handle: clones share the same connection, listeners
@@ -146,13 +155,19 @@ impl Device {
             listener_count: AtomicUsize::new(0),
             stream_count: Arc::new(AtomicUsize::new(0)),
             listeners: Mutex::new(Arc::new(Vec::new())),
-            started: Mutex::new(HashSet::new()),
+            agent: Mutex::new(Agent::new(
+                user.clone(),
+                agent::Options {
+                    auto_ringing: options.auto_ringing,
+                    auto_start_session: options.auto_start_session,
+                    ..agent::Options::default()
+                },
+            )),
+            epoch: Instant::now(),
         });
         let pump = Pump {
             id,
-            user: user.clone(),
             server: server.clone(),
-            options: options.clone(),
             shared: shared.clone(),
             stream: stream.clone(),
         };
@@ -286,7 +301,7 @@ impl Device {
 
     /// Accepts an invitation; with `auto_start_session` the media session starts right after.
     pub async fn accept(&self, call: CallId) -> Result<(), ClientError> {
-        self.enter(call, Op::Accept { call }).await
+        self.enter(Op::Accept { call }).await
     }
 
     pub async fn decline(&self, call: CallId, code: Option<u16>) -> Result<(), ClientError> {
@@ -307,17 +322,31 @@ impl Device {
 
     /// Joins a live group call; with `auto_start_session` the media session starts right after.
     pub async fn join(&self, call: CallId) -> Result<(), ClientError> {
-        self.enter(call, Op::Join { call }).await
+        self.enter(Op::Join { call }).await
     }
 
-    /// Enters the session with `op` (accept or join), then starts the media session if that is
-    /// automatic (CometChat: the callee starts on its accept's success).
-    async fn enter(&self, call: CallId, op: Op) -> Result<(), ClientError> {
+    /// Enters the session with `op` (accept or join), then takes the agent's steps on its success
+    /// (CometChat: the callee starts the media session on its accept's success).
+    async fn enter(&self, op: Op) -> Result<(), ClientError> {
+        let tag = self.shared.sent(&op);
         self.done(op).await?;
-        if self.options.auto_start_session && self.mark_started(call) {
-            self.done(Op::StartSession { call }).await?;
+        let steps = self
+            .shared
+            .with_agent(|a, now_ms| a.handle_reply(now_ms, tag, Ok(&Reply::Done)));
+        for op in steps {
+            self.step(op).await?;
         }
         Ok(())
+    }
+
+    /// Sends a request the agent decided on; a refusal goes back to the agent too.
+    async fn step(&self, op: Op) -> Result<(), ClientError> {
+        let tag = Tag::of(&op);
+        let result = self.done(op).await;
+        if let Err(e) = &result {
+            self.shared.refused(tag, e.code());
+        }
+        result
     }
 
     pub async fn invite(&self, call: CallId, users: &[&str]) -> Result<Reply, ClientError> {
@@ -326,8 +355,13 @@ impl Device {
     }
 
     pub async fn start_session(&self, call: CallId) -> Result<(), ClientError> {
-        self.mark_started(call);
-        self.done(Op::StartSession { call }).await
+        let op = Op::StartSession { call };
+        let tag = self.shared.sent(&op);
+        let result = self.done(op).await;
+        if let Err(e) = &result {
+            self.shared.refused(tag, e.code());
+        }
+        result
     }
 
     pub async fn hold(&self, call: CallId) -> Result<(), ClientError> {
@@ -406,16 +440,36 @@ impl Device {
             }),
         }
     }
-
-    /// Marks `call` as started here; returns false if it already was.
-    fn mark_started(&self, call: CallId) -> bool {
-        self.shared.mark_started(call)
-    }
 }
 
 impl Shared {
-    fn mark_started(&self, call: CallId) -> bool {
-        self.started.lock().expect("started lock").insert(call)
+    /// Hands the agent an input and takes the requests it decided on.
+    fn with_agent(&self, input: impl FnOnce(&mut Agent, u64)) -> Vec<Op> {
+        let now_ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut agent = self.agent.lock().expect("agent lock");
+        input(&mut agent, now_ms);
+        let mut steps = Vec::new();
+        // Bounded: one input makes at most a couple of requests (asserted below).
+        while let Some(out) = agent.poll_output() {
+            // A client device has no script, so nothing asks it to pick a transfer target.
+            if let Output::Request(op) = out {
+                steps.push(op);
+            }
+        }
+        debug_assert!(steps.len() <= AGENT_STEPS_PER_INPUT_MAX);
+        steps
+    }
+
+    /// Tells the agent the application sends `op`; returns the tag of its reply.
+    fn sent(&self, op: &Op) -> Tag {
+        self.agent.lock().expect("agent lock").handle_sent(op)
+    }
+
+    /// Tells the agent a request with `tag` was refused with `code`. A refusal makes no further
+    /// step (it only undoes a session start that did not happen).
+    fn refused(&self, tag: Tag, code: u16) {
+        let steps = self.with_agent(|a, now_ms| a.handle_reply(now_ms, tag, Err(code)));
+        debug_assert!(steps.is_empty(), "a refusal makes no step: {steps:?}");
     }
 }
 
@@ -438,9 +492,7 @@ impl Drop for StreamCount {
 /// The device's receiving side, run as its own task.
 struct Pump {
     id: DeviceId,
-    user: UserId,
     server: ServerHandle,
-    options: DeviceOptions,
     shared: Arc<Shared>,
     stream: broadcast::Sender<Delivery>,
 }
@@ -460,7 +512,7 @@ impl Pump {
     }
 
     async fn handle(&self, delivery: Delivery) {
-        self.automatic_steps(&delivery.event).await;
+        self.automatic_steps(&delivery).await;
         if self.shared.listener_count.load(Ordering::SeqCst) > 0 {
             // A snapshot, so that a listener may add or remove listeners without deadlock.
             let listeners = self.shared.listeners.lock().expect("listener lock").clone();
@@ -468,43 +520,24 @@ impl Pump {
                 l(&delivery);
             }
         }
-        if self.options.auto_start_session && delivery.event.is_closing() {
-            self.shared
-                .started
-                .lock()
-                .expect("started lock")
-                .remove(&delivery.event.call());
-        }
         if self.shared.stream_count.load(Ordering::SeqCst) > 0 {
             // A stream that closed meanwhile just misses it, as a dropped stream should.
             let _ = self.stream.send(delivery);
         }
     }
 
-    async fn automatic_steps(&self, event: &Event) {
+    async fn automatic_steps(&self, delivery: &Delivery) {
+        let steps = self
+            .shared
+            .with_agent(|a, now_ms| a.handle_event(now_ms, &delivery.event));
         // A refused automatic step (the call ended meanwhile, say) is not this device's error to
-        // report: the events that follow tell the story.
-        match event {
-            Event::Incoming { info } if self.options.auto_ringing => {
-                let _ = self
-                    .server
-                    .request(self.id, Op::Ringing { call: info.call })
-                    .await;
+        // report: the events that follow tell the story. No automatic step awaits its reply
+        // (only accepts and joins do, and those are the application's).
+        for op in steps {
+            let tag = Tag::of(&op);
+            if let Ok(Err(e)) = self.server.request(self.id, op).await {
+                self.shared.refused(tag, e.code());
             }
-            Event::Participant {
-                call,
-                user,
-                state: ParticipantState::Joined,
-            } if self.options.auto_start_session
-                && *user != self.user
-                && self.shared.mark_started(*call) =>
-            {
-                let _ = self
-                    .server
-                    .request(self.id, Op::StartSession { call: *call })
-                    .await;
-            }
-            _ => {}
         }
     }
 }

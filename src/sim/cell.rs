@@ -15,9 +15,10 @@ use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
 
 use super::arrivals::Arrivals;
-use super::script::{Behaviour, Script};
+use super::script::expected;
 use super::stats::{Outcome, Stats};
 use super::wheel::Wheel;
+use crate::agent::{self, Behaviour, Script};
 use crate::core::{
     CallId, Core, Delivery, DeviceId, Endpoint, Event, Media, Op, ParticipantState, PlaceCall,
     Plan, Reply, UserConfig, UserId,
@@ -365,7 +366,7 @@ impl<'a> Cell<'a> {
             self.push(t, Ev::Arrival);
         }
         let now = self.now_ms;
-        let mix = pick_mix(self.sc, &mut self.rng);
+        let mix = agent::pick_mix(self.sc, &mut self.rng);
         let participants = self.sc.calls.mix[mix].participants as usize;
         let call_type = self.sc.calls.mix[mix].call_type;
         let capped = self.plan.concurrent_max.is_some_and(|m| self.active >= m);
@@ -376,7 +377,7 @@ impl<'a> Cell<'a> {
         let caller = self.take_idle();
         let callees: Vec<u32> = (1..participants).map(|_| self.take_idle()).collect();
         let script = Script::draw(self.sc, callees.len(), &mut self.rng);
-        let expected = script.expected(self.sc, participants);
+        let expected = expected(&script, self.sc, participants);
         let key = self.alloc(SimCall {
             generation: 0,
             caller,
@@ -940,15 +941,4 @@ fn user_config(sc: &Scenario, rng: &mut ChaCha8Rng) -> UserConfig {
         call_waiting: rng.random::<f64>() < p.call_waiting_share,
         end_call_permission: false,
     }
-}
-
-fn pick_mix(sc: &Scenario, rng: &mut ChaCha8Rng) -> usize {
-    let mut x: f64 = rng.random();
-    for (i, m) in sc.calls.mix.iter().enumerate() {
-        if x < m.share {
-            return i;
-        }
-        x -= m.share;
-    }
-    sc.calls.mix.len() - 1
 }

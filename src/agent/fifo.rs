@@ -1,0 +1,87 @@
+//! A first-in first-out queue that keeps its first few entries inline.
+//!
+//! Why: the simulator holds one agent per device (hundreds of thousands in a run), and each input
+//! an agent is handed produces one or two outputs that the driver takes at once. With a heap
+//! buffer per queue, every input touched the agent, then its cold buffers; inline, the outputs
+//! sit in the agent's own cache lines and an agent allocates nothing unless a burst (a driver
+//! that lets many timers fall due at once) spills over.
+
+use std::collections::VecDeque;
+
+#[derive(Debug, Clone)]
+pub(super) struct Fifo<T: Copy, const N: usize> {
+    inline: [Option<T>; N],
+    head: usize,
+    len: usize,
+    /// Entries pushed while the inline ring was full, or after such an entry (so that order
+    /// holds): they come out after every inline one.
+    spill: VecDeque<T>,
+}
+
+impl<T: Copy, const N: usize> Fifo<T, N> {
+    pub(super) fn new() -> Self {
+        Self {
+            inline: [None; N],
+            head: 0,
+            len: 0,
+            spill: VecDeque::new(),
+        }
+    }
+
+    pub(super) fn push(&mut self, item: T) {
+        if self.len == N || !self.spill.is_empty() {
+            self.spill.push_back(item);
+            return;
+        }
+        self.inline[(self.head + self.len) % N] = Some(item);
+        self.len += 1;
+    }
+
+    pub(super) fn pop(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return self.spill.pop_front();
+        }
+        let item = self.inline[self.head].take();
+        self.head = (self.head + 1) % N;
+        self.len -= 1;
+        item
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len + self.spill.len()
+    }
+
+    /// Keeps only the entries `keep` accepts, in order.
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        if self.len() == 0 {
+            return;
+        }
+        let all: Vec<T> = std::iter::from_fn(|| self.pop())
+            .filter(|t| keep(t))
+            .collect();
+        for t in all {
+            self.push(t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fifo;
+
+    #[test]
+    fn order_holds_across_the_spill() {
+        let mut q: Fifo<u32, 2> = Fifo::new();
+        for i in 0..5 {
+            q.push(i);
+        }
+        assert_eq!(q.pop(), Some(0));
+        q.push(5);
+        q.retain(|x| *x != 3);
+        let rest: Vec<u32> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(rest, vec![1, 2, 4, 5]);
+        assert_eq!(q.len(), 0);
+        q.push(6);
+        assert_eq!(q.pop(), Some(6));
+    }
+}
