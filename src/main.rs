@@ -24,6 +24,9 @@ enum Command {
     /// Run the reference call server over WebSocket (`callconf-wire/1`) with an admin channel,
     /// until SIGINT or SIGTERM.
     Serve(callconf::net::serve::ServeArgs),
+    /// The reference client behind the driver protocol (`callconf-driver/1` on standard input
+    /// and output), talking to a `callconf serve`: the adapter `certify --adapter` drives.
+    Adapter(callconf::driver::adapter::AdapterArgs),
     /// Play a scripted multi-user session through the reference server and print its timeline.
     Demo,
     /// Run Gherkin features against the reference implementation and print a verdict per
@@ -65,6 +68,20 @@ struct CertifyArgs {
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "FILE")]
     html: Option<std::path::PathBuf>,
+    /// Drive devices behind this adapter (`callconf-driver/1` over its standard input and
+    /// output, docs/driver-protocol.md), against a `callconf serve --clock manual` of its own,
+    /// e.g. `--adapter 'callconf adapter'`.
+    #[arg(long, value_name = "CMD")]
+    adapter: Option<String>,
+    /// With --adapter: how long to wait for each adapter response and for events, in ms.
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    deadline_ms: u64,
+    /// With --adapter: how long nothing more must arrive before a device is taken as done, ms.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    quiet_ms: u64,
+    /// With --adapter: start the server with this deliberate bug switched on (repeatable).
+    #[arg(long = "inject-fault", value_name = "NAME")]
+    inject_fault: Vec<String>,
 }
 
 fn main() -> Result<()> {
@@ -77,6 +94,7 @@ fn main() -> Result<()> {
                 std::process::exit(2);
             }
         },
+        Command::Adapter(args) => std::process::exit(callconf::driver::adapter::run(&args)?),
         Command::Demo => {
             let lines = callconf::demo::run()?;
             print!("{}", callconf::demo::render(&lines));
@@ -103,6 +121,25 @@ fn certify(args: CertifyArgs) -> Result<bool> {
     } else {
         args.features
     };
+    let rig = match &args.adapter {
+        None => None,
+        Some(adapter) => {
+            let config = conformance::rig::RigConfig {
+                adapter: adapter.clone(),
+                serve_binary: std::env::current_exe()?,
+                faults: args.inject_fault.clone(),
+                deadline: std::time::Duration::from_millis(args.deadline_ms),
+                quiet: std::time::Duration::from_millis(args.quiet_ms),
+            };
+            match conformance::rig::RigClient::start(config) {
+                Ok(rig) => Some(rig),
+                Err(e) => {
+                    eprintln!("error: cannot start the system under test: {e}");
+                    std::process::exit(2);
+                }
+            }
+        }
+    };
     let opts = conformance::RunOptions {
         features,
         tags: args.tags,
@@ -110,8 +147,13 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         junit: args.junit.clone(),
         json: args.json.clone(),
         concurrency: None,
+        rig,
     };
-    let report = match conformance::run(&opts) {
+    let result = conformance::run(&opts);
+    if let Some(rig) = &opts.rig {
+        rig.stop();
+    }
+    let report = match result {
         Ok(report) => report,
         Err(e) => {
             // Bad input (a path, a feature file, a tag expression): say what and where, exit 2.

@@ -256,7 +256,7 @@ class Slot:
     def __init__(self, name):
         self.name, self.user = name, None
         self.client = None     # the SDK client while the device is open
-        self.seq = 0           # the last event seq sent for this name
+        self.seq = 0           # the last event seq sent since this name's last device.open
         self.auto = {"ringing": True, "start_session": True}
         self.sessions = set()  # calls this device has sent start_session for
         self.lock = asyncio.Lock()  # one command at a time per device, in arrival order
@@ -372,7 +372,8 @@ class Adapter:
                 raise Fail(1000, f"device {name!r} is already open")
             if slot.client is not None:  # it dropped on its own: replace it
                 await slot.client.close()
-            slot.user, slot.sessions = p["user"], set()
+            # Each open starts the name's events at seq 1 again (driver-protocol.md §2).
+            slot.user, slot.sessions, slot.seq = p["user"], set(), 0
             slot.auto = {k: bool(auto.get(k, True)) for k in ("ringing", "start_session")}
             client = WireDevice(None, lambda why: log.warning("device %s dropped: %s", name, why))
             client.on_event = lambda ev: self.on_sdk_event(slot, client, ev)

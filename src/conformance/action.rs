@@ -113,6 +113,11 @@ pub enum Expectation {
         devices: Vec<String>,
         lines: Vec<ExpectedLine>,
     },
+    /// Each device received exactly these events since its last check, in any order.
+    SeesAnyOrder {
+        devices: Vec<String>,
+        lines: Vec<ExpectedLine>,
+    },
     /// Each device received nothing since its last check.
     SeesNothing {
         devices: Vec<String>,

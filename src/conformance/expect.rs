@@ -57,6 +57,20 @@ pub fn lines_match(expected: &[ExpectedLine], got: &[Delivery]) -> bool {
 }
 
 /// The failure for device `device` that expected `expected` and received `got`.
+/// [`lines_match`] up to order: the same lines, each as often.
+pub fn lines_match_any_order(expected: &[ExpectedLine], got: &[Delivery]) -> bool {
+    if expected.len() != got.len() {
+        return false;
+    }
+    let mut left: Vec<&Delivery> = got.iter().collect();
+    expected.iter().all(|e| {
+        let found = left
+            .iter()
+            .position(|d| e.text == d.event.to_string() && e.at_ms.is_none_or(|at| at == d.at_ms));
+        found.map(|i| left.swap_remove(i)).is_some()
+    })
+}
+
 pub fn mismatch(device: &str, expected: &[ExpectedLine], got: &[Delivery]) -> Failure {
     let with_times = expected.iter().any(|e| e.at_ms.is_some());
     let show_expected: Vec<String> = expected

@@ -32,9 +32,11 @@ pub mod error;
 pub mod expect;
 pub mod features;
 pub mod report;
+pub mod rig;
 pub mod runner;
 pub mod stage;
 mod steps;
+pub mod sut;
 pub mod trace;
 pub mod world;
 

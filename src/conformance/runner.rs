@@ -37,8 +37,10 @@ pub struct RunOptions {
     pub name: Option<String>,
     pub junit: Option<PathBuf>,
     pub json: Option<PathBuf>,
-    /// Scenarios run at once (default: twice the available cores).
+    /// Scenarios run at once (default: twice the available cores; one against a rig).
     pub concurrency: Option<usize>,
+    /// Drive devices behind an adapter instead of the reference implementation in process.
+    pub rig: Option<super::rig::RigClient>,
 }
 
 /// The project's feature directory: `./features` when it exists, else the one in the source tree.
@@ -294,9 +296,14 @@ fn execute(
             .transpose()?
             .map(writer::Json::raw),
     };
-    let concurrency = opts
-        .concurrency
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() * 2));
+    // A rig has one server clock: its scenarios run one at a time.
+    let concurrency = match &opts.rig {
+        Some(_) => 1,
+        None => opts
+            .concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() * 2)),
+    };
+    world::use_rig(opts.rig.clone());
     let records: Rc<RefCell<Vec<ScenarioRecord>>> = Rc::default();
     let sink = records.clone();
     let cucumber = cucumber::Cucumber::<ConformanceWorld, _, (), _, _, cli::Empty>::custom(

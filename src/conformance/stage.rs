@@ -1,5 +1,6 @@
-//! The interpreter of [`Action`]s: one reference [`Session`] per scenario, driven through the
-//! reference client SDK, in virtual time.
+//! The interpreter of [`Action`]s: one system under test per scenario ([`Sut`]: the reference
+//! implementation in this process, in virtual time, or devices behind an adapter), driven only
+//! through the device abstraction.
 //!
 //! Rules it enforces, so that scenarios stay exact:
 //! - An operation written with `When` that is refused must be checked by the very next step
@@ -14,13 +15,15 @@ use super::action::{
     Action, AutoStep, CallRef, Expectation, FieldCheck, Operation, PlanChange, Setup,
 };
 use super::expect::{self, Failure};
+use super::rig::RigClient;
+use super::sut::{Refusal, Sut};
 use super::trace::{self, TraceBlock};
-use crate::client::{ClientError, Placed};
+use crate::client::Placed;
 use crate::core::{
-    CallId, CallSnapshot, Core, Endpoint, Event, Feature, Limits, MemberSnapshot, Plan, Reply,
+    CallId, CallSnapshot, Endpoint, Event, Feature, Limits, MemberSnapshot, Op, Plan, Reply,
     UserConfig, UserId,
 };
-use crate::session::{Session, SessionConfig};
+use crate::session::SessionConfig;
 
 /// The step being carried out, as written.
 #[derive(Debug, Clone)]
@@ -56,13 +59,15 @@ enum ReplyData {
 struct LastOp {
     step: String,
     line: usize,
-    result: Result<ReplyData, ClientError>,
+    result: Result<ReplyData, Refusal>,
 }
 
 /// One scenario's world.
 pub struct Stage {
     config: SessionConfig,
-    session: Option<Session>,
+    /// The remote system under test, when the run drives an adapter.
+    rig: Option<RigClient>,
+    session: Option<Sut>,
     /// Calls placed in the scenario, in order.
     calls: Vec<CallId>,
     last: Option<LastOp>,
@@ -73,13 +78,15 @@ pub struct Stage {
 
 impl Default for Stage {
     fn default() -> Self {
-        Self::new()
+        Self::new(None)
     }
 }
 
 impl Stage {
-    pub fn new() -> Self {
+    /// A stage for the reference implementation in process, or for the remote `rig`.
+    pub fn new(rig: Option<RigClient>) -> Self {
         Self {
+            rig,
             config: SessionConfig {
                 trace: true,
                 ..SessionConfig::default()
@@ -102,7 +109,7 @@ impl Stage {
         let is_expect = matches!(action, Action::Expect(_));
         let is_setup = matches!(action, Action::Setup(_));
         let result = self.run_inner(action, step).await;
-        if let Some(session) = self.session.as_mut() {
+        if let Some(Sut::Local(session)) = self.session.as_mut() {
             let mut entries = trace::take(session);
             if is_setup {
                 // Devices connecting as users are added is the same in every scenario.
@@ -130,22 +137,22 @@ impl Stage {
                 u.step,
                 u.line,
                 e.unwrap_or_default(),
-                u.result.as_ref().err().map_or(0, ClientError::code),
+                u.result.as_ref().err().map_or(0, |e| e.code),
             )));
         }
         match action {
             Action::Setup(setup) => {
                 self.setup(setup).await?;
-                if let Some(s) = &self.session {
-                    s.settle().await;
+                if let Some(s) = &mut self.session {
+                    s.settle().await.map_err(Failure::new)?;
                     s.take_all();
                 }
                 Ok(())
             }
             Action::Operate { device, op } => self.operate(&device, op, step).await,
             Action::Pass(by) => {
-                let s = self.session().await;
-                s.advance(by).await;
+                let s = self.session().await?;
+                s.advance(by).await.map_err(Failure::new)?;
                 if step.staging {
                     s.take_all();
                 }
@@ -155,11 +162,17 @@ impl Stage {
         }
     }
 
-    async fn session(&mut self) -> &mut Session {
+    async fn session(&mut self) -> Result<&mut Sut, Failure> {
         if self.session.is_none() {
-            self.session = Some(Session::start(self.config.clone()).await);
+            let sut = match &self.rig {
+                None => Sut::local(self.config.clone()).await,
+                Some(rig) => Sut::remote(rig.clone(), &self.config)
+                    .await
+                    .map_err(|b| Failure::new(b.0))?,
+            };
+            self.session = Some(sut);
         }
-        self.session.as_mut().expect("the session was just started")
+        Ok(self.session.as_mut().expect("the session was just started"))
     }
 
     fn before_users(&self, what: &str) -> Result<(), Failure> {
@@ -192,7 +205,7 @@ impl Stage {
             }
             Setup::Users { names, labels } => {
                 let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
-                let s = self.session().await;
+                let s = self.session().await?;
                 for name in names {
                     s.add_user(&name, &labels, UserConfig::default())
                         .await
@@ -202,7 +215,7 @@ impl Stage {
             Setup::Group { name, members } => {
                 let members: Vec<&str> = members.iter().map(String::as_str).collect();
                 self.session()
-                    .await
+                    .await?
                     .add_group(&name, &members)
                     .await
                     .map_err(|e| Failure::new(format!("cannot add group {name}: {e}")))?;
@@ -237,13 +250,11 @@ impl Stage {
         user: &str,
         change: impl FnOnce(&mut UserConfig),
     ) -> Result<(), Failure> {
-        let s = self.session().await;
-        let id = UserId::new(user);
+        let s = self.session().await?;
         let current = s
-            .server()
-            .admin(move |core: &mut Core| core.user_config(&id).cloned())
+            .user_config(user)
             .await
-            .map_err(|e| Failure::new(e.to_string()))?
+            .map_err(Failure::new)?
             .ok_or_else(|| Failure::new(format!("there is no user {user}; add it first")))?;
         let mut config = current;
         change(&mut config);
@@ -269,17 +280,17 @@ impl Stage {
         op: Operation,
         step: &StepInfo,
     ) -> Result<(), Failure> {
-        let s = self.session().await;
+        let s = self.session().await?;
         if matches!(op, Operation::GoOffline | Operation::ComeOnline) {
             device_key(s, device)?;
         }
         let result = match op {
-            Operation::GoOffline => self.connectivity(device, false).await,
-            Operation::ComeOnline => self.connectivity(device, true).await,
+            Operation::GoOffline => self.connectivity(device, false).await?,
+            Operation::ComeOnline => self.connectivity(device, true).await?,
             op => self.request(device, op).await?,
         };
-        let s = self.session.as_ref().expect("started above");
-        s.settle().await;
+        let s = self.session.as_mut().expect("started above");
+        s.settle().await.map_err(Failure::new)?;
         if let Ok(ReplyData::Placed(p)) = &result {
             self.calls.push(p.call);
         }
@@ -303,20 +314,14 @@ impl Stage {
         Ok(())
     }
 
-    async fn connectivity(&mut self, device: &str, online: bool) -> Result<ReplyData, ClientError> {
+    async fn connectivity(
+        &mut self,
+        device: &str,
+        online: bool,
+    ) -> Result<Result<ReplyData, Refusal>, Failure> {
         let s = self.session.as_mut().expect("started by operate");
-        let result = if online {
-            s.reconnect(device).await
-        } else {
-            s.disconnect(device).await
-        };
-        match result {
-            Ok(()) => Ok(ReplyData::Done),
-            Err(crate::session::SessionError::Client(e)) => Err(e),
-            // The name was resolved by `operate`, so only a refusal can come back; anything else
-            // is reported as the server being gone.
-            Err(_) => Err(ClientError::ServerGone(crate::server::ServerGone)),
-        }
+        let result = s.connectivity(device, online).await.map_err(Failure::new)?;
+        Ok(result.map(|()| ReplyData::Done))
     }
 
     /// Sends an operation from `device`; `Err(Failure)` only for a scenario mistake (unknown or
@@ -325,7 +330,7 @@ impl Stage {
         &mut self,
         device: &str,
         op: Operation,
-    ) -> Result<Result<ReplyData, ClientError>, Failure> {
+    ) -> Result<Result<ReplyData, Refusal>, Failure> {
         let call = match &op {
             Operation::Place(_) => None,
             Operation::Ringing(c)
@@ -348,63 +353,71 @@ impl Stage {
             | Operation::GetCall(c) => Some(self.call(*c)?),
             Operation::GoOffline | Operation::ComeOnline => None,
         };
-        let s = self.session.as_ref().expect("started by operate");
-        let d = s.device(device).map_err(|e| {
-            let known: Vec<&str> = s.device_names().collect();
-            Failure::new(format!(
-                "{e}; the devices are {} (an offline device cannot act)",
-                known.join(", ")
-            ))
-        })?;
         let c = call.unwrap_or(CallId(0));
-        let done = |r: Result<(), ClientError>| r.map(|()| ReplyData::Done);
-        Ok(match op {
-            Operation::Place(place) => d.place_call(place).await.map(ReplyData::Placed),
-            Operation::Ringing(_) => done(d.ringing(c).await),
-            Operation::Accept(_) => done(d.accept(c).await),
-            Operation::Decline(_, code) => done(d.decline(c, code).await),
-            Operation::Cancel(_) => done(d.cancel(c).await),
-            Operation::Hangup(_) => done(d.hangup(c).await),
-            Operation::EndForAll(_) => done(d.end_for_all(c).await),
-            Operation::Join(_) => done(d.join(c).await),
-            Operation::Invite(_, users) => {
-                let users: Vec<&str> = users.iter().map(String::as_str).collect();
-                d.invite(c, &users).await.map(|r| match r {
-                    Reply::Invited { busy, unavailable } => {
-                        ReplyData::Invited { busy, unavailable }
-                    }
-                    _ => ReplyData::Done,
-                })
-            }
-            Operation::StartSession(_) => done(d.start_session(c).await),
-            Operation::Hold(_, true) => done(d.hold(c).await),
-            Operation::Hold(_, false) => done(d.unhold(c).await),
-            Operation::Mute(_, media, muted) => done(d.mute(c, media, muted).await),
-            Operation::Dtmf(_, digits) => done(d.send_dtmf(c, &digits).await),
-            Operation::Info { mime, body, .. } => done(d.send_info(c, &mime, &body).await),
-            Operation::Message(_, text) => done(d.send_message(c, &text).await),
-            Operation::CustomData(_, data) => done(d.set_custom_data(c, &data).await),
-            Operation::EarlyMedia(_) => done(d.start_early_media(c).await),
-            Operation::Transfer(_, to) => done(d.transfer(c, &to).await),
-            Operation::GetCall(_) => d
-                .get_call(c)
-                .await
-                .map(|snap| ReplyData::Call(Box::new(snap))),
+        let op = match op {
+            Operation::Place(place) => Op::Place(place),
+            Operation::Ringing(_) => Op::Ringing { call: c },
+            Operation::Accept(_) => Op::Accept { call: c },
+            Operation::Decline(_, code) => Op::Decline { call: c, code },
+            Operation::Cancel(_) => Op::Cancel { call: c },
+            Operation::Hangup(_) => Op::Hangup { call: c },
+            Operation::EndForAll(_) => Op::EndForAll { call: c },
+            Operation::Join(_) => Op::Join { call: c },
+            Operation::Invite(_, users) => Op::Invite {
+                call: c,
+                users: users.iter().map(|u| UserId::new(u)).collect(),
+            },
+            Operation::StartSession(_) => Op::StartSession { call: c },
+            Operation::Hold(_, on_hold) => Op::Hold { call: c, on_hold },
+            Operation::Mute(_, media, muted) => Op::Mute {
+                call: c,
+                media,
+                muted,
+            },
+            Operation::Dtmf(_, digits) => Op::Dtmf { call: c, digits },
+            Operation::Info { mime, body, .. } => Op::Info {
+                call: c,
+                mime,
+                body,
+            },
+            Operation::Message(_, text) => Op::Message { call: c, text },
+            Operation::CustomData(_, data) => Op::CustomData { call: c, data },
+            Operation::EarlyMedia(_) => Op::EarlyMedia { call: c },
+            Operation::Transfer(_, to) => Op::Transfer {
+                call: c,
+                target: UserId::new(&to),
+            },
+            Operation::GetCall(_) => Op::GetCall { call: c },
             Operation::GoOffline | Operation::ComeOnline => {
                 unreachable!("connectivity is handled by operate")
             }
-        })
+        };
+        let s = self.session.as_mut().expect("started by operate");
+        let result = s.request(device, op).await.map_err(Failure::new)?;
+        Ok(result.map(|reply| match reply {
+            Reply::Placed {
+                call,
+                busy,
+                unavailable,
+            } => ReplyData::Placed(Placed {
+                call,
+                busy,
+                unavailable,
+            }),
+            Reply::Invited { busy, unavailable } => ReplyData::Invited { busy, unavailable },
+            Reply::Call(snap) => ReplyData::Call(Box::new(snap)),
+            Reply::Done => ReplyData::Done,
+        }))
     }
 
     // ----- Then --------------------------------------------------------------------------------
 
     async fn snapshot(&mut self, call: CallRef) -> Result<CallSnapshot, Failure> {
         let id = self.call(call)?;
-        let s = self.session().await;
-        s.server()
-            .admin(move |core: &mut Core| core.call_snapshot(id))
+        let s = self.session().await?;
+        s.snapshot(id)
             .await
-            .map_err(|e| Failure::new(e.to_string()))?
+            .map_err(Failure::new)?
             .ok_or_else(|| Failure::new(format!("there is no {id}")))
     }
 
@@ -433,21 +446,32 @@ impl Stage {
     async fn expect(&mut self, expectation: Expectation) -> Result<(), Failure> {
         match expectation {
             Expectation::Sees { devices, lines } => {
-                let s = self.session().await;
+                let s = self.session().await?;
                 for d in devices {
                     let key = device_key(s, &d)?;
-                    let got = s.take_new(&key).map_err(|e| Failure::new(e.to_string()))?;
+                    let got = s.take_new(&key).map_err(Failure::new)?;
                     if !expect::lines_match(&lines, &got) {
                         return Err(expect::mismatch(&key, &lines, &got));
                     }
                 }
                 Ok(())
             }
-            Expectation::SeesNothing { devices } => {
-                let s = self.session().await;
+            Expectation::SeesAnyOrder { devices, lines } => {
+                let s = self.session().await?;
                 for d in devices {
                     let key = device_key(s, &d)?;
-                    let got = s.take_new(&key).map_err(|e| Failure::new(e.to_string()))?;
+                    let got = s.take_new(&key).map_err(Failure::new)?;
+                    if !expect::lines_match_any_order(&lines, &got) {
+                        return Err(expect::mismatch(&key, &lines, &got));
+                    }
+                }
+                Ok(())
+            }
+            Expectation::SeesNothing { devices } => {
+                let s = self.session().await?;
+                for d in devices {
+                    let key = device_key(s, &d)?;
+                    let got = s.take_new(&key).map_err(Failure::new)?;
                     if !got.is_empty() {
                         return Err(expect::mismatch(&key, &[], &got));
                     }
@@ -456,12 +480,12 @@ impl Stage {
             }
             Expectation::NobodySeesAnything | Expectation::AllChecked => {
                 let all = matches!(expectation, Expectation::AllChecked);
-                let s = self.session().await;
-                let names: Vec<String> = s.device_names().map(str::to_owned).collect();
+                let s = self.session().await?;
+                let names: Vec<String> = s.device_names();
                 let mut message = String::new();
                 let mut first: Option<(String, Vec<String>)> = None;
                 for name in names {
-                    let got = s.take_new(&name).map_err(|e| Failure::new(e.to_string()))?;
+                    let got = s.take_new(&name).map_err(Failure::new)?;
                     if got.is_empty() {
                         continue;
                     }
@@ -496,11 +520,9 @@ impl Stage {
                         "expected `{}` (line {}) to fail with {code}, but it succeeded",
                         last.step, last.line
                     ))),
-                    Err(e) if e.code() != code => Err(Failure::new(format!(
+                    Err(e) if e.code != code => Err(Failure::new(format!(
                         "expected `{}` (line {}) to fail with {code}, but it failed with {}: {e}",
-                        last.step,
-                        last.line,
-                        e.code()
+                        last.step, last.line, e.code
                     ))),
                     Err(e) => match saying {
                         Some(text) if !e.to_string().contains(&text) => Err(Failure::new(format!(
@@ -653,9 +675,9 @@ impl Stage {
                 invitation,
                 fields,
             } => {
-                let s = self.session().await;
+                let s = self.session().await?;
                 let key = device_key(s, &device)?;
-                let events = s.events(&key).map_err(|e| Failure::new(e.to_string()))?;
+                let events = s.events(&key).map_err(Failure::new)?;
                 let found = events.iter().rev().find(|d| {
                     !invitation
                         || matches!(d.event, Event::Incoming { .. } | Event::Notified { .. })
@@ -676,11 +698,8 @@ impl Stage {
     }
 }
 
-fn device_key(s: &Session, name: &str) -> Result<String, Failure> {
-    s.device_key(name).map_err(|e| {
-        let known: Vec<&str> = s.device_names().collect();
-        Failure::new(format!("{e}; the devices are {}", known.join(", ")))
-    })
+fn device_key(s: &Sut, name: &str) -> Result<String, Failure> {
+    s.device_key(name).map_err(Failure::new)
 }
 
 fn reply_json(reply: &ReplyData) -> Value {

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::action::Action;
 use super::catalog;
 use super::expect::Failure;
+use super::rig::RigClient;
 use super::stage::{Stage, StepInfo};
 use super::trace::TraceBlock;
 use crate::session;
@@ -53,14 +54,25 @@ struct Worker {
     jobs: mpsc::Sender<Job>,
 }
 
+thread_local! {
+    /// The rig the worlds created on this thread drive (set by the runner before a run).
+    static RIG: std::cell::RefCell<Option<RigClient>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Makes the worlds this thread creates from now on drive `rig` (or the reference
+/// implementation in process, for `None`).
+pub fn use_rig(rig: Option<RigClient>) {
+    RIG.with(|r| *r.borrow_mut() = rig);
+}
+
 impl Worker {
-    fn spawn() -> std::io::Result<Self> {
+    fn spawn(rig: Option<RigClient>) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("callconf-scenario".into())
             .spawn(move || {
                 let rt = session::runtime();
-                let mut stage = Stage::new();
+                let mut stage = Stage::new(rig);
                 while let Ok((request, reply)) = rx.recv() {
                     let result = catch_unwind(AssertUnwindSafe(|| {
                         rt.block_on(async {
@@ -116,7 +128,7 @@ impl cucumber::World for ConformanceWorld {
 
     async fn new() -> Result<Self, Self::Error> {
         Ok(Self {
-            worker: Worker::spawn()?,
+            worker: Worker::spawn(RIG.with(|r| r.borrow().clone()))?,
             failure: None,
         })
     }

@@ -17,10 +17,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::limits::{
-    ADAPTER_DEVICES_MAX, DEVICE_COMMANDS_QUEUED_MAX, LINE_BYTES_MAX, LINES_QUEUED_MAX,
-    OPEN_TIMEOUT_MS,
-};
+use super::limits::{ADAPTER_DEVICES_MAX, DEVICE_COMMANDS_QUEUED_MAX, OPEN_TIMEOUT_MS};
 use super::lines::{InLine, line_reader, line_writer};
 use super::msg::{AdapterMsg, Automatic, Capabilities, ClockCapability, Command, Method, Named};
 use super::msg::{OPERATIONS, Open, PROTOCOL, Provisioning};
@@ -103,7 +100,9 @@ async fn session(server: Option<String>) -> std::io::Result<i32> {
         let text = match input.recv().await {
             None => break 0, // End of input: callconf went away.
             Some(InLine::TooLong) => {
-                let _ = out.send(failure(None, 1000, "line over the size limit")).await;
+                let _ = out
+                    .send(failure(None, 1000, "line over the size limit"))
+                    .await;
                 break 1;
             }
             Some(InLine::Line(t)) => t,
@@ -111,7 +110,9 @@ async fn session(server: Option<String>) -> std::io::Result<i32> {
         let cmd: Command = match serde_json::from_str(&text) {
             Ok(c) => c,
             Err(e) => {
-                let _ = out.send(failure(None, 1000, format!("malformed command: {e}"))).await;
+                let _ = out
+                    .send(failure(None, 1000, format!("malformed command: {e}")))
+                    .await;
                 continue;
             }
         };
@@ -149,7 +150,11 @@ async fn handle(
     match method {
         Method::Open(open) => {
             if devices.contains_key(&open.device) {
-                return Some(failure(Some(id), 1000, format!("{} is already open", open.device)));
+                return Some(failure(
+                    Some(id),
+                    1000,
+                    format!("{} is already open", open.device),
+                ));
             }
             if devices.len() >= ADAPTER_DEVICES_MAX {
                 return Some(failure(Some(id), 1004, "max_devices reached"));
@@ -159,7 +164,14 @@ async fn handle(
                 Ok((ws, device_id)) => {
                     let (tx, rx) = mpsc::channel(DEVICE_COMMANDS_QUEUED_MAX);
                     let user = open.user.clone();
-                    tokio::spawn(device(open.device.clone(), user, open.automatic, ws, rx, out.clone()));
+                    tokio::spawn(device(
+                        open.device.clone(),
+                        user,
+                        open.automatic,
+                        ws,
+                        rx,
+                        out.clone(),
+                    ));
                     devices.insert(open.device, tx);
                     Some(success(id, json!({ "device_id": device_id })))
                 }
@@ -214,16 +226,25 @@ async fn connect(url: &str, open: &Open) -> Result<(Ws, u32), (u16, String)> {
         let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, config, true)
             .await
             .map_err(|e| (1004, format!("cannot connect to {url}: {e}")))?;
-        let hello = ClientMsg::hello(open.user.clone(), open.label.clone(), open.credentials.token.clone());
+        let hello = ClientMsg::hello(
+            open.user.clone(),
+            open.label.clone(),
+            open.credentials.token.clone(),
+        );
         let text = serde_json::to_string(&hello).expect("serializes");
-        ws.send(Message::text(text)).await.map_err(|e| (1004, e.to_string()))?;
+        ws.send(Message::text(text))
+            .await
+            .map_err(|e| (1004, e.to_string()))?;
         // Bounded by the deadline around this block.
         loop {
             match ws.next().await {
                 Some(Ok(Message::Text(t))) => match ServerMsg::from_json(&t) {
                     Ok(ServerMsg::Welcome { device, .. }) => return Ok((ws, device.0)),
                     Ok(ServerMsg::Error { code, message }) => {
-                        return Err((1004, format!("the server refused the hello: {code} {message}")));
+                        return Err((
+                            1004,
+                            format!("the server refused the hello: {code} {message}"),
+                        ));
                     }
                     _ => return Err((1004, format!("expected welcome, got {t}"))),
                 },
@@ -392,7 +413,10 @@ impl DeviceTask {
         ids.sort_unstable();
         self.pending.clear();
         for id in ids {
-            let _ = self.out.send(failure(Some(id), 1004, "the server connection is gone")).await;
+            let _ = self
+                .out
+                .send(failure(Some(id), 1004, "the server connection is gone"))
+                .await;
         }
     }
 }

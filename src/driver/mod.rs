@@ -6,7 +6,7 @@
 //! - [`remote`]: callconf's side: an adapter process, commands with deadlines, events checked
 //!   for order and ownership, misbehaviour turned into typed errors.
 
-// pub mod adapter; (needs crate::agent)
+pub mod adapter;
 pub mod limits;
 pub mod lines;
 pub mod msg;

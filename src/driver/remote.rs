@@ -120,7 +120,9 @@ impl Remote {
         let (program, args) = words
             .split_first()
             .ok_or_else(|| spawn_err("empty".into()))?;
-        let mut child = Process::new(program)
+        let mut cmd = Process::new(program);
+        crate::conformance::rig::die_with_parent(&mut cmd);
+        let mut child = cmd
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -201,17 +203,14 @@ impl Remote {
     ) -> Result<Result<Value, Refused>, RemoteError> {
         self.next_id += 1;
         let id = self.next_id;
-        match &method {
-            Method::Open(o) => {
-                self.open.insert(o.device.clone());
-            }
-            Method::Reset => {
-                self.open.clear();
-                self.seqs.clear();
-                self.events.clear();
-            }
-            _ => {}
+        // A device's events may arrive before its open is answered, so it counts as open (with
+        // its seq from 1) from the command on; a reset forgets devices once it is answered, as
+        // events the adapter sent before answering still belong to them.
+        if let Method::Open(o) = &method {
+            self.open.insert(o.device.clone());
+            self.seqs.insert(o.device.clone(), 0);
         }
+        let resets = matches!(method, Method::Reset);
         let cmd = Command::new(id, &method);
         let text = serde_json::to_string(&cmd).expect("commands serialize");
         let timeout = RemoteError::Timeout {
@@ -233,7 +232,14 @@ impl Remote {
                 Ok(Some(Ok(m))) => m,
             };
             match msg {
-                AdapterMsg::Success { id: got, result } if got == id => return Ok(Ok(result)),
+                AdapterMsg::Success { id: got, result } if got == id => {
+                    if resets {
+                        self.open.clear();
+                        self.seqs.clear();
+                        self.events.clear();
+                    }
+                    return Ok(Ok(result));
+                }
                 AdapterMsg::Error {
                     id: Some(got),
                     code,
@@ -321,6 +327,11 @@ impl Remote {
             .get_mut(device)
             .map(|q| q.drain(..).collect())
             .unwrap_or_default()
+    }
+
+    /// Events of `device` received and not yet taken.
+    pub fn queued(&self, device: &str) -> usize {
+        self.events.get(device).map_or(0, VecDeque::len)
     }
 
     /// Whether any device has events not yet taken.

@@ -24,6 +24,20 @@ pub(super) fn defs() -> Vec<StepDef> {
         },
         StepDef {
             kind: then,
+            pattern: concat!("^", devs!(), " sees?, in any order:$"),
+            template: "<devices> see, in any order: <docstring of event lines>",
+            example: "alice sees, in any order:\n\
+                      \"\"\"\n\
+                      call-1: bob ringing\n\
+                      call-1: carol ringing\n\
+                      \"\"\"",
+            help: "Exactly these events since the device's previous check, in any order: for \
+                   events that other devices cause independently (their automatic ringing), \
+                   whose order no system promises across devices.",
+            parse: sees_any_order,
+        },
+        StepDef {
+            kind: then,
             pattern: concat!("^", devs!(), " sees? \"(?P<line>.*)\"$"),
             template: "<devices> see \"<event line>\"",
             example: "bob/tablet sees \"call-1: detached, answered on another device\"",
@@ -270,6 +284,13 @@ fn sees(a: &Args<'_>) -> Result<Action, String> {
         devices: list(a.req("devs")),
         lines,
     }))
+}
+
+fn sees_any_order(a: &Args<'_>) -> Result<Action, String> {
+    let Action::Expect(Expectation::Sees { devices, lines }) = sees(a)? else {
+        unreachable!("sees parses to Sees")
+    };
+    Ok(Action::Expect(Expectation::SeesAnyOrder { devices, lines }))
 }
 
 fn sees_one(a: &Args<'_>) -> Result<Action, String> {

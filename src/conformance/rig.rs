@@ -1,0 +1,710 @@
+//! The remote system under test of `certify --adapter`: a `callconf serve --clock manual` of its
+//! own, reached through its admin channel, and devices behind an adapter process speaking
+//! `callconf-driver/1`. Scenarios run one at a time against it (one clock, reset between them).
+//!
+//! The rig lives on its own thread with its own runtime, because each scenario's stage runs on
+//! a runtime that ends with the scenario; stages talk to the rig through [`RigClient`].
+//!
+//! Settling is exact, not a guess: the server's trace says how many events it delivered to
+//! each device, and the rig waits until the adapter has reported that many for each (then one
+//! short quiet window, for the automatic steps the last events caused). The trace also gives
+//! every event its server time, which the adapter's events do not carry.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::process::{Child, Command as Process, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::oneshot;
+
+use crate::core::{CallId, CallSnapshot, Delivery, DeviceId, Limits, Op, Reply, UserConfig};
+use crate::driver::msg::{Automatic, Credentials, Method, Open};
+use crate::driver::remote::{Refused, Remote, RemoteError};
+use crate::net::admin::AdminClient;
+use crate::server::admin::{AdminOp, AdminReply, TraceRecord};
+use crate::server::auth::Token;
+use crate::server::population::{DeviceSpec, UserSpec};
+
+/// How to build a rig.
+#[derive(Debug, Clone)]
+pub struct RigConfig {
+    /// The adapter's command line.
+    pub adapter: String,
+    /// The `callconf` binary that runs `serve`.
+    pub serve_binary: PathBuf,
+    /// `--inject-fault` names for the server.
+    pub faults: Vec<String>,
+    /// The wait for each adapter response and for each settle.
+    pub deadline: Duration,
+    /// After the counts agree, how long nothing more must come.
+    pub quiet: Duration,
+}
+
+/// A refusal or an adapter failure, as the stage sees them.
+#[derive(Debug, Clone)]
+pub enum RigError {
+    /// The system under test refused (a verdict matter).
+    Refused(Refused),
+    /// The adapter or the rig broke (an error verdict).
+    Broken(String),
+}
+
+type Answer<T> = oneshot::Sender<Result<T, String>>;
+
+enum Job {
+    Stop {
+        answer: Answer<()>,
+    },
+    Begin {
+        limits: Limits,
+        automatic: Automatic,
+        answer: Answer<()>,
+    },
+    AddUser {
+        name: String,
+        labels: Vec<String>,
+        config: UserConfig,
+        answer: Answer<()>,
+    },
+    AddGroup {
+        name: String,
+        members: Vec<String>,
+        answer: Answer<()>,
+    },
+    SetUser {
+        user: String,
+        config: UserConfig,
+        answer: Answer<()>,
+    },
+    Op {
+        key: String,
+        op: Op,
+        answer: oneshot::Sender<Result<Result<Reply, Refused>, String>>,
+    },
+    Online {
+        key: String,
+        online: bool,
+        answer: oneshot::Sender<Result<Result<(), Refused>, String>>,
+    },
+    Advance {
+        ms: u64,
+        answer: Answer<()>,
+    },
+    Settle {
+        answer: Answer<BTreeMap<String, Vec<Delivery>>>,
+    },
+    Snapshot {
+        call: CallId,
+        answer: Answer<Option<CallSnapshot>>,
+    },
+}
+
+/// A handle on the rig thread; cheap to clone.
+#[derive(Clone)]
+pub struct RigClient {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for RigClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RigClient")
+    }
+}
+
+macro_rules! ask {
+    ($self:ident, $variant:ident { $($f:ident),* }) => {{
+        let (answer, rx) = oneshot::channel();
+        $self.jobs
+            .send(Job::$variant { $($f,)* answer })
+            .map_err(|_| "the rig has stopped".to_owned())?;
+        rx.await.map_err(|_| "the rig has stopped".to_owned())?
+    }};
+}
+
+impl RigClient {
+    /// Starts the server, the admin connection and the adapter on a thread of their own.
+    pub fn start(config: RigConfig) -> Result<RigClient, String> {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        let (ready_tx, ready) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("callconf-rig".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let mut rig = match Rig::start(config).await {
+                        Ok(r) => {
+                            let _ = ready_tx.send(Ok(()));
+                            r
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    while let Ok(job) = rx.recv() {
+                        if let Job::Stop { answer } = job {
+                            rig.stop().await;
+                            let _ = answer.send(Ok(()));
+                            return;
+                        }
+                        rig.handle(job).await;
+                    }
+                    rig.stop().await;
+                });
+            })
+            .map_err(|e| e.to_string())?;
+        ready
+            .recv()
+            .map_err(|_| "the rig thread ended".to_owned())??;
+        Ok(RigClient { jobs })
+    }
+
+    /// Ends the adapter and the server and waits (bounded) until they are gone; a run that
+    /// ends without it still leaves nothing behind (they die with this process).
+    pub fn stop(&self) {
+        let (answer, rx) = oneshot::channel();
+        if self.jobs.send(Job::Stop { answer }).is_ok() {
+            let _ = rx.blocking_recv();
+        }
+    }
+
+    pub async fn begin(&self, limits: Limits, automatic: Automatic) -> Result<(), String> {
+        ask!(self, Begin { limits, automatic })
+    }
+    pub async fn add_user(
+        &self,
+        name: String,
+        labels: Vec<String>,
+        config: UserConfig,
+    ) -> Result<(), String> {
+        ask!(
+            self,
+            AddUser {
+                name,
+                labels,
+                config
+            }
+        )
+    }
+    pub async fn add_group(&self, name: String, members: Vec<String>) -> Result<(), String> {
+        ask!(self, AddGroup { name, members })
+    }
+    pub async fn set_user(&self, user: String, config: UserConfig) -> Result<(), String> {
+        ask!(self, SetUser { user, config })
+    }
+    pub async fn op(&self, key: String, op: Op) -> Result<Result<Reply, Refused>, String> {
+        ask!(self, Op { key, op })
+    }
+    pub async fn online(&self, key: String, online: bool) -> Result<Result<(), Refused>, String> {
+        ask!(self, Online { key, online })
+    }
+    pub async fn advance(&self, ms: u64) -> Result<(), String> {
+        ask!(self, Advance { ms })
+    }
+    /// Waits until the adapter reported everything the server delivered; the new events.
+    pub async fn settle(&self) -> Result<BTreeMap<String, Vec<Delivery>>, String> {
+        ask!(self, Settle {})
+    }
+    pub async fn snapshot(&self, call: CallId) -> Result<Option<CallSnapshot>, String> {
+        ask!(self, Snapshot { call })
+    }
+}
+
+/// One device of the current scenario.
+struct Dev {
+    user: String,
+    label: String,
+    id: DeviceId,
+    token: Token,
+    online: bool,
+    /// Events the adapter reported (counted since the scenario began).
+    reported: u64,
+}
+
+struct Rig {
+    config: RigConfig,
+    serve: Child,
+    devices_url: String,
+    admin: AdminClient,
+    adapter: Option<Remote>,
+    automatic: Automatic,
+    devs: BTreeMap<String, Dev>,
+    /// Server times of deliveries not yet reported, per device id.
+    pending_at: HashMap<DeviceId, VecDeque<u64>>,
+    /// Deliveries the server made, per device id, since the scenario began.
+    delivered: HashMap<DeviceId, u64>,
+    trace_next: u64,
+}
+
+/// Makes the child get SIGKILL when this process dies, whatever way it dies (Linux), so that a
+/// server or an adapter never outlives the run that started it.
+pub fn die_with_parent(cmd: &mut Process) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the child being set up.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+fn admin_err(e: impl std::fmt::Display) -> String {
+    format!("admin channel: {e}")
+}
+
+impl Rig {
+    async fn start(config: RigConfig) -> Result<Rig, String> {
+        let dir = std::env::temp_dir().join(format!("callconf-rig-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let token = Token::random();
+        let token_file = dir.join("admin.token");
+        std::fs::write(&token_file, token.expose()).map_err(|e| e.to_string())?;
+        let mut cmd = Process::new(&config.serve_binary);
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--clock",
+            "manual",
+            "--log",
+            "warn",
+        ])
+        .arg("--admin-token-file")
+        .arg(&token_file);
+        for f in &config.faults {
+            cmd.args(["--inject-fault", f]);
+        }
+        die_with_parent(&mut cmd);
+        let mut serve = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", config.serve_binary.display()))?;
+        let stdout = serve.stdout.take().expect("piped");
+        let banner = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            line
+        });
+        let line = tokio::time::timeout(Duration::from_secs(20), banner)
+            .await
+            .map_err(|_| "callconf serve printed no banner".to_owned())?
+            .unwrap_or_default();
+        let _ = std::fs::remove_file(&token_file);
+        let word_after = |key: &str| {
+            let mut it = line.split_whitespace();
+            it.find(|w| *w == key)
+                .and_then(|_| it.next())
+                .map(str::to_owned)
+        };
+        let (Some(devices_url), Some(admin_url)) = (word_after("devices"), word_after("admin"))
+        else {
+            let _ = serve.kill();
+            return Err(format!("unexpected banner from callconf serve: {line:?}"));
+        };
+        let admin = AdminClient::connect(&admin_url, &token, config.deadline)
+            .await
+            .map_err(admin_err)?;
+        Ok(Rig {
+            config,
+            serve,
+            devices_url,
+            admin,
+            adapter: None,
+            automatic: Automatic::default(),
+            devs: BTreeMap::new(),
+            pending_at: HashMap::new(),
+            delivered: HashMap::new(),
+            trace_next: 0,
+        })
+    }
+
+    async fn stop(mut self) {
+        if let Some(a) = self.adapter.take() {
+            a.end().await;
+        }
+        let _ = self.serve.kill();
+        let _ = self.serve.wait();
+    }
+
+    async fn admin(&mut self, op: AdminOp) -> Result<Result<AdminReply, String>, String> {
+        let r = self.admin.op(op).await.map_err(admin_err)?;
+        Ok(r.map_err(|e| format!("{} ({})", e.message, e.code)))
+    }
+
+    /// The adapter, started anew after one that broke.
+    async fn adapter(&mut self) -> Result<&mut Remote, String> {
+        if self.adapter.is_none() {
+            let remote = Remote::start(&self.config.adapter, self.config.deadline)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.adapter = Some(remote);
+        }
+        Ok(self.adapter.as_mut().expect("just started"))
+    }
+
+    /// Marks the adapter broken: the error verdict's reason, with its log's tail.
+    fn broken(&mut self, e: &RemoteError) -> String {
+        let tail = self
+            .adapter
+            .take()
+            .map(|a| a.stderr_tail())
+            .unwrap_or_default();
+        let tail: String = tail
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n  ");
+        if tail.is_empty() {
+            format!("adapter error {}: {e}", e.code())
+        } else {
+            format!("adapter error {}: {e}\n  adapter log:\n  {tail}", e.code())
+        }
+    }
+
+    async fn command(&mut self, m: Method) -> Result<Result<serde_json::Value, Refused>, String> {
+        let result = self.adapter().await?.command(m).await;
+        result.map_err(|e| self.broken(&e))
+    }
+
+    async fn handle(&mut self, job: Job) {
+        match job {
+            Job::Stop { .. } => unreachable!("the rig thread stops itself"),
+            Job::Begin {
+                limits,
+                automatic,
+                answer,
+            } => {
+                let _ = answer.send(self.begin(limits, automatic).await);
+            }
+            Job::AddUser {
+                name,
+                labels,
+                config,
+                answer,
+            } => {
+                let _ = answer.send(self.add_user(name, labels, config).await);
+            }
+            Job::AddGroup {
+                name,
+                members,
+                answer,
+            } => {
+                let op = json!({"op": "add_group", "name": name, "members": members});
+                let r = self.admin_json(op).await;
+                let _ = answer.send(r);
+            }
+            Job::SetUser {
+                user,
+                config,
+                answer,
+            } => {
+                let op = AdminOp::SetUser {
+                    user: user.as_str().into(),
+                    plan: Some(config.plan),
+                    endpoint: Some(config.endpoint),
+                    call_waiting: Some(config.call_waiting),
+                    end_call_permission: Some(config.end_call_permission),
+                };
+                let r = match self.admin(op).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => Err(e),
+                    Err(e) => Err(e),
+                };
+                let _ = answer.send(r);
+            }
+            Job::Op { key, op, answer } => {
+                let r = self.op(key, op).await;
+                let _ = answer.send(r);
+            }
+            Job::Online {
+                key,
+                online,
+                answer,
+            } => {
+                let r = self.online(&key, online).await;
+                let _ = answer.send(r);
+            }
+            Job::Advance { ms, answer } => {
+                let r = match self.admin(AdminOp::Advance { ms }).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) | Err(e) => Err(e),
+                };
+                let _ = answer.send(r);
+            }
+            Job::Settle { answer } => {
+                let _ = answer.send(self.settle().await);
+            }
+            Job::Snapshot { call, answer } => {
+                let r = match self.admin(AdminOp::GetCall { call }).await {
+                    Ok(Ok(AdminReply::Call { call })) => Ok(call),
+                    Ok(Ok(other)) => Err(format!("unexpected admin reply {other:?}")),
+                    Ok(Err(e)) | Err(e) => Err(e),
+                };
+                let _ = answer.send(r);
+            }
+        }
+    }
+
+    async fn admin_json(&mut self, op: serde_json::Value) -> Result<(), String> {
+        let op: AdminOp = serde_json::from_value(op).map_err(|e| e.to_string())?;
+        match self.admin(op).await? {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn begin(&mut self, limits: Limits, automatic: Automatic) -> Result<(), String> {
+        if self.adapter.is_some() {
+            if let Err(e) = self.command(Method::Reset).await? {
+                return Err(format!("session.reset refused: {}", e.message));
+            }
+        }
+        self.admin(AdminOp::Reset {
+            limits: Some(limits),
+        })
+        .await??;
+        self.automatic = automatic;
+        self.devs.clear();
+        self.pending_at.clear();
+        self.delivered.clear();
+        self.trace_next = 0;
+        self.adapter().await?;
+        Ok(())
+    }
+
+    async fn add_user(
+        &mut self,
+        name: String,
+        labels: Vec<String>,
+        config: UserConfig,
+    ) -> Result<(), String> {
+        let devices: Vec<DeviceSpec> = labels
+            .iter()
+            .map(|l| DeviceSpec {
+                label: l.clone(),
+                token: Token::random(),
+            })
+            .collect();
+        let spec = UserSpec {
+            name: name.as_str().into(),
+            plan: Some(config.plan),
+            endpoint: config.endpoint,
+            call_waiting: config.call_waiting,
+            end_call_permission: config.end_call_permission,
+            devices: devices.clone(),
+        };
+        let ids = match self.admin(AdminOp::AddUser(spec)).await?? {
+            AdminReply::Devices { devices } => devices,
+            other => return Err(format!("unexpected admin reply {other:?}")),
+        };
+        for (d, id) in devices.into_iter().zip(ids) {
+            let key = format!("{name}/{}", d.label);
+            self.devs.insert(
+                key.clone(),
+                Dev {
+                    user: name.clone(),
+                    label: d.label,
+                    id,
+                    token: d.token,
+                    online: false,
+                    reported: 0,
+                },
+            );
+            if let Err(e) = self.online(&key, true).await? {
+                return Err(format!(
+                    "device.open {key} refused: {} ({})",
+                    e.message, e.code
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn online(&mut self, key: &str, online: bool) -> Result<Result<(), Refused>, String> {
+        let Some(d) = self.devs.get(key) else {
+            return Err(format!("no device {key}"));
+        };
+        if d.online == online {
+            return Ok(Ok(()));
+        }
+        let method = if online {
+            Method::Open(Open {
+                device: key.to_owned(),
+                user: d.user.as_str().into(),
+                label: d.label.clone(),
+                server: self.devices_url.clone(),
+                credentials: Credentials {
+                    token: d.token.clone(),
+                },
+                automatic: self.automatic,
+            })
+        } else {
+            Method::Close {
+                device: key.to_owned(),
+            }
+        };
+        let r = self.command(method).await?;
+        if r.is_ok()
+            && let Some(d) = self.devs.get_mut(key)
+        {
+            d.online = online;
+        }
+        Ok(r.map(|_| ()))
+    }
+
+    async fn op(&mut self, key: String, op: Op) -> Result<Result<Reply, Refused>, String> {
+        let r = self.command(Method::Op { device: key, op }).await?;
+        Ok(match r {
+            Ok(v) => {
+                let reply = v.get("reply").cloned().unwrap_or_default();
+                match serde_json::from_value::<Reply>(reply) {
+                    Ok(reply) => Ok(reply),
+                    Err(e) => {
+                        return Err(format!(
+                            "adapter error 1103: the result of device.op is not a reply: {e}"
+                        ));
+                    }
+                }
+            }
+            Err(refused) => Err(refused),
+        })
+    }
+
+    /// Reads new trace entries; counts deliveries per device and keeps their times.
+    async fn read_trace(&mut self) -> Result<bool, String> {
+        let mut any = false;
+        // Bounded: each read takes at most the trace's page, and the trace is finite.
+        loop {
+            let op = AdminOp::Trace {
+                from: self.trace_next,
+                max: None,
+            };
+            let AdminReply::Trace { entries, next, .. } = self.admin(op).await?? else {
+                return Err("unexpected admin reply to trace".into());
+            };
+            if entries.is_empty() {
+                return Ok(any);
+            }
+            any = true;
+            self.trace_next = next;
+            for e in entries {
+                if let TraceRecord::Delivery { delivery, .. } = e {
+                    *self.delivered.entry(delivery.device).or_insert(0) += 1;
+                    self.pending_at
+                        .entry(delivery.device)
+                        .or_default()
+                        .push_back(delivery.at_ms);
+                }
+            }
+        }
+    }
+
+    /// Events the adapter reported for `key`: taken before, and waiting.
+    fn reported(&self, key: &str, d: &Dev) -> u64 {
+        d.reported + self.adapter.as_ref().map_or(0, |a| a.queued(key) as u64)
+    }
+
+    fn behind(&self) -> bool {
+        self.devs
+            .iter()
+            .any(|(k, d)| self.delivered.get(&d.id).copied().unwrap_or(0) > self.reported(k, d))
+    }
+
+    async fn settle(&mut self) -> Result<BTreeMap<String, Vec<Delivery>>, String> {
+        let until = tokio::time::Instant::now() + self.config.deadline;
+        let mut out: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
+        loop {
+            self.read_trace().await?;
+            // Wait for the adapter to report what the server delivered.
+            while self.behind() {
+                let left = until.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    let late: Vec<String> = self
+                        .devs
+                        .iter()
+                        .filter(|(k, d)| {
+                            self.delivered.get(&d.id).copied().unwrap_or(0) > self.reported(k, d)
+                        })
+                        .map(|(k, d)| {
+                            format!(
+                                "{k} ({} of {})",
+                                self.reported(k, d),
+                                self.delivered.get(&d.id).copied().unwrap_or(0)
+                            )
+                        })
+                        .collect();
+                    let e = RemoteError::Timeout {
+                        method: format!("events for {}", late.join(", ")),
+                        deadline_ms: self.config.deadline.as_millis() as u64,
+                    };
+                    return Err(self.broken(&e));
+                }
+                let step = left.min(Duration::from_millis(50));
+                let waited = self
+                    .adapter()
+                    .await?
+                    .quiet(Duration::from_millis(1), step)
+                    .await;
+                if let Err(e) = waited {
+                    return Err(self.broken(&e));
+                }
+                self.read_trace().await?;
+            }
+            // Automatic steps the last events caused reach the server within the quiet window.
+            let quiet = self.config.quiet;
+            if let Err(e) = self.adapter().await?.quiet(quiet, quiet).await {
+                return Err(self.broken(&e));
+            }
+            if !self.read_trace().await? && !self.behind() {
+                // Every delivery is read and reported: the times line up with the events.
+                self.collect(&mut out);
+                return Ok(out);
+            }
+            if tokio::time::Instant::now() >= until {
+                return Err(
+                    "the system did not settle: devices keep sending each other work".into(),
+                );
+            }
+        }
+    }
+
+    /// Moves the adapter's events into `out`, each with its server time.
+    fn collect(&mut self, out: &mut BTreeMap<String, Vec<Delivery>>) {
+        let Some(adapter) = self.adapter.as_mut() else {
+            return;
+        };
+        for (key, d) in self.devs.iter_mut() {
+            for event in adapter.take_events(key) {
+                d.reported += 1;
+                let at_ms = self
+                    .pending_at
+                    .get_mut(&d.id)
+                    .and_then(VecDeque::pop_front)
+                    .unwrap_or(0);
+                out.entry(key.clone()).or_default().push(Delivery {
+                    device: d.id,
+                    at_ms,
+                    event,
+                });
+            }
+        }
+    }
+}
