@@ -166,8 +166,9 @@ impl<'a> Cell<'a> {
         let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
         let mut core = Core::new(sc.limits.clone());
         let mut users = Vec::with_capacity(plan.users as usize);
-        let mut device_user = Vec::new();
-        let mut agents = Vec::new();
+        let devices_max = plan.users as usize * sc.population.devices_per_user as usize;
+        let mut device_user = Vec::with_capacity(devices_max);
+        let mut agents = Vec::with_capacity(devices_max);
         let options = agent::Options {
             timers: TimerHome::Driver,
             ..agent::Options::default()
