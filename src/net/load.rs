@@ -469,17 +469,10 @@ async fn device(
         fed: 0,
     };
     let mut batch: Vec<Cmd> = Vec::with_capacity(FRAMES_PER_WAKEUP_MAX);
-    let mut sleep = Box::pin(tokio::time::sleep(Duration::ZERO));
-    let mut sleeping_until: Option<Instant> = None;
+    let mut clock = Clock::new();
     // Bounded: ends when the connection closes or fails, or the driver drops the command queue.
     loop {
-        let due = dev.agent.poll_timeout().map(|t| shared.instant_of(t));
-        if let Some(d) = due
-            && sleeping_until != Some(d)
-        {
-            sleep.as_mut().reset(d);
-            sleeping_until = Some(d);
-        }
+        clock.set(dev.agent.poll_timeout().map(|t| shared.instant_of(t)));
         let work = poll_fn(|cx| {
             match cmds.poll_recv_many(cx, &mut batch, FRAMES_PER_WAKEUP_MAX) {
                 Poll::Ready(0) => return Poll::Ready(Work::CmdsClosed),
@@ -489,10 +482,7 @@ async fn device(
             if let Poll::Ready(frame) = ws.poll_next_unpin(cx) {
                 return Poll::Ready(Work::Frame(frame));
             }
-            if due.is_some() && sleep.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Work::Timer);
-            }
-            Poll::Pending
+            clock.poll(cx).map(|()| Work::Timer)
         })
         .await;
         let mut taken = 0;
@@ -523,22 +513,41 @@ async fn device(
                 return;
             }
         }
-        for cmd in batch.drain(..) {
-            if dev.command(cmd, &mut ws, &shared).await.is_err() {
-                return;
-            }
-        }
-        // Timers due by now, a zero delay's included: acted on in this wakeup.
-        dev.agent.handle_timeout(shared.now_ms());
-        if dev.steps(&mut ws, &shared).await.is_err() {
+        if dev.act(&mut batch, &mut ws, &shared).await.is_err() {
             return;
         }
-        if dev.fed > 0 {
-            dev.fed = 0;
-            if ws.flush().await.is_err() {
-                return;
-            }
+    }
+}
+
+/// A device task's one timer: the agent's next deadline.
+struct Clock {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    until: Option<Instant>,
+}
+
+impl Clock {
+    fn new() -> Self {
+        Self {
+            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            until: None,
         }
+    }
+
+    /// Sleeps until `due` from now on (re-armed only when it changed); `None`: never fires.
+    fn set(&mut self, due: Option<Instant>) {
+        if let Some(d) = due
+            && self.until != Some(d)
+        {
+            self.sleep.as_mut().reset(d);
+        }
+        self.until = due;
+    }
+
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.until.is_none() {
+            return Poll::Pending;
+        }
+        self.sleep.as_mut().poll(cx)
     }
 }
 
@@ -591,6 +600,21 @@ impl Device {
                         .handle_action(shared.now_ms(), call, at_ms, action);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The wakeup's second half: the commands, the agent's timers due by now (a zero delay's
+    /// included), the requests all that decided, and one flush.
+    async fn act(&mut self, batch: &mut Vec<Cmd>, ws: &mut Ws, shared: &Shared) -> Result<(), ()> {
+        for cmd in batch.drain(..) {
+            self.command(cmd, ws, shared).await?;
+        }
+        self.agent.handle_timeout(shared.now_ms());
+        self.steps(ws, shared).await?;
+        if self.fed > 0 {
+            self.fed = 0;
+            ws.flush().await.map_err(|_| ())?;
         }
         Ok(())
     }

@@ -169,10 +169,6 @@ impl<'a> Cell<'a> {
         let devices_max = plan.users as usize * sc.population.devices_per_user as usize;
         let mut device_user = Vec::with_capacity(devices_max);
         let mut agents = Vec::with_capacity(devices_max);
-        let options = agent::Options {
-            timers: TimerHome::Driver,
-            ..agent::Options::default()
-        };
         for i in 0..plan.users {
             let global = plan.first_user + i;
             let config = user_config(sc, &mut rng);
@@ -192,7 +188,7 @@ impl<'a> Cell<'a> {
                     "devices are numbered in order"
                 );
                 device_user.push(i as u32);
-                agents.push(Agent::new(id.clone(), options.clone()));
+                agents.push(device_agent(&id));
                 devices.push(dev);
             }
             users.push(SimUser {
@@ -850,6 +846,15 @@ impl<'a> Cell<'a> {
             }
         }
     }
+}
+
+/// A simulated device's agent; the cell keeps its timers, in its one event queue.
+fn device_agent(user: &UserId) -> Agent {
+    let options = agent::Options {
+        timers: TimerHome::Driver,
+        ..agent::Options::default()
+    };
+    Agent::new(user.clone(), options)
 }
 
 fn user_config(sc: &Scenario, rng: &mut ChaCha8Rng) -> UserConfig {
