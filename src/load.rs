@@ -132,7 +132,7 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
             }
         });
         let r = if args.realtime {
-            realtime(&sc, seed, threads, control.clone()).map(|(r, cpu)| (r, Some(cpu)))
+            realtime(&sc, seed, threads, control.clone()).map(|(r, rt)| (r, Some(rt)))
         } else {
             sim::run(&sc, seed, args.shard, threads, &control)
                 .map(|r| (r, None))
@@ -142,7 +142,7 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
         let _ = ticker.join();
         r
     })?;
-    let (result, cpu) = result;
+    let (result, realtime_figures) = result;
     bar.finish_and_clear();
     let mode = if args.realtime { "realtime" } else { "virtual" };
     let report = Report::new(&sc.name, mode, &result, sc.population.cells, &sc.thresholds);
@@ -150,12 +150,16 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
     if !args.out.quiet {
         print!("{}", crate::report::summary(&report));
         let secs = result.wall.as_secs_f64();
-        if let Some(cpu) = cpu {
+        if let Some((cpu, connected)) = realtime_figures {
             println!(
                 "placed {} calls in {:.2} s of wall time: {:.0} call setups and teardowns per second",
                 report.calls.started,
                 secs,
                 report.calls.started as f64 / secs.max(1e-9)
+            );
+            println!(
+                "connected {} of them (both sides started the media session)",
+                connected
             );
             println!(
                 "CPU {:.2} s (client and server, user and system): {:.2} cores busy, {:.0} µs per call",
@@ -189,14 +193,14 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
     Ok(0)
 }
 
-/// Runs the real-time mode on its own multi-thread runtime; returns the result and the CPU time
-/// it used.
+/// Runs the real-time mode on its own multi-thread runtime; returns the result, the CPU time it
+/// used and the calls that reached `connected`.
 fn realtime(
     sc: &scenario::Scenario,
     seed: u64,
     threads: usize,
     control: Arc<Control>,
-) -> Result<(sim::SimResult, Duration), LoadError> {
+) -> Result<(sim::SimResult, (Duration, u64)), LoadError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()
@@ -215,7 +219,7 @@ fn realtime(
         interrupted: interrupted.interrupt.load(Ordering::Relaxed),
         wall: run.wall,
     };
-    Ok((result, run.cpu))
+    Ok((result, (run.cpu, run.connected)))
 }
 
 fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {

@@ -14,8 +14,10 @@ pub(super) struct Fifo<T: Copy, const N: usize> {
     head: usize,
     len: usize,
     /// Entries pushed while the inline ring was full, or after such an entry (so that order
-    /// holds): they come out after every inline one.
-    spill: VecDeque<T>,
+    /// holds): they come out after every inline one. Boxed: a pointer in the agent, not a
+    /// queue's four words, for what is almost never used.
+    #[allow(clippy::box_collection)]
+    spill: Option<Box<VecDeque<T>>>,
 }
 
 impl<T: Copy, const N: usize> Fifo<T, N> {
@@ -24,13 +26,13 @@ impl<T: Copy, const N: usize> Fifo<T, N> {
             inline: [None; N],
             head: 0,
             len: 0,
-            spill: VecDeque::new(),
+            spill: None,
         }
     }
 
     pub(super) fn push(&mut self, item: T) {
-        if self.len == N || !self.spill.is_empty() {
-            self.spill.push_back(item);
+        if self.len == N || self.spill.as_ref().is_some_and(|q| !q.is_empty()) {
+            self.spill.get_or_insert_default().push_back(item);
             return;
         }
         self.inline[(self.head + self.len) % N] = Some(item);
@@ -39,7 +41,7 @@ impl<T: Copy, const N: usize> Fifo<T, N> {
 
     pub(super) fn pop(&mut self) -> Option<T> {
         if self.len == 0 {
-            return self.spill.pop_front();
+            return self.spill.as_mut().and_then(|q| q.pop_front());
         }
         let item = self.inline[self.head].take();
         self.head = (self.head + 1) % N;
@@ -47,13 +49,17 @@ impl<T: Copy, const N: usize> Fifo<T, N> {
         item
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub(super) fn len(&self) -> usize {
-        self.len + self.spill.len()
+        self.len + self.spill.as_ref().map_or(0, |q| q.len())
     }
 
     /// Keeps only the entries `keep` accepts, in order.
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
-        if self.len() == 0 {
+        if self.is_empty() {
             return;
         }
         let all: Vec<T> = std::iter::from_fn(|| self.pop())

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use super::script::{Action, DTMF_DIGITS, Part};
+use super::script::{Action, Behaviour, DTMF_DIGITS, Part};
 use super::{Output, Timer};
 use crate::core::{CallId, Media, Op};
 
@@ -102,32 +102,57 @@ impl PartialEq for Armed {
 
 impl Eq for Armed {}
 
+/// What a device's user does in a call, as far as it is still to come: a caller's cancel is
+/// armed when its part arrives, so only what the answer needs is kept (why so little: see
+/// [`Calls`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    Unscripted,
+    Caller { talk_ms: u64, end_for_all: bool },
+    Callee(Behaviour),
+}
+
+impl From<Part> for Role {
+    fn from(part: Part) -> Self {
+        match part {
+            Part::Caller(p) => Role::Caller {
+                talk_ms: p.talk_ms,
+                end_for_all: p.end_for_all,
+            },
+            Part::Callee(b) => Role::Callee(b),
+        }
+    }
+}
+
 /// What the agent remembers of one call.
 #[derive(Debug, Clone)]
 pub(super) struct CallState {
     pub(super) call: CallId,
-    pub(super) part: Option<Part>,
+    pub(super) role: Role,
     /// When this device heard that another member joined (for a caller: the answer).
     pub(super) answered_ms: Option<u64>,
+    pub(super) timers_armed: u32,
     /// The media session was started here, or asked for.
     pub(super) started: bool,
-    pub(super) timers_armed: usize,
 }
 
 impl CallState {
     pub(super) fn new(call: CallId) -> Self {
         Self {
             call,
-            part: None,
+            role: Role::Unscripted,
             answered_ms: None,
-            started: false,
             timers_armed: 0,
+            started: false,
         }
     }
 
     /// Nothing worth keeping: no script, no answer seen, no session started, no timer.
     pub(super) fn is_bare(&self) -> bool {
-        self.part.is_none() && self.answered_ms.is_none() && !self.started && self.timers_armed == 0
+        self.role == Role::Unscripted
+            && self.answered_ms.is_none()
+            && !self.started
+            && self.timers_armed == 0
     }
 
     /// What a timer of this call does when it fires, if anything.
@@ -137,8 +162,10 @@ impl CallState {
             Step::Decline(code) => Want::Decline(code),
             Step::Cancel if self.answered_ms.is_some() => return None,
             Step::Cancel => Want::Cancel,
-            Step::EndOfTalk => match self.part {
-                Some(Part::Caller(p)) if p.end_for_all => Want::EndForAll,
+            Step::EndOfTalk => match self.role {
+                Role::Caller {
+                    end_for_all: true, ..
+                } => Want::EndForAll,
                 _ => Want::Hangup,
             },
             Step::Act(Action::Hold) => Want::Hold(true),
@@ -156,8 +183,9 @@ impl CallState {
 }
 
 /// The calls an agent keeps state for. A device is in one call most of the time, so the first
-/// lives inline (why: see `fifo.rs`); more go to a vector.
+/// lives inline, and a call's state is kept small (why: see `fifo.rs`); more go to a vector.
 #[derive(Debug, Clone, Default)]
+#[repr(C)]
 pub(super) struct Calls {
     first: Option<CallState>,
     more: Vec<CallState>,

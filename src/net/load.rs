@@ -3,12 +3,23 @@
 //! loopback. It measures what the transport and server really sustain; the virtual mode
 //! measures behaviour at scale.
 //!
-//! Measured: setup time, ring-to-answer, outcomes, requests and deliveries. Not measured here:
-//! per-delivery latency (the server and the driver keep separate clocks).
+//! Measured: setup time, ring-to-answer, outcomes, requests and deliveries, and how many calls
+//! reached `connected`. Not measured here: per-delivery latency (the server and the driver keep
+//! separate clocks).
 //!
-//! Scope, stated: 1:1 calls only; callee answer/decline/no-answer/busy, answer delay, talk time
-//! and caller cancel follow the scenario; the network is the real loopback (no latency model, no
-//! faults); one cell (a single server).
+//! What each device does on its own comes from its [`Agent`], the same as the simulator's
+//! devices: it acknowledges ringing, starts the media session after an accept (so calls reach
+//! `connected`), and follows its user's part of the call's [`Script`], drawn at the call's arrival
+//! as the simulator draws it: the callee answers, declines or rejects as busy after the
+//! scenario's answer or decline delay, or lets it ring; the caller cancels after its delay unless
+//! answered, and hangs up after the talk time; the call type follows the scenario's mix; the
+//! in-call actions' times are drawn at the answer, and the caller holds and sends DTMF, the
+//! callee mutes (told by the caller's task, which heard the answer). The agent keeps each
+//! device's timers; the device's task sleeps until the next one.
+//!
+//! Scope, stated: 1:1 calls only; no blind transfer (it needs an app-to-phone call, and every
+//! real-time user is an app: the simulator skips such a transfer too); the network is the real
+//! loopback (no latency model, no faults); one cell (a single server).
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -28,7 +39,12 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::FRAMES_PER_WAKEUP_MAX;
 use super::wire::{ClientMsg, ServerMsg};
-use crate::core::{CallId, Event, Op, ParticipantState, PlaceCall, Reply, UserId};
+use crate::agent::{
+    self, Action, ActionFlags, Agent, Behaviour, InCall, Output, Part, Script, Side, Tag,
+};
+use crate::core::{
+    CallId, CallStatus, CallType, Event, Op, ParticipantState, PlaceCall, Reply, UserId,
+};
 use crate::scenario::{Arrival, Scenario};
 use crate::server::auth::Token;
 use crate::server::population::{self, Population};
@@ -106,13 +122,20 @@ fn ensure_file_limit(users: u64) -> Result<(), RealtimeError> {
     Ok(())
 }
 
-/// What the caller's device does with a call.
+/// What the driver tells a device: place a call (as its caller; everything after that is its
+/// agent's), or do an in-call action of its user's (as the callee, drawn by the caller's task).
 #[derive(Debug, Clone, Copy)]
 enum Cmd {
-    Place { to: usize, slot: usize },
-    Accept { call: CallId },
-    Decline { call: CallId, code: u16 },
-    Hangup { call: CallId },
+    Place {
+        to: usize,
+        slot: usize,
+        call_type: CallType,
+    },
+    Action {
+        call: CallId,
+        at_ms: u64,
+        action: Action,
+    },
 }
 
 struct Shared {
@@ -137,6 +160,7 @@ struct Shared {
     done: AtomicBool,
     requests: AtomicU64,
     deliveries: AtomicU64,
+    connected: AtomicU64,
 }
 
 struct CallRecord {
@@ -145,6 +169,11 @@ struct CallRecord {
     placed_ms: u64,
     ringing_ms: Option<u64>,
     answered: bool,
+    /// The callee's and the caller's parts of the call's script, and its in-call actions.
+    callee_part: Behaviour,
+    caller_part: Part,
+    talk_ms: u64,
+    actions: ActionFlags,
 }
 
 impl Shared {
@@ -185,6 +214,8 @@ pub struct RealtimeRun {
     /// CPU time the whole process (server, clients, kernel work on their behalf) used over
     /// `wall`: a run that falls short of its rate with the cores busy is CPU-bound.
     pub cpu: Duration,
+    /// Calls whose caller heard the status `connected` (both sides started the media session).
+    pub connected: u64,
 }
 
 /// Runs the scenario in real time.
@@ -240,6 +271,7 @@ pub async fn run(
         done: AtomicBool::new(false),
         requests: AtomicU64::new(0),
         deliveries: AtomicU64::new(0),
+        connected: AtomicU64::new(0),
     });
     let mut tasks = Vec::new();
     for (i, rx) in receivers.into_iter().enumerate() {
@@ -276,11 +308,14 @@ pub async fn run(
                     let a = idle.swap_remove(i);
                     let j = rng.random_range(0..idle.len());
                     let b = idle.swap_remove(j);
-                    Some((a, b))
+                    // The call's shape and script, drawn as the simulator draws them.
+                    let call_type = sc.calls.mix[agent::pick_mix(sc, &mut rng)].call_type;
+                    let script = Script::draw(sc, 1, &mut rng);
+                    Some((a, b, call_type, script))
                 }
             };
             let now = shared.now_ms();
-            let Some((caller, callee)) = pair else {
+            let Some((caller, callee, call_type, script)) = pair else {
                 shared.stats.lock().expect("stats").record_throttled(now);
                 continue;
             };
@@ -298,13 +333,20 @@ pub async fn run(
                     placed_ms: now,
                     ringing_ms: None,
                     answered: false,
+                    callee_part: script.callees[0],
+                    caller_part: script.caller_part(now, false),
+                    talk_ms: script.talk_ms,
+                    actions: script.actions,
                 },
             );
             shared.stats.lock().expect("stats").record_start(now);
             control.started.fetch_add(1, Ordering::Relaxed);
-            let _ = shared.devices[caller]
-                .send(Cmd::Place { to: callee, slot })
-                .await;
+            let place = Cmd::Place {
+                to: callee,
+                slot,
+                call_type,
+            };
+            let _ = shared.devices[caller].send(place).await;
         }
     }
     // Drain: every placed call ends (talk times and the ring timeout bound it).
@@ -341,7 +383,13 @@ pub async fn run(
     stats.requests = shared.requests.load(Ordering::Relaxed);
     stats.deliveries = shared.deliveries.load(Ordering::Relaxed);
     stats.finish();
-    Ok(RealtimeRun { stats, wall, cpu })
+    let connected = shared.connected.load(Ordering::Relaxed);
+    Ok(RealtimeRun {
+        stats,
+        wall,
+        cpu,
+        connected,
+    })
 }
 
 /// Arrivals due by `t_s` seconds (Poisson runs at its mean rate in real time).
@@ -373,27 +421,32 @@ enum Work {
     /// Every sender of commands is gone.
     CmdsClosed,
     Frame(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
+    /// The agent's next timer is due.
+    Timer,
 }
 
-/// One device's own state: its request ids and the calls it takes part in.
+/// One device's own state: its request ids, the calls it takes part in, and its agent.
 struct Device {
     me: usize,
     next_id: u64,
     /// Request id → the call slot it is for (place requests only).
     placing: HashMap<u64, usize>,
+    /// Request id → its tag, for the requests whose reply the agent awaits (accepts). Bounded
+    /// by the calls the agent keeps: each gets its reply or the connection ends.
+    awaiting: HashMap<u64, Tag>,
     /// Core call id → slot, for calls this device takes part in.
     slots: HashMap<CallId, usize>,
-    /// Commands due now (a zero answer delay or talk time), sent in this wakeup.
-    due: Vec<Cmd>,
+    agent: Agent,
     /// Requests fed since the last flush.
     fed: usize,
 }
 
-/// One device: its connection, and the scripted reactions of its user.
+/// One device: its connection, and its agent's steps.
 ///
 /// One task owns the whole socket. Each wakeup it takes every frame already received and every
-/// command already queued, reacts, feeds the requests, and flushes once: a callee that answers
-/// at once sends `ringing` and `accept` in one write, as a real client would.
+/// command already queued, hands them to the agent, fires the agent's due timers, feeds the
+/// requests, and flushes once: a callee that answers at once sends `ringing` and `accept` in one
+/// write, as a real client would. Between wakeups it sleeps until the agent's next timer.
 async fn device(
     me: usize,
     hello: ClientMsg,
@@ -409,29 +462,35 @@ async fn device(
         me,
         next_id: 0,
         placing: HashMap::new(),
+        awaiting: HashMap::new(),
         slots: HashMap::new(),
-        due: Vec::new(),
+        agent: Agent::new(shared.ids[me].clone(), agent::Options::default()),
         fed: 0,
     };
     let mut batch: Vec<Cmd> = Vec::with_capacity(FRAMES_PER_WAKEUP_MAX);
+    let mut clock = Clock::new();
     // Bounded: ends when the connection closes or fails, or the driver drops the command queue.
     loop {
+        clock.set(dev.agent.poll_timeout().map(|t| shared.instant_of(t)));
         let work = poll_fn(|cx| {
             match cmds.poll_recv_many(cx, &mut batch, FRAMES_PER_WAKEUP_MAX) {
                 Poll::Ready(0) => return Poll::Ready(Work::CmdsClosed),
                 Poll::Ready(_) => return Poll::Ready(Work::Cmds),
                 Poll::Pending => {}
             }
-            ws.poll_next_unpin(cx).map(Work::Frame)
+            if let Poll::Ready(frame) = ws.poll_next_unpin(cx) {
+                return Poll::Ready(Work::Frame(frame));
+            }
+            clock.poll(cx).map(|()| Work::Timer)
         })
         .await;
         let mut taken = 0;
         match work {
             Work::CmdsClosed => return,
-            Work::Cmds => {}
+            Work::Cmds | Work::Timer => {}
             Work::Frame(frame) => {
                 taken = 1;
-                if !dev.on_frame(frame, &mut ws, &shared).await {
+                if !dev.on_frame(frame, &shared) {
                     return;
                 }
             }
@@ -443,7 +502,7 @@ async fn device(
                 break;
             };
             taken += 1;
-            if !dev.on_frame(frame, &mut ws, &shared).await {
+            if !dev.on_frame(frame, &shared) {
                 return;
             }
         }
@@ -453,18 +512,50 @@ async fn device(
                 return;
             }
         }
-        batch.append(&mut dev.due);
-        for cmd in batch.drain(..) {
-            if dev.command(cmd, &mut ws, &shared).await.is_err() {
-                return;
-            }
+        if dev.act(&mut batch, &mut ws, &shared).await.is_err() {
+            return;
         }
-        if dev.fed > 0 {
-            dev.fed = 0;
-            if ws.flush().await.is_err() {
-                return;
-            }
+    }
+}
+
+/// A device task's one timer: the agent's next deadline.
+struct Clock {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    until: Option<Instant>,
+}
+
+impl Clock {
+    fn new() -> Self {
+        Self {
+            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            until: None,
         }
+    }
+
+    /// Sleeps until `due` from now on (re-armed only when it changed); `None`: never fires.
+    fn set(&mut self, due: Option<Instant>) {
+        if let Some(d) = due
+            && self.until != Some(d)
+        {
+            self.sleep.as_mut().reset(d);
+        }
+        self.until = due;
+    }
+
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.until.is_none() {
+            return Poll::Pending;
+        }
+        self.sleep.as_mut().poll(cx)
+    }
+}
+
+impl Shared {
+    /// The wall-clock instant of agent time `t_ms`.
+    fn instant_of(&self, t_ms: u64) -> Instant {
+        // Agents arm timers only for calls, and calls start after time zero is set.
+        let start = self.start.get().copied().unwrap_or_else(Instant::now);
+        start + Duration::from_millis(t_ms)
     }
 }
 
@@ -484,31 +575,83 @@ impl Device {
     }
 
     async fn command(&mut self, cmd: Cmd, ws: &mut Ws, shared: &Shared) -> Result<(), ()> {
-        let op = match cmd {
-            Cmd::Place { to, slot } => {
-                let op = Op::Place(PlaceCall::direct(
-                    shared.ids[to].clone(),
-                    shared.sc.calls.mix[0].call_type,
-                ));
+        match cmd {
+            Cmd::Place {
+                to,
+                slot,
+                call_type,
+            } => {
+                let op = Op::Place(PlaceCall::direct(shared.ids[to].clone(), call_type));
                 let id = self.request(op, ws, shared).await?;
                 self.placing.insert(id, slot);
-                return Ok(());
             }
-            Cmd::Accept { call } => Op::Accept { call },
-            Cmd::Decline { call, code } => Op::Decline {
+            Cmd::Action {
                 call,
-                code: Some(code),
-            },
-            Cmd::Hangup { call } => Op::Hangup { call },
+                at_ms,
+                action,
+            } => {
+                // Only for a call still on here (its end may have overtaken the command: the
+                // agent would keep an action's call until a closing event that already came).
+                // Past the agent's bounds the user skips the action.
+                if self.slots.contains_key(&call) {
+                    let _ = self
+                        .agent
+                        .handle_action(shared.now_ms(), call, at_ms, action);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The wakeup's second half: the commands, the agent's timers due by now (a zero delay's
+    /// included), the requests all that decided, and one flush.
+    async fn act(&mut self, batch: &mut Vec<Cmd>, ws: &mut Ws, shared: &Shared) -> Result<(), ()> {
+        for cmd in batch.drain(..) {
+            self.command(cmd, ws, shared).await?;
+        }
+        self.agent.handle_timeout(shared.now_ms());
+        self.steps(ws, shared).await?;
+        if self.fed > 0 {
+            self.fed = 0;
+            ws.flush().await.map_err(|_| ())?;
+        }
+        Ok(())
+    }
+
+    /// Feeds the requests the agent decided on, in its order.
+    async fn steps(&mut self, ws: &mut Ws, shared: &Shared) -> Result<(), ()> {
+        // Bounded: the agent's queue holds what this wakeup's inputs and timers produced.
+        while let Some(out) = self.agent.poll_output() {
+            match out {
+                Output::Request(op) => {
+                    let tag = Tag::of(&op);
+                    let id = self.request(op, ws, shared).await?;
+                    if tag.awaits_reply() {
+                        self.awaiting.insert(id, tag);
+                    }
+                }
+                // No in-call actions are handed out in real-time mode (see the module docs).
+                Output::Transfer { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// This device learnt which slot `call` is: a caller's agent gets its user's part.
+    fn learn(&mut self, call: CallId, slot: usize, shared: &Shared) {
+        self.slots.insert(call, slot);
+        let part = match shared.calls.lock().expect("calls").get(&slot) {
+            Some(r) if r.caller == self.me => r.caller_part,
+            _ => return,
         };
-        self.request(op, ws, shared).await.map(|_| ())
+        // Past the agent's bound of calls the caller just lets the call run its course.
+        let _ = self.agent.handle_script(shared.now_ms(), call, part);
     }
 
     /// Handles one received frame; `false` when the connection is over.
-    async fn on_frame(
+    fn on_frame(
         &mut self,
         frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
-        ws: &mut Ws,
         shared: &Arc<Shared>,
     ) -> bool {
         let t = match frame {
@@ -523,9 +666,7 @@ impl Device {
             ServerMsg::Reply { id, result } => {
                 if let Some(slot) = self.placing.remove(&id) {
                     match result {
-                        Ok(Reply::Placed { call, .. }) => {
-                            self.slots.insert(call, slot);
-                        }
+                        Ok(Reply::Placed { call, .. }) => self.learn(call, slot, shared),
                         Ok(_) => {}
                         Err(e) => {
                             let outcome = match e.code {
@@ -536,150 +677,176 @@ impl Device {
                             shared.finish(slot, outcome);
                         }
                     }
+                } else if let Some(tag) = self.awaiting.remove(&id) {
+                    let result = result.as_ref().map_err(|e| e.code);
+                    self.agent.handle_reply(shared.now_ms(), tag, result);
                 }
                 true
             }
             ServerMsg::Event { delivery } => {
                 shared.deliveries.fetch_add(1, Ordering::Relaxed);
-                self.react(delivery.event, ws, shared).await.is_ok()
+                self.observe(&delivery.event, shared);
+                self.agent.handle_event(shared.now_ms(), &delivery.event);
+                true
             }
             ServerMsg::Welcome { .. } | ServerMsg::Error { .. } => true,
         }
     }
 
-    async fn react(&mut self, event: Event, ws: &mut Ws, shared: &Arc<Shared>) -> Result<(), ()> {
-        let me = self.me;
-        let now = shared.now_ms();
+    /// What the driver itself does with an event: find the call's slot (and so the user's part
+    /// of the script), and measure.
+    fn observe(&mut self, event: &Event, shared: &Arc<Shared>) {
         match event {
             Event::Incoming { info } => {
-                // Acknowledge ringing, then follow the callee's script.
+                let me = self.me;
                 let candidate = shared.slot_of.lock().expect("slot_of")[me];
-                let slot = candidate.filter(|s| {
+                let found = candidate.and_then(|s| {
+                    let calls = shared.calls.lock().expect("calls");
+                    let r = calls.get(&s)?;
+                    (r.callee == me && shared.ids[r.caller] == info.caller)
+                        .then_some((s, r.callee_part))
+                });
+                if let Some((slot, behaviour)) = found {
+                    self.slots.insert(info.call, slot);
+                    // Before the agent hears of the invitation: its response counts from it.
+                    let _ = self.agent.handle_script(
+                        shared.now_ms(),
+                        info.call,
+                        Part::Callee(behaviour),
+                    );
+                }
+            }
+            Event::Participant { call, user, state } => {
+                self.participant(*call, user, state, shared)
+            }
+            Event::Status {
+                call,
+                status: CallStatus::Connected,
+            } => {
+                let Some(slot) = self.slots.get(call) else {
+                    return;
+                };
+                let calls = shared.calls.lock().expect("calls");
+                if calls.get(slot).is_some_and(|r| r.caller == self.me) {
+                    shared.connected.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Event::Ended { call, reason } => {
+                let Some(slot) = self.slots.remove(call) else {
+                    return;
+                };
+                let (caller, answered) = match shared.calls.lock().expect("calls").get(&slot) {
+                    Some(r) => (r.caller, r.answered),
+                    None => return,
+                };
+                if caller != self.me {
+                    return;
+                }
+                shared.finish(slot, Outcome::of_end(reason, answered));
+            }
+            Event::Detached { call, .. } => {
+                self.slots.remove(call);
+            }
+            _ => {}
+        }
+    }
+
+    /// The caller's view of its callee: ringing (setup time) and the answer (ring to answer).
+    fn participant(
+        &mut self,
+        call: CallId,
+        user: &UserId,
+        state: &ParticipantState,
+        shared: &Arc<Shared>,
+    ) {
+        let me = self.me;
+        let now = shared.now_ms();
+        // The server queues a request's reply before the events it causes, but clients must not
+        // rely on it (docs/scenarios.md): without the reply yet, find the call by its parties.
+        let slot = match self.slots.get(&call) {
+            Some(&slot) => slot,
+            None => {
+                let candidate = shared.slot_of.lock().expect("slot_of")[me];
+                let found = candidate.filter(|s| {
                     shared
                         .calls
                         .lock()
                         .expect("calls")
                         .get(s)
-                        .is_some_and(|r| r.callee == me && shared.ids[r.caller] == info.caller)
+                        .is_some_and(|r| r.caller == me && shared.ids[r.callee] == *user)
                 });
-                if let Some(slot) = slot {
-                    self.slots.insert(info.call, slot);
-                }
-                self.request(Op::Ringing { call: info.call }, ws, shared)
-                    .await?;
-                let (x, delay) = {
-                    let mut rng = shared.rng.lock().expect("rng");
-                    let x: f64 = rng.random();
-                    (x, shared.sc.callee.answer_delay_ms.sample_ms(&mut *rng))
-                };
-                let e = &shared.sc.callee;
-                let cmd = if x < e.answer {
-                    Some(Cmd::Accept { call: info.call })
-                } else if x < e.answer + e.decline {
-                    Some(Cmd::Decline {
-                        call: info.call,
-                        code: 603,
-                    })
-                } else if x < e.answer + e.decline + e.busy {
-                    Some(Cmd::Decline {
-                        call: info.call,
-                        code: 486,
-                    })
-                } else {
-                    None
-                };
-                if let Some(cmd) = cmd {
-                    self.schedule(shared, delay, cmd);
-                }
+                let Some(slot) = found else { return };
+                self.learn(call, slot, shared);
+                slot
             }
-            Event::Participant { call, user, state } => {
-                // The server queues a request's reply before the events it causes, but clients
-                // must not rely on it (docs/scenarios.md): without the reply yet, find the call
-                // by its parties.
-                let slot =
-                    match self.slots.get(&call) {
-                        Some(&slot) => slot,
-                        None => {
-                            let candidate = shared.slot_of.lock().expect("slot_of")[me];
-                            let found =
-                                candidate.filter(|s| {
-                                    shared.calls.lock().expect("calls").get(s).is_some_and(|r| {
-                                        r.caller == me && shared.ids[r.callee] == user
-                                    })
-                                });
-                            let Some(slot) = found else { return Ok(()) };
-                            self.slots.insert(call, slot);
-                            slot
-                        }
-                    };
-                let mut calls = shared.calls.lock().expect("calls");
-                let Some(rec) = calls.get_mut(&slot) else {
-                    return Ok(());
-                };
-                if rec.caller != me || shared.ids[me] == user {
-                    return Ok(());
-                }
-                match state {
-                    ParticipantState::Ringing if rec.ringing_ms.is_none() => {
-                        rec.ringing_ms = Some(now);
-                        let setup = now - rec.placed_ms;
-                        drop(calls);
-                        shared.stats.lock().expect("stats").record_setup(now, setup);
-                    }
-                    ParticipantState::Joined if !rec.answered => {
-                        rec.answered = true;
-                        let ring = rec.ringing_ms.map(|r| now - r);
-                        drop(calls);
-                        if let Some(r) = ring {
-                            let _ = shared
-                                .stats
-                                .lock()
-                                .expect("stats")
-                                .ring_to_answer_ms
-                                .record(r.max(1));
-                        }
-                        let talk = {
-                            let mut rng = shared.rng.lock().expect("rng");
-                            shared.sc.talk_time_ms.sample_ms(&mut *rng)
-                        };
-                        self.schedule(shared, talk, Cmd::Hangup { call });
-                    }
-                    _ => {}
-                }
+        };
+        let mut calls = shared.calls.lock().expect("calls");
+        let Some(rec) = calls.get_mut(&slot) else {
+            return;
+        };
+        if rec.caller != me || shared.ids[me] == *user {
+            return;
+        }
+        match state {
+            ParticipantState::Ringing if rec.ringing_ms.is_none() => {
+                rec.ringing_ms = Some(now);
+                let setup = now - rec.placed_ms;
+                drop(calls);
+                shared.stats.lock().expect("stats").record_setup(now, setup);
             }
-            Event::Ended { call, reason } => {
-                let Some(slot) = self.slots.remove(&call) else {
-                    return Ok(());
-                };
-                let (caller, answered) = match shared.calls.lock().expect("calls").get(&slot) {
-                    Some(r) => (r.caller, r.answered),
-                    None => return Ok(()),
-                };
-                if caller != me {
-                    return Ok(());
+            ParticipantState::Joined if !rec.answered => {
+                rec.answered = true;
+                let ring = rec.ringing_ms.map(|r| now - r);
+                let (callee, talk_ms, actions) = (rec.callee, rec.talk_ms, rec.actions);
+                drop(calls);
+                self.in_call(call, callee, now, talk_ms, actions, shared);
+                if let Some(r) = ring {
+                    let _ = shared
+                        .stats
+                        .lock()
+                        .expect("stats")
+                        .ring_to_answer_ms
+                        .record(r.max(1));
                 }
-                let outcome = Outcome::of_end(&reason, answered);
-                shared.finish(slot, outcome);
-            }
-            Event::Detached { call, .. } => {
-                self.slots.remove(&call);
             }
             _ => {}
         }
-        Ok(())
     }
 
-    /// Sends `cmd` after `delay_ms`: in this wakeup for 0 (no timer, no extra task), else
-    /// through the device's command queue when the timer fires.
-    fn schedule(&mut self, shared: &Arc<Shared>, delay_ms: u64, cmd: Cmd) {
-        if delay_ms == 0 {
-            self.due.push(cmd);
+    /// The caller heard the answer: the in-call actions' times are drawn now, as the simulator
+    /// draws them; the caller's go to its own agent, the callee's to the callee's task.
+    fn in_call(
+        &mut self,
+        call: CallId,
+        callee: usize,
+        now: u64,
+        talk_ms: u64,
+        actions: ActionFlags,
+        shared: &Shared,
+    ) {
+        if actions == ActionFlags::default() {
             return;
         }
-        let tx = shared.devices[self.me].clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-            let _ = tx.send(cmd).await;
-        });
+        let plan = {
+            let mut rng = shared.rng.lock().expect("rng");
+            InCall::draw(&shared.sc, now, talk_ms, actions, &mut rng)
+        };
+        for (at_ms, side, action) in plan.steps() {
+            match side {
+                Side::Caller => {
+                    let _ = self.agent.handle_action(now, call, at_ms, action);
+                }
+                Side::Callee => {
+                    // Not awaited (a device's task never waits on another's queue): a callee
+                    // whose queue is full skips the action.
+                    let cmd = Cmd::Action {
+                        call,
+                        at_ms,
+                        action,
+                    };
+                    let _ = shared.devices[callee].try_send(cmd);
+                }
+            }
+        }
     }
 }

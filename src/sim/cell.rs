@@ -5,8 +5,11 @@
 //!
 //! Devices talk to the server through a modelled network: every request and every delivery is
 //! delayed by a latency sampled from the scenario's network profile (loss shows as a
-//! retransmission delay, as on a reliable transport). Callees and callers follow per-call scripts
-//! drawn when the call arrives.
+//! retransmission delay, as on a reliable transport). Each device has its own [`Agent`] that takes
+//! its steps (acknowledging ringing, starting the session, its user's part of the call's script);
+//! the cell draws the scripts from its random stream, hands the parts out, and carries the
+//! agents' requests and timers through its one event queue, so that a timer fires in the order
+//! it was armed among everything else due at the same millisecond.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 
@@ -18,10 +21,12 @@ use super::arrivals::Arrivals;
 use super::script::expected;
 use super::stats::{Outcome, Stats};
 use super::wheel::Wheel;
-use crate::agent::{self, Behaviour, Script};
+use crate::agent::{
+    self, Action, Agent, Behaviour, InCall, Output, Part, Script, Side, Tag, TimerHome,
+};
 use crate::core::{
-    CallId, Core, Delivery, DeviceId, Endpoint, Event, Media, Op, ParticipantState, PlaceCall,
-    Plan, Reply, UserConfig, UserId,
+    CallId, Core, Delivery, DeviceId, Endpoint, Event, Op, ParticipantState, PlaceCall, Plan,
+    Reply, UserConfig, UserId,
 };
 use crate::scenario::{Dist, Fault, Scenario};
 
@@ -69,21 +74,6 @@ struct Key {
 }
 
 #[derive(Debug)]
-enum Act {
-    Accept(u32),
-    Decline(u32, u16),
-    Cancel,
-    HangUp,
-    /// A callee's own hang-up, a backstop in case the caller vanished.
-    CalleeHangUp(u32),
-    Hold,
-    Unhold,
-    Mute,
-    Dtmf,
-    Transfer,
-}
-
-#[derive(Debug)]
 enum Ev {
     Arrival,
     /// A request reaches the server.
@@ -92,19 +82,21 @@ enum Ev {
         device: DeviceId,
         op: Op,
     },
-    /// A reply reaches the device that asked.
+    /// A reply reaches the device that asked: the cell's own place request, or one whose reply
+    /// its agent awaits.
     Reply {
         call: Key,
         device: DeviceId,
         placed: bool,
+        tag: Tag,
         result: Result<Reply, u16>,
     },
     /// A delivery reaches its device.
     Deliver(Delivery),
-    /// A scripted decision is due.
-    Act {
-        call: Key,
-        act: Act,
+    /// A timer of a device's agent is due.
+    Timer {
+        device: DeviceId,
+        timer: agent::Timer,
     },
     CoreTimer,
     Connectivity {
@@ -148,6 +140,8 @@ pub struct Cell<'a> {
     slab_free: Vec<u32>,
     users: Vec<SimUser>,
     device_user: Vec<u32>,
+    /// One per device, indexed by device id.
+    agents: Vec<Agent>,
     idle: Vec<u32>,
     calls: Vec<Option<SimCall>>,
     /// Generation of each slot, bumped when a call leaves it.
@@ -172,7 +166,9 @@ impl<'a> Cell<'a> {
         let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
         let mut core = Core::new(sc.limits.clone());
         let mut users = Vec::with_capacity(plan.users as usize);
-        let mut device_user = Vec::new();
+        let devices_max = plan.users as usize * sc.population.devices_per_user as usize;
+        let mut device_user = Vec::with_capacity(devices_max);
+        let mut agents = Vec::with_capacity(devices_max);
         for i in 0..plan.users {
             let global = plan.first_user + i;
             let config = user_config(sc, &mut rng);
@@ -192,6 +188,7 @@ impl<'a> Cell<'a> {
                     "devices are numbered in order"
                 );
                 device_user.push(i as u32);
+                agents.push(device_agent(&id));
                 devices.push(dev);
             }
             users.push(SimUser {
@@ -215,6 +212,7 @@ impl<'a> Cell<'a> {
             idle: (0..plan.users as u32).rev().collect(),
             users,
             device_user,
+            agents,
             calls: Vec::new(),
             gens: Vec::new(),
             free: Vec::new(),
@@ -273,10 +271,11 @@ impl<'a> Cell<'a> {
                     call,
                     device,
                     placed,
+                    tag,
                     result,
-                } => self.reply(call, device, placed, result),
+                } => self.reply(call, device, placed, tag, result),
                 Ev::Deliver(d) => self.deliver(d),
-                Ev::Act { call, act } => self.act(call, act),
+                Ev::Timer { device, timer } => self.timer(device, timer),
                 Ev::CoreTimer => {
                     self.core_timer_ms = None;
                     self.core.handle_timeout(self.now_ms);
@@ -465,7 +464,7 @@ impl<'a> Cell<'a> {
 
     fn request(&mut self, call: Key, device: DeviceId, op: Op) {
         let placed = matches!(op, Op::Place(_));
-        let accept = matches!(op, Op::Accept { .. });
+        let tag = Tag::of(&op);
         let result = self.core.handle_request(self.now_ms, device, op);
         if let (true, Ok(Reply::Placed { call: id, .. })) = (placed, &result) {
             // The simulator sees the whole system: the call is known before any device hears
@@ -475,7 +474,9 @@ impl<'a> Cell<'a> {
                 c.core = Some(*id);
             }
         }
-        if placed || accept {
+        // Only the replies someone waits for travel: the cell's to its place requests, and the
+        // agent's to its accepts (the session starts on their success).
+        if placed || tag.awaits_reply() {
             let at = self.downstream(device);
             let result = result.map_err(|e| e.code());
             self.push(
@@ -484,6 +485,7 @@ impl<'a> Cell<'a> {
                     call,
                     device,
                     placed,
+                    tag,
                     result,
                 },
             );
@@ -521,45 +523,67 @@ impl<'a> Cell<'a> {
 
     // ----- devices ---------------------------------------------------------------------------------
 
-    fn reply(&mut self, call: Key, device: DeviceId, placed: bool, result: Result<Reply, u16>) {
-        if self.get(call).is_none() {
+    fn reply(
+        &mut self,
+        call: Key,
+        device: DeviceId,
+        placed: bool,
+        tag: Tag,
+        result: Result<Reply, u16>,
+    ) {
+        let Some(c) = self.get(call) else {
+            return;
+        };
+        if !placed {
+            let now = self.now_ms;
+            self.agents[device.0 as usize].handle_reply(now, tag, result.as_ref().map_err(|e| *e));
+            self.drain(call, device);
             return;
         }
-        if placed {
-            match result {
-                Ok(_) => {
-                    let c = self.get(call).expect("checked");
-                    if let Some(after) = c.script.cancel_after_ms {
-                        let at = (c.placed_ms + after).max(self.now_ms);
-                        self.push(
-                            at,
-                            Ev::Act {
-                                call,
-                                act: Act::Cancel,
-                            },
-                        );
-                    }
-                }
-                Err(code) => {
-                    let outcome = match code {
-                        486 => Outcome::Busy,
-                        480 => Outcome::Unavailable,
-                        _ => Outcome::Rejected,
-                    };
-                    self.finish(call, self.now_ms, outcome);
-                }
+        match result {
+            Ok(_) => {
+                let id = c.core.expect("a placed call has its core id");
+                let part = c.script.caller_part(c.placed_ms, c.callees.len() > 1);
+                let now = self.now_ms;
+                self.agents[device.0 as usize]
+                    .handle_script(now, id, part)
+                    .expect("a simulated device is in one call at a time");
+                self.drain(call, device);
             }
-        } else if result.is_ok() {
-            // CometChat: the callee starts its session on the accept's success.
-            let id = self.core_id(call);
-            if let Some(id) = id {
-                self.send(call, device, Op::StartSession { call: id });
+            Err(code) => {
+                let outcome = match code {
+                    486 => Outcome::Busy,
+                    480 => Outcome::Unavailable,
+                    _ => Outcome::Rejected,
+                };
+                self.finish(call, self.now_ms, outcome);
             }
         }
     }
 
-    fn core_id(&self, call: Key) -> Option<CallId> {
-        self.get(call).and_then(|c| c.core)
+    /// Carries out what `device`'s agent decided: its requests first, in order, then its new
+    /// timers into the queue (the order the simulator has always pushed them in).
+    fn drain(&mut self, call: Key, device: DeviceId) {
+        let d = device.0 as usize;
+        while let Some(out) = self.agents[d].poll_output() {
+            match out {
+                Output::Request(op) => self.send(call, device, op),
+                Output::Transfer { call: id } => self.transfer(call, device, id),
+            }
+        }
+        while let Some((at, timer)) = self.agents[d].poll_timer() {
+            self.push(at, Ev::Timer { device, timer });
+        }
+    }
+
+    fn timer(&mut self, device: DeviceId, timer: agent::Timer) {
+        // A timer of a call that has finished finds no key (and its agent forgot the call).
+        let Some(&key) = self.by_core.get(&timer.call()) else {
+            return;
+        };
+        let now = self.now_ms;
+        self.agents[device.0 as usize].handle_timer(now, timer);
+        self.drain(key, device);
     }
 
     fn deliver(&mut self, d: Delivery) {
@@ -569,15 +593,26 @@ impl<'a> Cell<'a> {
         if self.get(key).is_none() {
             return;
         }
+        let now = self.now_ms;
         let user = self.device_user[d.device.0 as usize];
+        let caller = self.get(key).expect("checked").caller;
+        match &d.event {
+            Event::Incoming { info } => self.assign_callee(key, user, d.device, info.call),
+            Event::Participant {
+                user: who,
+                state: ParticipantState::Joined,
+                ..
+            } if user == caller => self.backstop(key, who),
+            _ => {}
+        }
+        self.agents[d.device.0 as usize].handle_event(now, &d.event);
+        self.drain(key, d.device);
         match d.event {
-            Event::Incoming { info } => self.incoming(key, user, d.device, info.call),
             Event::Participant {
                 user: who,
                 state: ParticipantState::Ringing,
                 ..
             } => {
-                let now = self.now_ms;
                 let from_caller = self.local_of(&who) == Some(user);
                 let c = self.get_mut(key).expect("checked");
                 if c.caller == user && c.ringing_ms.is_none() && !from_caller {
@@ -587,10 +622,10 @@ impl<'a> Cell<'a> {
                 }
             }
             Event::Participant {
-                user: who,
                 state: ParticipantState::Joined,
                 call: id,
-            } => self.joined(key, user, d.device, &who, id),
+                ..
+            } if user == caller => self.answered(key, id),
             Event::Ended { reason, .. } => {
                 // The first member to hear of the end closes the call (the caller may have
                 // left a group call that went on without it).
@@ -601,13 +636,12 @@ impl<'a> Cell<'a> {
         }
     }
 
-    fn incoming(&mut self, slot: Key, user: u32, device: DeviceId, id: CallId) {
-        // Every ringing device acknowledges (the SDK's automatic step).
-        self.send(slot, device, Op::Ringing { call: id });
+    /// Gives the deciding device of an invitee (its first) the invitee's part of the script.
+    fn assign_callee(&mut self, key: Key, user: u32, device: DeviceId, id: CallId) {
         if self.users[user as usize].devices[0] != device {
             return;
         }
-        let c = self.get(slot).expect("checked");
+        let c = self.get(key).expect("checked");
         let behaviour = match c.callees.iter().position(|&u| u == user) {
             Some(i) => c.script.callees[i],
             None => match c.transfer_target {
@@ -616,200 +650,87 @@ impl<'a> Cell<'a> {
             },
         };
         let now = self.now_ms;
-        match behaviour {
-            Behaviour::Answer { delay_ms } => self.push(
-                now + delay_ms,
-                Ev::Act {
-                    call: slot,
-                    act: Act::Accept(user),
-                },
-            ),
-            Behaviour::Decline { delay_ms } => self.push(
-                now + delay_ms,
-                Ev::Act {
-                    call: slot,
-                    act: Act::Decline(user, 603),
-                },
-            ),
-            Behaviour::Busy { delay_ms } => self.push(
-                now + delay_ms,
-                Ev::Act {
-                    call: slot,
-                    act: Act::Decline(user, 486),
-                },
-            ),
-            Behaviour::NoAnswer => {}
-        }
+        self.agents[device.0 as usize]
+            .handle_script(now, id, Part::Callee(behaviour))
+            .expect("a simulated device is in one call at a time");
     }
 
-    fn joined(&mut self, slot: Key, user: u32, device: DeviceId, who: &UserId, id: CallId) {
-        let now = self.now_ms;
-        let who_local = self.local_of(who);
-        let faults = !self.sc.faults.is_empty();
-        let c = self.get_mut(slot).expect("checked");
-        if c.caller != user {
+    /// With faults, each callee leaves on its own a little after the caller would have, so that a
+    /// call whose caller vanished (only faults make callers vanish) still ends.
+    fn backstop(&mut self, key: Key, who: &UserId) {
+        if self.sc.faults.is_empty() {
             return;
         }
-        let talk = c.script.talk_ms;
-        if let Some(callee) = who_local.filter(|u| faults && *u != c.caller) {
-            // Backstop: each callee leaves on its own a little after the caller would have, so a
-            // call whose caller vanished (only faults make callers vanish) still ends.
-            self.push(
-                now + talk + 5_000,
-                Ev::Act {
-                    call: slot,
-                    act: Act::CalleeHangUp(callee),
-                },
-            );
-        }
-        let c = self.get_mut(slot).expect("checked");
+        let c = self.get(key).expect("checked");
+        let (caller, talk, id) = (c.caller, c.script.talk_ms, c.core);
+        let Some(callee) = self.local_of(who).filter(|u| *u != caller) else {
+            return;
+        };
+        let (Some(id), device) = (id, self.users[callee as usize].devices[0]) else {
+            return;
+        };
+        let now = self.now_ms;
+        self.agents[device.0 as usize]
+            .handle_action(now, id, now + talk + 5_000, Action::Hangup)
+            .expect("a simulated device is in one call at a time");
+        self.drain(key, device);
+    }
+
+    /// The caller heard the first answer: the in-call actions' times are drawn now, and each is
+    /// handed to its side's agent in the order drawn.
+    fn answered(&mut self, key: Key, id: CallId) {
+        let now = self.now_ms;
+        let c = self.get_mut(key).expect("checked");
         if c.answered {
             return;
         }
         c.answered = true;
-        let (ringing_ms, actions) = (c.ringing_ms, c.script.actions);
+        let (ringing_ms, talk, actions) = (c.ringing_ms, c.script.talk_ms, c.script.actions);
+        let (caller, first_callee) = (c.caller, c.callees.first().copied());
+        let caller_dev = self.users[caller as usize].devices[0];
+        let callee_dev = first_callee.map(|u| self.users[u as usize].devices[0]);
         if let Some(r) = ringing_ms {
             let _ = self.stats.ring_to_answer_ms.record((now - r).max(1));
         }
-        self.send(slot, device, Op::StartSession { call: id });
-        self.push(
-            now + talk,
-            Ev::Act {
-                call: slot,
-                act: Act::HangUp,
-            },
-        );
-        let at = |rng: &mut ChaCha8Rng| now + rng.random_range(0..=talk / 2);
-        if actions.hold {
-            let t = at(&mut self.rng);
-            let hold_ms = self.sc.actions.hold_ms.sample_ms(&mut self.rng);
-            self.push(
-                t,
-                Ev::Act {
-                    call: slot,
-                    act: Act::Hold,
+        let plan = InCall::draw(self.sc, now, talk, actions, &mut self.rng);
+        for (at, side, action) in plan.steps() {
+            let device = match side {
+                Side::Caller => caller_dev,
+                Side::Callee => match callee_dev {
+                    Some(d) => d,
+                    None => continue,
                 },
-            );
-            self.push(
-                t + hold_ms.min(talk / 2),
-                Ev::Act {
-                    call: slot,
-                    act: Act::Unhold,
-                },
-            );
-        }
-        if actions.mute {
-            let t = at(&mut self.rng);
-            self.push(
-                t,
-                Ev::Act {
-                    call: slot,
-                    act: Act::Mute,
-                },
-            );
-        }
-        if actions.dtmf {
-            let t = at(&mut self.rng);
-            self.push(
-                t,
-                Ev::Act {
-                    call: slot,
-                    act: Act::Dtmf,
-                },
-            );
-        }
-        if actions.transfer {
-            let t = at(&mut self.rng);
-            self.push(
-                t,
-                Ev::Act {
-                    call: slot,
-                    act: Act::Transfer,
-                },
-            );
+            };
+            self.agents[device.0 as usize]
+                .handle_action(now, id, at, action)
+                .expect("a script's in-call actions fit an agent's bounds");
+            self.drain(key, device);
         }
     }
 
-    fn act(&mut self, slot: Key, act: Act) {
-        let Some(c) = self.get(slot) else {
+    /// The callee's scripted blind transfer is due: to an idle user of the cell, who answers by a
+    /// callee's script of its own. Skipped in group calls, when nobody is idle, and unless the
+    /// call is app-to-phone (Stringee's condition for a transfer).
+    fn transfer(&mut self, key: Key, device: DeviceId, id: CallId) {
+        let Some(c) = self.get(key) else {
             return;
         };
-        let Some(id) = c.core else {
+        let Some(u) = c.callees.first().copied() else {
             return;
         };
-        let caller_dev = self.users[c.caller as usize].devices[0];
-        let first_callee = c.callees.first().copied();
-        let group = c.callees.len() > 1;
-        let (device, op) = match act {
-            Act::Accept(u) => (self.users[u as usize].devices[0], Op::Accept { call: id }),
-            Act::Decline(u, code) => (
-                self.users[u as usize].devices[0],
-                Op::Decline {
-                    call: id,
-                    code: Some(code),
-                },
-            ),
-            Act::Cancel => {
-                if c.answered {
-                    return;
-                }
-                (caller_dev, Op::Cancel { call: id })
-            }
-            Act::HangUp if group => (caller_dev, Op::EndForAll { call: id }),
-            Act::HangUp => (caller_dev, Op::Hangup { call: id }),
-            Act::CalleeHangUp(u) => (self.users[u as usize].devices[0], Op::Hangup { call: id }),
-            Act::Hold => (
-                caller_dev,
-                Op::Hold {
-                    call: id,
-                    on_hold: true,
-                },
-            ),
-            Act::Unhold => (
-                caller_dev,
-                Op::Hold {
-                    call: id,
-                    on_hold: false,
-                },
-            ),
-            Act::Mute => {
-                let Some(u) = first_callee else { return };
-                let muted = Op::Mute {
-                    call: id,
-                    media: Media::Audio,
-                    muted: true,
-                };
-                (self.users[u as usize].devices[0], muted)
-            }
-            Act::Dtmf => (
-                caller_dev,
-                Op::Dtmf {
-                    call: id,
-                    digits: "1234#".to_owned(),
-                },
-            ),
-            Act::Transfer => {
-                let Some(u) = first_callee else { return };
-                if group || self.idle.is_empty() {
-                    return;
-                }
-                // Transfer needs an app-to-phone call (Stringee); otherwise skip the action.
-                if self.users[u as usize].phone == self.users[c.caller as usize].phone {
-                    return;
-                }
-                let target = self.take_idle();
-                let behaviour = Script::draw_callee(self.sc, &mut self.rng);
-                let c = self.get_mut(slot).expect("checked");
-                c.transfer_target = Some((target, behaviour));
-                c.expected = None;
-                let target = self.user_id(target);
-                (
-                    self.users[u as usize].devices[0],
-                    Op::Transfer { call: id, target },
-                )
-            }
-        };
-        self.send(slot, device, op);
+        if c.callees.len() > 1 || self.idle.is_empty() {
+            return;
+        }
+        if self.users[u as usize].phone == self.users[c.caller as usize].phone {
+            return;
+        }
+        let target = self.take_idle();
+        let behaviour = Script::draw_callee(self.sc, &mut self.rng);
+        let c = self.get_mut(key).expect("checked");
+        c.transfer_target = Some((target, behaviour));
+        c.expected = None;
+        let target = self.user_id(target);
+        self.send(key, device, Op::Transfer { call: id, target });
     }
 
     fn finish(&mut self, key: Key, at_ms: u64, outcome: Outcome) {
@@ -819,6 +740,18 @@ impl<'a> Cell<'a> {
         let c = self.calls[key.slot as usize].take().expect("checked");
         if let Some(id) = c.core {
             self.by_core.remove(&id);
+        }
+        if let Some(id) = c.core {
+            // The call's scripts end with it, whether or not the devices have heard of the end
+            // yet. Only a member's first device keeps state for a call: it places, decides and
+            // is the one in the session; the others only ring.
+            let members = std::iter::once(c.caller)
+                .chain(c.callees.iter().copied())
+                .chain(c.transfer_target.map(|(t, _)| t));
+            for u in members {
+                let d = self.users[u as usize].devices[0];
+                self.agents[d.0 as usize].forget(id);
+            }
         }
         self.gens[key.slot as usize] = self.gens[key.slot as usize].wrapping_add(1);
         self.free.push(key.slot);
@@ -913,6 +846,15 @@ impl<'a> Cell<'a> {
             }
         }
     }
+}
+
+/// A simulated device's agent; the cell keeps its timers, in its one event queue.
+fn device_agent(user: &UserId) -> Agent {
+    let options = agent::Options {
+        timers: TimerHome::Driver,
+        ..agent::Options::default()
+    };
+    Agent::new(user.clone(), options)
 }
 
 fn user_config(sc: &Scenario, rng: &mut ChaCha8Rng) -> UserConfig {

@@ -4,6 +4,7 @@
 mod bad_input;
 mod determinism;
 mod realtime;
+mod realtime_agent;
 mod realtime_file_limit;
 mod realtime_ring_timeout;
 mod scenarios;

@@ -28,8 +28,9 @@ fn calls_complete_over_loopback_websockets() {
         stats.outcomes.get(&Outcome::Completed).copied(),
         Some(stats.started)
     );
-    // place, ringing, accept, hang up per call; every call also delivers its events.
-    assert_eq!(stats.requests, 4 * stats.started);
+    // place, ringing, accept, a session start on each side, hang up per call; every call also
+    // delivers its events.
+    assert_eq!(stats.requests, 6 * stats.started);
     assert!(
         stats.deliveries >= 6 * stats.started,
         "{}",
