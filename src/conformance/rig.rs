@@ -472,10 +472,10 @@ impl Rig {
     }
 
     async fn begin(&mut self, limits: Limits, automatic: Automatic) -> Result<(), String> {
-        if self.adapter.is_some() {
-            if let Err(e) = self.command(Method::Reset).await? {
-                return Err(format!("session.reset refused: {}", e.message));
-            }
+        if self.adapter.is_some()
+            && let Err(e) = self.command(Method::Reset).await?
+        {
+            return Err(format!("session.reset refused: {}", e.message));
         }
         self.admin(AdminOp::Reset {
             limits: Some(limits),

@@ -4,6 +4,7 @@
 //! deliberate bug the server can be started with.
 
 mod faults;
+mod misbehaving;
 mod suite;
 
 use std::process::{Command, Output};
