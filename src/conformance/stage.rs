@@ -12,7 +12,7 @@
 use serde_json::{Value, json};
 
 use super::action::{
-    Action, AutoStep, CallRef, Expectation, FieldCheck, Operation, PlanChange, Setup,
+    Action, AutoStep, CallRef, Expectation, ExpectedLine, FieldCheck, Operation, PlanChange, Setup,
 };
 use super::expect::{self, Failure};
 use super::rig::RigClient;
@@ -443,29 +443,32 @@ impl Stage {
         Ok((snap, member))
     }
 
+    /// Each of `devices` received exactly `lines` since its last check, as `matches` compares.
+    async fn sees(
+        &mut self,
+        devices: &[String],
+        lines: &[ExpectedLine],
+        matches: fn(&[ExpectedLine], &[crate::core::Delivery]) -> bool,
+    ) -> Result<(), Failure> {
+        let s = self.session().await?;
+        for d in devices {
+            let key = device_key(s, d)?;
+            let got = s.take_new(&key).map_err(Failure::new)?;
+            if !matches(lines, &got) {
+                return Err(expect::mismatch(&key, lines, &got));
+            }
+        }
+        Ok(())
+    }
+
     async fn expect(&mut self, expectation: Expectation) -> Result<(), Failure> {
         match expectation {
             Expectation::Sees { devices, lines } => {
-                let s = self.session().await?;
-                for d in devices {
-                    let key = device_key(s, &d)?;
-                    let got = s.take_new(&key).map_err(Failure::new)?;
-                    if !expect::lines_match(&lines, &got) {
-                        return Err(expect::mismatch(&key, &lines, &got));
-                    }
-                }
-                Ok(())
+                self.sees(&devices, &lines, expect::lines_match).await
             }
             Expectation::SeesAnyOrder { devices, lines } => {
-                let s = self.session().await?;
-                for d in devices {
-                    let key = device_key(s, &d)?;
-                    let got = s.take_new(&key).map_err(Failure::new)?;
-                    if !expect::lines_match_any_order(&lines, &got) {
-                        return Err(expect::mismatch(&key, &lines, &got));
-                    }
-                }
-                Ok(())
+                self.sees(&devices, &lines, expect::lines_match_any_order)
+                    .await
             }
             Expectation::SeesNothing { devices } => {
                 let s = self.session().await?;

@@ -3,20 +3,10 @@
 
 use serde_json::json;
 
-use super::common::{Admin, Conn, PROTOCOL, Serve, fixture};
+use super::common::{Admin, Conn, PROTOCOL, Serve};
 
 fn empty() -> Serve {
     Serve::start(&["--clock", "manual"])
-}
-
-/// A manual-clock server with alice, bob and carol.
-fn populated() -> Serve {
-    Serve::start(&[
-        "--clock",
-        "manual",
-        "--population",
-        &fixture("two_users.yaml"),
-    ])
 }
 
 #[test]
@@ -47,7 +37,7 @@ fn users_and_devices_added_over_the_admin_channel_can_connect_and_call() {
 
 #[test]
 fn plans_and_groups_set_over_the_admin_channel_take_effect() {
-    let s = populated();
+    let s = Serve::populated();
     let mut admin = s.admin();
     let audio_only = json!({"one_to_one_audio": true, "one_to_one_video": false, "group_calls": false, "max_participants": 2});
     admin.ok(json!({"op": "set_user", "user": "alice", "plan": audio_only}));
@@ -64,7 +54,7 @@ fn plans_and_groups_set_over_the_admin_channel_take_effect() {
 
 #[test]
 fn refused_admin_operations_change_nothing() {
-    let s = populated();
+    let s = Serve::populated();
     let mut admin = s.admin();
     let (mut alice, _) = s.device("alice", "laptop", "alice-secret");
     let before = admin.state();
@@ -110,7 +100,7 @@ fn refused_admin_operations_change_nothing() {
 
 #[test]
 fn removing_a_connected_device_closes_it_with_909_and_its_token_stops_working() {
-    let s = populated();
+    let s = Serve::populated();
     let mut admin = s.admin();
     let (mut bob, _) = s.device("bob", "phone", "bob-secret");
     admin.ok(json!({"op": "remove_device", "user": "bob", "label": "phone"}));
@@ -125,7 +115,7 @@ fn removing_a_connected_device_closes_it_with_909_and_its_token_stops_working() 
 
 #[test]
 fn a_reset_ends_calls_closes_devices_with_909_and_empties_the_server() {
-    let s = populated();
+    let s = Serve::populated();
     let mut admin = s.admin();
     let (mut alice, _) = s.device("alice", "laptop", "alice-secret");
     let (mut bob, _) = s.device("bob", "phone", "bob-secret");
@@ -157,7 +147,7 @@ fn a_reset_ends_calls_closes_devices_with_909_and_empties_the_server() {
 
 #[test]
 fn the_admin_reads_limits_and_calls() {
-    let s = populated();
+    let s = Serve::populated();
     let mut admin: Admin = s.admin();
     let limits = admin.ok(json!({"op": "limits"}));
     assert_eq!(limits["limits"]["ring_timeout_ms"], 30000);

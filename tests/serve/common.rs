@@ -87,6 +87,16 @@ impl Serve {
         }
     }
 
+    /// A manual-clock server with alice, bob and carol (`fixtures/serve/two_users.yaml`).
+    pub fn populated() -> Serve {
+        Serve::start(&[
+            "--clock",
+            "manual",
+            "--population",
+            &fixture("two_users.yaml"),
+        ])
+    }
+
     pub fn admin(&self) -> Admin {
         Admin::open(&self.admin, ADMIN_TOKEN)
     }

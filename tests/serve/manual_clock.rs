@@ -8,18 +8,9 @@ use serde_json::json;
 
 use super::common::{Serve, fixture};
 
-fn manual() -> Serve {
-    Serve::start(&[
-        "--clock",
-        "manual",
-        "--population",
-        &fixture("two_users.yaml"),
-    ])
-}
-
 #[test]
 fn a_ring_timeout_fires_exactly_when_the_clock_reaches_it_and_costs_no_wall_time() {
-    let s = manual();
+    let s = Serve::populated();
     let mut admin = s.admin();
     let (mut alice, _) = s.device("alice", "laptop", "alice-secret");
     let (mut bob, _) = s.device("bob", "phone", "bob-secret");
@@ -47,7 +38,7 @@ fn a_ring_timeout_fires_exactly_when_the_clock_reaches_it_and_costs_no_wall_time
 
 #[test]
 fn the_clock_stands_still_between_advances() {
-    let s = manual();
+    let s = Serve::populated();
     let mut admin = s.admin();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(admin.ok(json!({"op": "status"}))["now_ms"], 0);
@@ -98,7 +89,7 @@ fn session(s: &Serve) -> String {
 
 #[test]
 fn two_processes_given_the_same_inputs_write_byte_identical_traces() {
-    let (a, b) = (manual(), manual());
+    let (a, b) = (Serve::populated(), Serve::populated());
     let (ta, tb) = (session(&a), session(&b));
     assert!(ta.contains("no_answer") && ta.contains("\"dtmf\""), "{ta}");
     assert_eq!(ta, tb);
