@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command as Process, Stdio};
 use std::time::Duration;
 
-use serde_json::json;
 use tokio::sync::oneshot;
 
 use crate::core::{CallId, CallSnapshot, Delivery, DeviceId, Limits, Op, Reply, UserConfig};
@@ -24,7 +23,7 @@ use crate::driver::remote::{Refused, Remote, RemoteError};
 use crate::net::admin::AdminClient;
 use crate::server::admin::{AdminOp, AdminReply, TraceRecord};
 use crate::server::auth::Token;
-use crate::server::population::{DeviceSpec, UserSpec};
+use crate::server::population::{DeviceSpec, GroupSpec, UserSpec};
 
 /// How to build a rig.
 #[derive(Debug, Clone)]
@@ -340,9 +339,10 @@ impl Rig {
         let _ = self.serve.wait();
     }
 
-    async fn admin(&mut self, op: AdminOp) -> Result<Result<AdminReply, String>, String> {
+    /// Runs an admin operation; a refusal and a broken channel both end the step.
+    async fn admin(&mut self, op: AdminOp) -> Result<AdminReply, String> {
         let r = self.admin.op(op).await.map_err(admin_err)?;
-        Ok(r.map_err(|e| format!("{} ({})", e.message, e.code)))
+        r.map_err(|e| format!("{} ({})", e.message, e.code))
     }
 
     /// The adapter, started anew after one that broke.
@@ -363,15 +363,8 @@ impl Rig {
             .take()
             .map(|a| a.stderr_tail())
             .unwrap_or_default();
-        let tail: String = tail
-            .lines()
-            .rev()
-            .take(5)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n  ");
+        let lines: Vec<&str> = tail.lines().collect();
+        let tail = lines[lines.len().saturating_sub(5)..].join("\n  ");
         if tail.is_empty() {
             format!("adapter error {}: {e}", e.code())
         } else {
@@ -407,9 +400,11 @@ impl Rig {
                 members,
                 answer,
             } => {
-                let op = json!({"op": "add_group", "name": name, "members": members});
-                let r = self.admin_json(op).await;
-                let _ = answer.send(r);
+                let op = AdminOp::AddGroup(GroupSpec {
+                    name: name.as_str().into(),
+                    members: members.iter().map(|m| m.as_str().into()).collect(),
+                });
+                let _ = answer.send(self.admin(op).await.map(drop));
             }
             Job::SetUser {
                 user,
@@ -423,12 +418,7 @@ impl Rig {
                     call_waiting: Some(config.call_waiting),
                     end_call_permission: Some(config.end_call_permission),
                 };
-                let r = match self.admin(op).await {
-                    Ok(Ok(_)) => Ok(()),
-                    Ok(Err(e)) => Err(e),
-                    Err(e) => Err(e),
-                };
-                let _ = answer.send(r);
+                let _ = answer.send(self.admin(op).await.map(drop));
             }
             Job::Op { key, op, answer } => {
                 let r = self.op(key, op).await;
@@ -443,10 +433,7 @@ impl Rig {
                 let _ = answer.send(r);
             }
             Job::Advance { ms, answer } => {
-                let r = match self.admin(AdminOp::Advance { ms }).await {
-                    Ok(Ok(_)) => Ok(()),
-                    Ok(Err(e)) | Err(e) => Err(e),
-                };
+                let r = self.admin(AdminOp::Advance { ms }).await.map(drop);
                 let _ = answer.send(r);
             }
             Job::Settle { answer } => {
@@ -454,20 +441,12 @@ impl Rig {
             }
             Job::Snapshot { call, answer } => {
                 let r = match self.admin(AdminOp::GetCall { call }).await {
-                    Ok(Ok(AdminReply::Call { call })) => Ok(call),
-                    Ok(Ok(other)) => Err(format!("unexpected admin reply {other:?}")),
-                    Ok(Err(e)) | Err(e) => Err(e),
+                    Ok(AdminReply::Call { call }) => Ok(call),
+                    Ok(other) => Err(format!("unexpected admin reply {other:?}")),
+                    Err(e) => Err(e),
                 };
                 let _ = answer.send(r);
             }
-        }
-    }
-
-    async fn admin_json(&mut self, op: serde_json::Value) -> Result<(), String> {
-        let op: AdminOp = serde_json::from_value(op).map_err(|e| e.to_string())?;
-        match self.admin(op).await? {
-            Ok(_) => Ok(()),
-            Err(e) => Err(e),
         }
     }
 
@@ -480,7 +459,7 @@ impl Rig {
         self.admin(AdminOp::Reset {
             limits: Some(limits),
         })
-        .await??;
+        .await?;
         self.automatic = automatic;
         self.devs.clear();
         self.pending_at.clear();
@@ -511,7 +490,7 @@ impl Rig {
             end_call_permission: config.end_call_permission,
             devices: devices.clone(),
         };
-        let ids = match self.admin(AdminOp::AddUser(spec)).await?? {
+        let ids = match self.admin(AdminOp::AddUser(spec)).await? {
             AdminReply::Devices { devices } => devices,
             other => return Err(format!("unexpected admin reply {other:?}")),
         };
@@ -597,7 +576,7 @@ impl Rig {
                 from: self.trace_next,
                 max: None,
             };
-            let AdminReply::Trace { entries, next, .. } = self.admin(op).await?? else {
+            let AdminReply::Trace { entries, next, .. } = self.admin(op).await? else {
                 return Err("unexpected admin reply to trace".into());
             };
             if entries.is_empty() {

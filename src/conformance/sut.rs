@@ -65,6 +65,16 @@ pub struct Remote {
     configs: HashMap<String, UserConfig>,
 }
 
+impl Remote {
+    /// The full name of a device given as `user` (its first device) or `user/label`.
+    fn key(&self, name: &str) -> Option<String> {
+        if self.recordings.contains_key(name) {
+            return Some(name.to_owned());
+        }
+        self.users.get(name).and_then(|k| k.first()).cloned()
+    }
+}
+
 pub enum Sut {
     Local(Box<Session>),
     Remote(Remote),
@@ -166,16 +176,9 @@ impl Sut {
             Sut::Local(s) => s
                 .device_key(name)
                 .map_err(|e| format!("{e}; the devices are {}", known())),
-            Sut::Remote(r) => {
-                if r.recordings.contains_key(name) {
-                    return Ok(name.to_owned());
-                }
-                r.users
-                    .get(name)
-                    .and_then(|k| k.first())
-                    .cloned()
-                    .ok_or_else(|| format!("no device `{name}`; the devices are {}", known()))
-            }
+            Sut::Remote(r) => r
+                .key(name)
+                .ok_or_else(|| format!("no device `{name}`; the devices are {}", known())),
         }
     }
 
@@ -209,15 +212,7 @@ impl Sut {
                 Ok(r.map_err(Refusal::from))
             }
             Sut::Remote(r) => {
-                let key = {
-                    let known = r.recordings.contains_key(name);
-                    let first = r.users.get(name).and_then(|k| k.first()).cloned();
-                    match (known, first) {
-                        (true, _) => name.to_owned(),
-                        (false, Some(k)) => k,
-                        (false, None) => return Err(format!("no device `{name}`")),
-                    }
-                };
+                let key = r.key(name).ok_or_else(|| format!("no device `{name}`"))?;
                 let result = r.rig.op(key, op).await?;
                 Ok(result.map_err(|e| Refusal {
                     code: e.code,
@@ -348,9 +343,5 @@ impl Sut {
             Sut::Local(s) => s.take_trace(),
             Sut::Remote(_) => Vec::new(),
         }
-    }
-
-    pub fn is_remote(&self) -> bool {
-        matches!(self, Sut::Remote(_))
     }
 }

@@ -334,11 +334,6 @@ impl Remote {
         self.events.get(device).map_or(0, VecDeque::len)
     }
 
-    /// Whether any device has events not yet taken.
-    pub fn has_events(&self) -> bool {
-        self.events.values().any(|q| !q.is_empty())
-    }
-
     /// Waits (bounded) for the process to end; its status, if it ended.
     async fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
         let until = tokio::time::Instant::now() + within;

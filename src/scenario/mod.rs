@@ -146,15 +146,15 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
-/// A path segment owned by a validation error.
-#[derive(Debug, Clone)]
+/// A path segment owned by a validation error (a scenario's, a population's).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathSeg {
     Key(&'static str),
     Index(usize),
 }
 
 impl PathSeg {
-    fn as_seg(&self) -> Seg<'_> {
+    pub(crate) fn as_seg(&self) -> Seg<'_> {
         match self {
             PathSeg::Key(k) => Seg::Key(k),
             PathSeg::Index(i) => Seg::Index(*i),
@@ -162,7 +162,7 @@ impl PathSeg {
     }
 }
 
-fn render_path(path: &[PathSeg]) -> String {
+pub(crate) fn render_path(path: &[PathSeg]) -> String {
     let mut out = String::new();
     for seg in path {
         match seg {

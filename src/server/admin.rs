@@ -327,13 +327,7 @@ impl ServerState {
     fn provision(&mut self, pop: &Population) -> Result<AdminReply, CallError> {
         let (core, credentials) =
             population::build(pop, &self.base_limits, &self.faults).map_err(|r| r.error)?;
-        let connected: Vec<DeviceId> = (0..self.routes.len())
-            .map(|i| DeviceId(i as u32))
-            .filter(|d| self.is_connected(*d))
-            .collect();
-        for d in connected {
-            self.evict(d, 909, "server reset");
-        }
+        self.evict_all(909, "server reset");
         self.core = core;
         self.credentials = credentials;
         self.routes.clear();

@@ -53,6 +53,12 @@ impl Token {
     fn digest(&self) -> [u8; 32] {
         Sha256::digest(self.0.as_bytes()).into()
     }
+
+    /// Whether `given` is this token, compared as digests in constant time (no timing and no
+    /// length difference tells how much of a guess was right).
+    pub fn matches(&self, given: &Token) -> bool {
+        given.digest().ct_eq(&self.digest()).into()
+    }
 }
 
 impl fmt::Debug for Token {

@@ -243,14 +243,7 @@ impl ServerHandle {
 
     /// Closes every wire connection with code 910; their calls end as their devices leave.
     pub fn shutdown(&self) {
-        let mut state = self.shared.lock();
-        let connected: Vec<DeviceId> = (0..state.routes.len())
-            .map(|i| DeviceId(i as u32))
-            .filter(|d| state.is_connected(*d))
-            .collect();
-        for d in connected {
-            state.evict(d, 910, "server shutting down");
-        }
+        self.shared.lock().evict_all(910, "server shutting down");
     }
 
     /// Wakes the server task to re-arm its timer (a deadline may have come sooner).

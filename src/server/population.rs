@@ -3,7 +3,6 @@
 //! --population FILE`) or over the admin channel (`provision`), and is built into a fresh core
 //! off to the side, so a population that fails half way changes nothing.
 
-use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +12,7 @@ use super::auth::{Credentials, Token};
 use crate::core::{CallError, Core, Endpoint, Fault, GroupId, Limits, Plan, UserConfig, UserId};
 use crate::net::limits::TOKEN_BYTES_MAX;
 use crate::scenario::locate::{Seg, locate};
+use crate::scenario::{PathSeg, render_path};
 
 /// A whole population.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -96,34 +96,12 @@ pub struct GroupSpec {
     pub members: Vec<UserId>,
 }
 
-/// Where in a population a refusal was found: `users[2].devices[0].token`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathSeg {
-    Key(&'static str),
-    Index(usize),
-}
-
-/// A population the core refused, with where.
+/// A population the core refused, with where (`users[2].devices[0].token`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{}: {error}", render(.path))]
+#[error("{}: {error}", render_path(.path))]
 pub struct Refused {
     pub path: Vec<PathSeg>,
     pub error: CallError,
-}
-
-fn render(path: &[PathSeg]) -> String {
-    let mut s = String::new();
-    for p in path {
-        match p {
-            PathSeg::Key(k) if s.is_empty() => s.push_str(k),
-            PathSeg::Key(k) => {
-                s.push('.');
-                s.push_str(k);
-            }
-            PathSeg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
 }
 
 /// A population file that could not be used. Codes 931–933.
@@ -182,14 +160,7 @@ pub fn parse(text: &str, file: &str) -> Result<Population, PopulationError> {
         }
     })?;
     build(&pop, &Limits::default(), &[]).map_err(|refused| {
-        let segs: Vec<Seg<'_>> = refused
-            .path
-            .iter()
-            .map(|p| match p {
-                PathSeg::Key(k) => Seg::Key(k),
-                PathSeg::Index(i) => Seg::Index(*i),
-            })
-            .collect();
+        let segs: Vec<Seg<'_>> = refused.path.iter().map(PathSeg::as_seg).collect();
         let (line, column) = locate(text, &segs);
         PopulationError::Invalid {
             file: file.to_owned(),
@@ -268,13 +239,4 @@ pub fn add_device(
     let device = core.add_device(user, label).map_err(|e| ("label", e))?;
     creds.insert(user.clone(), label.to_owned(), device, token);
     Ok(device)
-}
-
-impl fmt::Display for PathSeg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PathSeg::Key(k) => f.write_str(k),
-            PathSeg::Index(i) => write!(f, "[{i}]"),
-        }
-    }
 }

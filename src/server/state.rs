@@ -200,6 +200,17 @@ impl ServerState {
         self.route();
     }
 
+    /// [`ServerState::evict`]s every connected device, in id order.
+    pub(super) fn evict_all(&mut self, code: u16, message: &'static str) {
+        let connected: Vec<DeviceId> = (0..self.routes.len())
+            .map(|i| DeviceId(i as u32))
+            .filter(|d| self.is_connected(*d))
+            .collect();
+        for d in connected {
+            self.evict(d, code, message);
+        }
+    }
+
     /// Hands every queued delivery to its device. Bounded: each pass takes one delivery off the
     /// core's queue, and a slow consumer's disconnection adds at most a bounded number more.
     pub(super) fn route(&mut self) {
