@@ -1,6 +1,6 @@
 //! The `callconf` command line. Thin: parse, call the library, print.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 /// The simulator allocates and frees many small objects per call; mimalloc does that several
 /// times faster than glibc's allocator (measured: see the load issue's note).
@@ -82,6 +82,20 @@ struct CertifyArgs {
     /// With --adapter: start the server with this deliberate bug switched on (repeatable).
     #[arg(long = "inject-fault", value_name = "NAME")]
     inject_fault: Vec<String>,
+    /// With --adapter: run in real time (the server certify starts runs on the wall clock;
+    /// `N seconds pass` really waits, up to 10 s) even where the clock could be driven.
+    #[arg(long)]
+    real_time: bool,
+    /// With --adapter: use this running `callconf serve` (its device URL, `ws://HOST:PORT`)
+    /// instead of starting one; needs --admin and --admin-token-file. Every scenario resets it.
+    #[arg(long, value_name = "URL", requires_all = ["admin", "admin_token_file"])]
+    server: Option<String>,
+    /// With --server: the server's admin URL.
+    #[arg(long, value_name = "URL", requires = "server")]
+    admin: Option<String>,
+    /// With --server: a file holding the server's admin token.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    admin_token_file: Option<std::path::PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -124,12 +138,30 @@ fn certify(args: CertifyArgs) -> Result<bool> {
     let rig = match &args.adapter {
         None => None,
         Some(adapter) => {
+            let server = match (&args.server, &args.admin, &args.admin_token_file) {
+                (Some(devices), Some(admin), Some(file)) => {
+                    let text = std::fs::read_to_string(file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    Some(conformance::rig::ExternalServer {
+                        devices_url: devices.clone(),
+                        admin_url: admin.clone(),
+                        admin_token: callconf::server::auth::Token::new(text.trim()),
+                    })
+                }
+                _ => None,
+            };
             let config = conformance::rig::RigConfig {
                 adapter: adapter.clone(),
                 serve_binary: std::env::current_exe()?,
                 faults: args.inject_fault.clone(),
                 deadline: std::time::Duration::from_millis(args.deadline_ms),
                 quiet: std::time::Duration::from_millis(args.quiet_ms),
+                clock: if args.real_time {
+                    callconf::server::ClockMode::Wall
+                } else {
+                    callconf::server::ClockMode::Manual
+                },
+                server,
             };
             match conformance::rig::RigClient::start(config) {
                 Ok(rig) => Some(rig),

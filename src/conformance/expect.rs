@@ -18,6 +18,22 @@ pub struct Failure {
     pub device: Option<String>,
     pub expected: Vec<String>,
     pub actual: Vec<String>,
+    /// Whose fault it is: the scenario's verdict follows from it.
+    #[serde(default)]
+    pub kind: FailureKind,
+}
+
+/// What a failed step says about the system under test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The system behaved differently from the scenario (or the scenario is wrong): failed.
+    #[default]
+    Mismatch,
+    /// The adapter or the system broke (crashed, timed out, broke the protocol): error.
+    Broken,
+    /// The step needs a capability the system under test declared absent: unimplemented.
+    Unsupported,
 }
 
 impl Failure {
@@ -27,6 +43,15 @@ impl Failure {
             device: None,
             expected: Vec::new(),
             actual: Vec::new(),
+            kind: FailureKind::Mismatch,
+        }
+    }
+
+    /// A failure of `kind`.
+    pub fn of(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            ..Self::new(message)
         }
     }
 
@@ -47,26 +72,30 @@ pub fn stamped(d: &Delivery) -> String {
     format!("[{}] {}", seconds(d.at_ms), d.event)
 }
 
+/// Whether `d` is the line `e`: the same text, and the same time where the line gives one, up
+/// to `slack_ms` (0 in virtual time; a real-time run cannot be exact to the millisecond).
+fn line_is(e: &ExpectedLine, d: &Delivery, slack_ms: u64) -> bool {
+    e.text == d.event.to_string() && e.at_ms.is_none_or(|at| at.abs_diff(d.at_ms) <= slack_ms)
+}
+
 /// Whether `got` is exactly `expected` (times compared only where a line gives one).
-pub fn lines_match(expected: &[ExpectedLine], got: &[Delivery]) -> bool {
+pub fn lines_match(expected: &[ExpectedLine], got: &[Delivery], slack_ms: u64) -> bool {
     expected.len() == got.len()
         && expected
             .iter()
             .zip(got)
-            .all(|(e, d)| e.text == d.event.to_string() && e.at_ms.is_none_or(|at| at == d.at_ms))
+            .all(|(e, d)| line_is(e, d, slack_ms))
 }
 
 /// The failure for device `device` that expected `expected` and received `got`.
 /// [`lines_match`] up to order: the same lines, each as often.
-pub fn lines_match_any_order(expected: &[ExpectedLine], got: &[Delivery]) -> bool {
+pub fn lines_match_any_order(expected: &[ExpectedLine], got: &[Delivery], slack_ms: u64) -> bool {
     if expected.len() != got.len() {
         return false;
     }
     let mut left: Vec<&Delivery> = got.iter().collect();
     expected.iter().all(|e| {
-        let found = left
-            .iter()
-            .position(|d| e.text == d.event.to_string() && e.at_ms.is_none_or(|at| at == d.at_ms));
+        let found = left.iter().position(|d| line_is(e, d, slack_ms));
         found.map(|i| left.swap_remove(i)).is_some()
     })
 }
@@ -120,6 +149,7 @@ pub fn mismatch(device: &str, expected: &[ExpectedLine], got: &[Delivery]) -> Fa
         device: Some(device.to_owned()),
         expected: show_expected,
         actual: show_actual,
+        kind: FailureKind::Mismatch,
     }
 }
 
@@ -196,10 +226,39 @@ mod tests {
             at_ms: Some(30_000),
             ..bare.clone()
         };
-        assert!(lines_match(std::slice::from_ref(&bare), &[ended(30_000)]));
-        assert!(lines_match(std::slice::from_ref(&timed), &[ended(30_000)]));
-        assert!(!lines_match(&[timed], &[ended(29_000)]));
-        assert!(!lines_match(&[], &[ended(1)]));
+        assert!(lines_match(
+            std::slice::from_ref(&bare),
+            &[ended(30_000)],
+            0
+        ));
+        assert!(lines_match(
+            std::slice::from_ref(&timed),
+            &[ended(30_000)],
+            0
+        ));
+        assert!(!lines_match(
+            std::slice::from_ref(&timed),
+            &[ended(29_000)],
+            0
+        ));
+        assert!(!lines_match(&[], &[ended(1)], 0));
+        // Real time compares times with a slack, on both sides of the line's time.
+        assert!(!lines_match(
+            std::slice::from_ref(&timed),
+            &[ended(30_001)],
+            0
+        ));
+        assert!(lines_match(
+            std::slice::from_ref(&timed),
+            &[ended(30_200)],
+            250
+        ));
+        assert!(lines_match(
+            std::slice::from_ref(&timed),
+            &[ended(29_800)],
+            250
+        ));
+        assert!(!lines_match(&[timed], &[ended(30_300)], 250));
     }
 
     #[test]

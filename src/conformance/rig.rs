@@ -1,6 +1,11 @@
-//! The remote system under test of `certify --adapter`: a `callconf serve --clock manual` of its
-//! own, reached through its admin channel, and devices behind an adapter process speaking
-//! `callconf-driver/1`. Scenarios run one at a time against it (one clock, reset between them).
+//! The remote system under test of `certify --adapter`: a `callconf serve` (its own, started
+//! with `--clock manual`, or one given with `--server`), reached through its admin channel, and
+//! devices behind an adapter process speaking `callconf-driver/1`. Scenarios run one at a time
+//! against it (one clock, reset between them).
+//!
+//! The clock is driven when the server's is manual and the adapter says its SUT runs on it
+//! (`capabilities.clock: "server"`); otherwise time is real: `N seconds pass` really waits (up
+//! to a limit) and event times are compared with a slack.
 //!
 //! The rig lives on its own thread with its own runtime, because each scenario's stage runs on
 //! a runtime that ends with the scenario; stages talk to the rig through [`RigClient`].
@@ -18,9 +23,12 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::core::{CallId, CallSnapshot, Delivery, DeviceId, Limits, Op, Reply, UserConfig};
-use crate::driver::msg::{Automatic, Credentials, Method, Open};
+use crate::driver::msg::{
+    Automatic, Capabilities, ClockCapability, Credentials, Method, Named, Open,
+};
 use crate::driver::remote::{Refused, Remote, RemoteError};
 use crate::net::admin::AdminClient;
+use crate::server::ClockMode;
 use crate::server::admin::{AdminOp, AdminReply, TraceRecord};
 use crate::server::auth::Token;
 use crate::server::population::{DeviceSpec, GroupSpec, UserSpec};
@@ -38,15 +46,28 @@ pub struct RigConfig {
     pub deadline: Duration,
     /// After the counts agree, how long nothing more must come.
     pub quiet: Duration,
+    /// The clock of the server the rig starts (`Wall` for a real-time run).
+    pub clock: ClockMode,
+    /// A running server to use instead of starting one.
+    pub server: Option<ExternalServer>,
 }
 
-/// A refusal or an adapter failure, as the stage sees them.
+/// A `callconf serve` started by someone else: its device and admin URLs and admin token.
 #[derive(Debug, Clone)]
-pub enum RigError {
-    /// The system under test refused (a verdict matter).
-    Refused(Refused),
-    /// The adapter or the rig broke (an error verdict).
-    Broken(String),
+pub struct ExternalServer {
+    pub devices_url: String,
+    pub admin_url: String,
+    pub admin_token: Token,
+}
+
+/// What a scenario learns when the rig begins it: the adapter's hello, and whether the clock
+/// is driven.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub adapter: Named,
+    pub sdk: Named,
+    pub capabilities: Capabilities,
+    pub clock_driven: bool,
 }
 
 type Answer<T> = oneshot::Sender<Result<T, String>>;
@@ -58,7 +79,7 @@ enum Job {
     Begin {
         limits: Limits,
         automatic: Automatic,
-        answer: Answer<()>,
+        answer: Answer<Started>,
     },
     AddUser {
         name: String,
@@ -103,6 +124,9 @@ enum Job {
 #[derive(Clone)]
 pub struct RigClient {
     jobs: std::sync::mpsc::Sender<Job>,
+    started: Started,
+    deadline: Duration,
+    quiet: Duration,
 }
 
 impl std::fmt::Debug for RigClient {
@@ -124,6 +148,7 @@ macro_rules! ask {
 impl RigClient {
     /// Starts the server, the admin connection and the adapter on a thread of their own.
     pub fn start(config: RigConfig) -> Result<RigClient, String> {
+        let (deadline, quiet) = (config.deadline, config.quiet);
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let (ready_tx, ready) = std::sync::mpsc::channel();
         std::thread::Builder::new()
@@ -142,7 +167,7 @@ impl RigClient {
                 rt.block_on(async move {
                     let mut rig = match Rig::start(config).await {
                         Ok(r) => {
-                            let _ = ready_tx.send(Ok(()));
+                            let _ = ready_tx.send(Ok(r.started.clone()));
                             r
                         }
                         Err(e) => {
@@ -162,10 +187,41 @@ impl RigClient {
                 });
             })
             .map_err(|e| e.to_string())?;
-        ready
+        let started = ready
             .recv()
             .map_err(|_| "the rig thread ended".to_owned())??;
-        Ok(RigClient { jobs })
+        Ok(RigClient {
+            jobs,
+            started,
+            deadline,
+            quiet,
+        })
+    }
+
+    /// The adapter's hello and the clock.
+    pub fn started(&self) -> &Started {
+        &self.started
+    }
+
+    /// The system under test and the settings that bear on its verdicts, for reports:
+    /// `acme-calls 4.7.1 through acme-adapter 1.2.0 (clock driven; deadline 5000 ms, quiet
+    /// 2 ms)`.
+    pub fn describe(&self) -> String {
+        let s = &self.started;
+        format!(
+            "{} {} through {} {} ({}; deadline {} ms, quiet {} ms)",
+            s.sdk.name,
+            s.sdk.version,
+            s.adapter.name,
+            s.adapter.version,
+            if s.clock_driven {
+                "clock driven"
+            } else {
+                "real time"
+            },
+            self.deadline.as_millis(),
+            self.quiet.as_millis()
+        )
     }
 
     /// Ends the adapter and the server and waits (bounded) until they are gone; a run that
@@ -177,7 +233,7 @@ impl RigClient {
         }
     }
 
-    pub async fn begin(&self, limits: Limits, automatic: Automatic) -> Result<(), String> {
+    pub async fn begin(&self, limits: Limits, automatic: Automatic) -> Result<Started, String> {
         ask!(self, Begin { limits, automatic })
     }
     pub async fn add_user(
@@ -232,10 +288,13 @@ struct Dev {
 
 struct Rig {
     config: RigConfig,
-    serve: Child,
+    /// The server the rig started (none for `--server`).
+    serve: Option<Child>,
     devices_url: String,
     admin: AdminClient,
     adapter: Option<Remote>,
+    /// The first adapter's hello and the clock, for every scenario.
+    started: Started,
     automatic: Automatic,
     devs: BTreeMap<String, Dev>,
     /// Server times of deliveries not yet reported, per device id.
@@ -262,81 +321,132 @@ fn admin_err(e: impl std::fmt::Display) -> String {
     format!("admin channel: {e}")
 }
 
+/// Starts `callconf serve` on a free loopback port with `clock`, reads its banner and opens its
+/// admin channel.
+async fn spawn_serve(
+    config: &RigConfig,
+    clock: ClockMode,
+) -> Result<(Child, String, AdminClient), String> {
+    let dir = std::env::temp_dir().join(format!("callconf-rig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let token = Token::random();
+    let token_file = dir.join("admin.token");
+    std::fs::write(&token_file, token.expose()).map_err(|e| e.to_string())?;
+    let mut cmd = Process::new(&config.serve_binary);
+    let clock = match clock {
+        ClockMode::Manual => "manual",
+        ClockMode::Wall => "wall",
+    };
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--clock",
+        clock,
+        "--log",
+        "warn",
+    ])
+    .arg("--admin-token-file")
+    .arg(&token_file);
+    for f in &config.faults {
+        cmd.args(["--inject-fault", f]);
+    }
+    die_with_parent(&mut cmd);
+    let mut serve = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", config.serve_binary.display()))?;
+    let stdout = serve.stdout.take().expect("piped");
+    let banner = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        line
+    });
+    let line = tokio::time::timeout(Duration::from_secs(20), banner)
+        .await
+        .map_err(|_| "callconf serve printed no banner".to_owned())?
+        .unwrap_or_default();
+    let _ = std::fs::remove_file(&token_file);
+    let word_after = |key: &str| {
+        let mut it = line.split_whitespace();
+        it.find(|w| *w == key)
+            .and_then(|_| it.next())
+            .map(str::to_owned)
+    };
+    let (Some(devices_url), Some(admin_url)) = (word_after("devices"), word_after("admin")) else {
+        let _ = serve.kill();
+        return Err(format!("unexpected banner from callconf serve: {line:?}"));
+    };
+    match AdminClient::connect(&admin_url, &token, config.deadline).await {
+        Ok(admin) => Ok((serve, devices_url, admin)),
+        Err(e) => {
+            let _ = serve.kill();
+            Err(admin_err(e))
+        }
+    }
+}
+
 impl Rig {
     async fn start(config: RigConfig) -> Result<Rig, String> {
-        let dir = std::env::temp_dir().join(format!("callconf-rig-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let token = Token::random();
-        let token_file = dir.join("admin.token");
-        std::fs::write(&token_file, token.expose()).map_err(|e| e.to_string())?;
-        let mut cmd = Process::new(&config.serve_binary);
-        cmd.args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--clock",
-            "manual",
-            "--log",
-            "warn",
-        ])
-        .arg("--admin-token-file")
-        .arg(&token_file);
-        for f in &config.faults {
-            cmd.args(["--inject-fault", f]);
-        }
-        die_with_parent(&mut cmd);
-        let mut serve = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", config.serve_binary.display()))?;
-        let stdout = serve.stdout.take().expect("piped");
-        let banner = tokio::task::spawn_blocking(move || {
-            use std::io::BufRead;
-            let mut line = String::new();
-            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
-            line
-        });
-        let line = tokio::time::timeout(Duration::from_secs(20), banner)
+        // The adapter first: whether its SUT runs on a drivable clock decides the server's.
+        let remote = Remote::start(&config.adapter, config.deadline)
             .await
-            .map_err(|_| "callconf serve printed no banner".to_owned())?
-            .unwrap_or_default();
-        let _ = std::fs::remove_file(&token_file);
-        let word_after = |key: &str| {
-            let mut it = line.split_whitespace();
-            it.find(|w| *w == key)
-                .and_then(|_| it.next())
-                .map(str::to_owned)
+            .map_err(|e| e.to_string())?;
+        let hello = remote.hello().clone();
+        let wants_driven = hello.capabilities.clock == ClockCapability::Server;
+        let (serve, devices_url, admin) = match &config.server {
+            Some(ext) => {
+                let admin = AdminClient::connect(&ext.admin_url, &ext.admin_token, config.deadline)
+                    .await
+                    .map_err(admin_err)?;
+                (None, ext.devices_url.clone(), admin)
+            }
+            None => {
+                let clock = if wants_driven {
+                    config.clock
+                } else {
+                    ClockMode::Wall
+                };
+                let (child, devices_url, admin) = spawn_serve(&config, clock).await?;
+                (Some(child), devices_url, admin)
+            }
         };
-        let (Some(devices_url), Some(admin_url)) = (word_after("devices"), word_after("admin"))
-        else {
-            let _ = serve.kill();
-            return Err(format!("unexpected banner from callconf serve: {line:?}"));
-        };
-        let admin = AdminClient::connect(&admin_url, &token, config.deadline)
-            .await
-            .map_err(admin_err)?;
-        Ok(Rig {
+        let mut rig = Rig {
+            started: Started {
+                adapter: hello.adapter,
+                sdk: hello.sdk,
+                capabilities: hello.capabilities,
+                clock_driven: false,
+            },
             config,
             serve,
             devices_url,
             admin,
-            adapter: None,
+            adapter: Some(remote),
             automatic: Automatic::default(),
             devs: BTreeMap::new(),
             pending_at: HashMap::new(),
             delivered: HashMap::new(),
             trace_next: 0,
-        })
+        };
+        let AdminReply::Status { clock, .. } = rig.admin(AdminOp::Status).await? else {
+            return Err("unexpected admin reply to status".into());
+        };
+        rig.started.clock_driven = wants_driven && clock == ClockMode::Manual;
+        Ok(rig)
     }
 
     async fn stop(mut self) {
         if let Some(a) = self.adapter.take() {
             a.end().await;
         }
-        let _ = self.serve.kill();
-        let _ = self.serve.wait();
+        if let Some(mut serve) = self.serve.take() {
+            let _ = serve.kill();
+            let _ = serve.wait();
+        }
     }
 
     /// Runs an admin operation; a refusal and a broken channel both end the step.
@@ -433,7 +543,13 @@ impl Rig {
                 let _ = answer.send(r);
             }
             Job::Advance { ms, answer } => {
-                let r = self.admin(AdminOp::Advance { ms }).await.map(drop);
+                let r = if self.started.clock_driven {
+                    self.admin(AdminOp::Advance { ms }).await.map(drop)
+                } else {
+                    // Real time: the caller bounds `ms` (WALL_PASS_MS_MAX).
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    Ok(())
+                };
                 let _ = answer.send(r);
             }
             Job::Settle { answer } => {
@@ -450,7 +566,7 @@ impl Rig {
         }
     }
 
-    async fn begin(&mut self, limits: Limits, automatic: Automatic) -> Result<(), String> {
+    async fn begin(&mut self, limits: Limits, automatic: Automatic) -> Result<Started, String> {
         if self.adapter.is_some()
             && let Err(e) = self.command(Method::Reset).await?
         {
@@ -466,7 +582,7 @@ impl Rig {
         self.delivered.clear();
         self.trace_next = 0;
         self.adapter().await?;
-        Ok(())
+        Ok(self.started.clone())
     }
 
     async fn add_user(

@@ -1,7 +1,8 @@
 //! Runs feature files against the reference implementation: load and check them, select
 //! scenarios by tag expression and name, run them with cucumber (concurrently, one worker per
-//! scenario), and collect a [`RunReport`]. JUnit and Cucumber-JSON reports come from cucumber's
-//! own writers; the table, HTML and libtest output are rendered from the report.
+//! scenario), and collect a [`RunReport`]. The Cucumber-JSON report comes from cucumber's own
+//! writer; the table, JUnit, HTML and libtest output are rendered from the report (cucumber's
+//! JUnit writer knows only failures, not errors and unimplemented scenarios).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,8 +17,11 @@ use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Normalize};
 use cucumber::{Event, Writer, cli, parser};
 
+use super::action::Action;
+use super::catalog;
 use super::check;
 use super::error::ConformanceError;
+use super::expect::FailureKind;
 use super::features::{self, shown};
 use super::report::{KNOWN_BUG, RunReport, ScenarioRecord, Verdict, capability_of, libtest, slug};
 use super::world::{self, ConformanceWorld};
@@ -84,6 +88,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, ConformanceError> {
         .tags
         .as_deref()
         .is_some_and(|t| t.contains(&format!("@{KNOWN_BUG}")));
+    let real_time = opts.rig.as_ref().is_some_and(|r| !r.started().clock_driven);
     let mut skipped = Vec::new();
     let mut filtered_out = 0;
     for f in &mut features {
@@ -102,8 +107,19 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, ConformanceError> {
             let tagged = tags
                 .as_ref()
                 .is_none_or(|expr| expr.eval(all.iter().map(|t| t.as_str())));
+            let clock_need = if real_time {
+                needs_driven_clock(s)
+            } else {
+                None
+            };
             if !named || !tagged {
                 Selection::Filtered
+            } else if let Some(reason) = clock_need {
+                Selection::Skipped(Box::new(ScenarioRecord {
+                    verdict: Verdict::Unimplemented,
+                    reason: Some(reason),
+                    ..r
+                }))
             } else if !known_bugs_selected && all.iter().any(|t| *t == KNOWN_BUG) {
                 Selection::Skipped(Box::new(ScenarioRecord {
                     verdict: Verdict::Skipped,
@@ -163,12 +179,55 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, ConformanceError> {
             s.snapshot = format!("{}__{n}", s.snapshot);
         }
     }
-    Ok(RunReport {
+    let report = RunReport {
         sources: opts.features.iter().map(|p| shown(p)).collect(),
         scenarios,
         filtered_out,
         elapsed: start.elapsed(),
-    })
+        sut: opts.rig.as_ref().map(|r| r.describe()).unwrap_or_default(),
+    };
+    if let Some(path) = &opts.junit {
+        std::fs::write(path, super::report::junit::render(&report)).map_err(|source| {
+            ConformanceError::Write {
+                path: path.clone(),
+                source,
+            }
+        })?;
+    }
+    Ok(report)
+}
+
+/// Why a scenario cannot run in real time, if it cannot: it lets more time pass than is
+/// waited out, or it probes a boundary finer than real time is exact (`4999 ms pass`, then
+/// `1 ms passes`). Decided before the scenario runs, so that it is not half run.
+fn needs_driven_clock(s: &gherkin::Scenario) -> Option<String> {
+    use crate::driver::limits::{WALL_PASS_MS_MAX, WALL_TIME_SLACK_MS};
+    for step in &s.steps {
+        let [compiled] = catalog::matches(step.ty, &step.value)[..] else {
+            continue;
+        };
+        let Ok(Action::Pass(by)) = catalog::parse(compiled, step) else {
+            continue;
+        };
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        let why = if ms > WALL_PASS_MS_MAX {
+            format!("waits longer than {WALL_PASS_MS_MAX} ms are not made in real time")
+        } else if ms < WALL_TIME_SLACK_MS {
+            format!(
+                "a boundary that fine cannot be told in real time, which is exact to about \
+                 {WALL_TIME_SLACK_MS} ms"
+            )
+        } else {
+            continue;
+        };
+        return Some(format!(
+            "needs a driven clock: `{} {}` (line {}) lets {ms} ms pass, and {why}",
+            step.keyword.trim(),
+            step.value,
+            step.position.line
+        ));
+    }
+    None
 }
 
 enum Selection {
@@ -246,9 +305,8 @@ impl cucumber::Parser<()> for Prepared {
     }
 }
 
-/// Hands every event to the optional JUnit and JSON writers.
+/// Hands every event to the optional Cucumber-JSON writer.
 struct Fanout {
-    junit: Option<writer::JUnit<ConformanceWorld, File>>,
     json: Option<writer::Json<File>>,
 }
 
@@ -260,11 +318,6 @@ impl Writer<ConformanceWorld> for Fanout {
         event: parser::Result<Event<event::Cucumber<ConformanceWorld>>>,
         _: &Self::Cli,
     ) {
-        if let Some(junit) = &mut self.junit {
-            junit
-                .handle_event(event.clone(), &writer::junit::Cli::default())
-                .await;
-        }
         if let Some(json) = &mut self.json {
             json.handle_event(event, &cli::Empty).await;
         }
@@ -283,12 +336,6 @@ fn execute(
     opts: &RunOptions,
 ) -> Result<Vec<ScenarioRecord>, ConformanceError> {
     let fanout = Fanout {
-        junit: opts
-            .junit
-            .as_deref()
-            .map(create)
-            .transpose()?
-            .map(|f| writer::JUnit::raw(f, 0)),
         json: opts
             .json
             .as_deref()
@@ -329,7 +376,11 @@ fn execute(
                     r.reason = Some("a step was skipped".into());
                 }
                 ScenarioFinished::StepFailed(_, _, err) => {
-                    r.verdict = Verdict::Failed;
+                    r.verdict = match r.failure.as_ref().map(|f| f.failure.kind) {
+                        Some(FailureKind::Broken) => Verdict::Error,
+                        Some(FailureKind::Unsupported) => Verdict::Unimplemented,
+                        Some(FailureKind::Mismatch) | None => Verdict::Failed,
+                    };
                     r.reason = Some(match &r.failure {
                         Some(f) => {
                             format!("`{}` (line {}): {}", f.step, f.line, f.failure.headline())

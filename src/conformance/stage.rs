@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::action::{
     Action, AutoStep, CallRef, Expectation, ExpectedLine, FieldCheck, Operation, PlanChange, Setup,
 };
-use super::expect::{self, Failure};
+use super::expect::{self, Failure, FailureKind};
 use super::rig::RigClient;
 use super::sut::{Refusal, Sut};
 use super::trace::{self, TraceBlock};
@@ -144,7 +144,7 @@ impl Stage {
             Action::Setup(setup) => {
                 self.setup(setup).await?;
                 if let Some(s) = &mut self.session {
-                    s.settle().await.map_err(Failure::new)?;
+                    s.settle().await.map_err(Failure::from)?;
                     s.take_all();
                 }
                 Ok(())
@@ -152,7 +152,7 @@ impl Stage {
             Action::Operate { device, op } => self.operate(&device, op, step).await,
             Action::Pass(by) => {
                 let s = self.session().await?;
-                s.advance(by).await.map_err(Failure::new)?;
+                s.advance(by).await.map_err(Failure::from)?;
                 if step.staging {
                     s.take_all();
                 }
@@ -166,9 +166,7 @@ impl Stage {
         if self.session.is_none() {
             let sut = match &self.rig {
                 None => Sut::local(self.config.clone()).await,
-                Some(rig) => Sut::remote(rig.clone(), &self.config)
-                    .await
-                    .map_err(|b| Failure::new(b.0))?,
+                Some(rig) => Sut::remote(rig.clone(), &self.config).await?,
             };
             self.session = Some(sut);
         }
@@ -209,7 +207,9 @@ impl Stage {
                 for name in names {
                     s.add_user(&name, &labels, UserConfig::default())
                         .await
-                        .map_err(|e| Failure::new(format!("cannot add user {name}: {e}")))?;
+                        .map_err(|e| {
+                            Failure::from(e.context(&format!("cannot add user {name}")))
+                        })?;
                 }
             }
             Setup::Group { name, members } => {
@@ -218,7 +218,7 @@ impl Stage {
                     .await?
                     .add_group(&name, &members)
                     .await
-                    .map_err(|e| Failure::new(format!("cannot add group {name}: {e}")))?;
+                    .map_err(|e| Failure::from(e.context(&format!("cannot add group {name}"))))?;
             }
             Setup::PhoneNumber(user) => {
                 self.configure(&user, |c| c.endpoint = Endpoint::Phone)
@@ -254,13 +254,13 @@ impl Stage {
         let current = s
             .user_config(user)
             .await
-            .map_err(Failure::new)?
+            .map_err(Failure::from)?
             .ok_or_else(|| Failure::new(format!("there is no user {user}; add it first")))?;
         let mut config = current;
         change(&mut config);
         s.set_user_config(user, config)
             .await
-            .map_err(|e| Failure::new(format!("cannot change {user}'s settings: {e}")))
+            .map_err(|e| Failure::from(e.context(&format!("cannot change {user}'s settings"))))
     }
 
     // ----- When --------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ impl Stage {
             op => self.request(device, op).await?,
         };
         let s = self.session.as_mut().expect("started above");
-        s.settle().await.map_err(Failure::new)?;
+        s.settle().await.map_err(Failure::from)?;
         if let Ok(ReplyData::Placed(p)) = &result {
             self.calls.push(p.call);
         }
@@ -320,7 +320,10 @@ impl Stage {
         online: bool,
     ) -> Result<Result<ReplyData, Refusal>, Failure> {
         let s = self.session.as_mut().expect("started by operate");
-        let result = s.connectivity(device, online).await.map_err(Failure::new)?;
+        let result = s
+            .connectivity(device, online)
+            .await
+            .map_err(Failure::from)?;
         Ok(result.map(|()| ReplyData::Done))
     }
 
@@ -393,7 +396,7 @@ impl Stage {
             }
         };
         let s = self.session.as_mut().expect("started by operate");
-        let result = s.request(device, op).await.map_err(Failure::new)?;
+        let result = s.request(device, op).await.map_err(Failure::from)?;
         Ok(result.map(|reply| match reply {
             Reply::Placed {
                 call,
@@ -417,7 +420,7 @@ impl Stage {
         let s = self.session().await?;
         s.snapshot(id)
             .await
-            .map_err(Failure::new)?
+            .map_err(Failure::from)?
             .ok_or_else(|| Failure::new(format!("there is no {id}")))
     }
 
@@ -448,13 +451,14 @@ impl Stage {
         &mut self,
         devices: &[String],
         lines: &[ExpectedLine],
-        matches: fn(&[ExpectedLine], &[crate::core::Delivery]) -> bool,
+        matches: fn(&[ExpectedLine], &[crate::core::Delivery], u64) -> bool,
     ) -> Result<(), Failure> {
         let s = self.session().await?;
+        let slack_ms = s.time_slack_ms();
         for d in devices {
             let key = device_key(s, d)?;
-            let got = s.take_new(&key).map_err(Failure::new)?;
-            if !matches(lines, &got) {
+            let got = s.take_new(&key).map_err(Failure::from)?;
+            if !matches(lines, &got, slack_ms) {
                 return Err(expect::mismatch(&key, lines, &got));
             }
         }
@@ -474,7 +478,7 @@ impl Stage {
                 let s = self.session().await?;
                 for d in devices {
                     let key = device_key(s, &d)?;
-                    let got = s.take_new(&key).map_err(Failure::new)?;
+                    let got = s.take_new(&key).map_err(Failure::from)?;
                     if !got.is_empty() {
                         return Err(expect::mismatch(&key, &[], &got));
                     }
@@ -488,7 +492,7 @@ impl Stage {
                 let mut message = String::new();
                 let mut first: Option<(String, Vec<String>)> = None;
                 for name in names {
-                    let got = s.take_new(&name).map_err(Failure::new)?;
+                    let got = s.take_new(&name).map_err(Failure::from)?;
                     if got.is_empty() {
                         continue;
                     }
@@ -510,6 +514,7 @@ impl Stage {
                         device: Some(device),
                         expected: Vec::new(),
                         actual,
+                        kind: FailureKind::Mismatch,
                     }),
                 }
             }
@@ -680,7 +685,7 @@ impl Stage {
             } => {
                 let s = self.session().await?;
                 let key = device_key(s, &device)?;
-                let events = s.events(&key).map_err(Failure::new)?;
+                let events = s.events(&key).map_err(Failure::from)?;
                 let found = events.iter().rev().find(|d| {
                     !invitation
                         || matches!(d.event, Event::Incoming { .. } | Event::Notified { .. })
@@ -702,7 +707,7 @@ impl Stage {
 }
 
 fn device_key(s: &Sut, name: &str) -> Result<String, Failure> {
-    s.device_key(name).map_err(Failure::new)
+    s.device_key(name).map_err(Failure::from)
 }
 
 fn reply_json(reply: &ReplyData) -> Value {

@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::Duration;
 
-use super::rig::RigClient;
+use super::expect::{Failure, FailureKind};
+use super::rig::{RigClient, Started};
 use crate::client::ClientError;
 use crate::core::{CallId, CallSnapshot, Core, Delivery, Op, Reply, UserConfig, UserId};
 use crate::driver::msg::Automatic;
@@ -44,10 +45,43 @@ impl From<ClientError> for Refusal {
     }
 }
 
-/// The system under test is broken (an adapter that misbehaved): the scenario's verdict is
-/// error, not failed.
-#[derive(Debug, Clone)]
-pub struct Broken(pub String);
+/// Why the stage could not carry out a step; each kind gives the scenario its own verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SutError {
+    /// The scenario names something the system does not have (an unknown or offline device):
+    /// failed.
+    Scenario(String),
+    /// The adapter or the server behind it broke (crashed, timed out, broke the protocol):
+    /// error.
+    Broken(String),
+    /// The step needs what the adapter declared it cannot do: unimplemented.
+    Unsupported(String),
+}
+
+impl SutError {
+    /// The same error with `what` in front of its message.
+    pub fn context(self, what: &str) -> SutError {
+        match self {
+            SutError::Scenario(m) => SutError::Scenario(format!("{what}: {m}")),
+            SutError::Broken(m) => SutError::Broken(format!("{what}: {m}")),
+            SutError::Unsupported(m) => SutError::Unsupported(format!("{what}: {m}")),
+        }
+    }
+}
+
+impl From<SutError> for Failure {
+    fn from(e: SutError) -> Failure {
+        match e {
+            SutError::Scenario(m) => Failure::of(FailureKind::Mismatch, m),
+            SutError::Broken(m) => Failure::of(FailureKind::Broken, m),
+            SutError::Unsupported(m) => Failure::of(FailureKind::Unsupported, m),
+        }
+    }
+}
+
+/// The code with which an adapter answers an operation it does not support
+/// (docs/driver-protocol.md §4).
+pub const UNSUPPORTED_OPERATION: u16 = 1002;
 
 /// One device's recording on the remote side.
 #[derive(Default)]
@@ -59,6 +93,8 @@ struct Recording {
 /// Devices behind an adapter.
 pub struct Remote {
     rig: RigClient,
+    /// What the adapter declared, and whether the server's clock is driven.
+    started: Started,
     /// user → its device keys, in registration order.
     users: BTreeMap<String, Vec<String>>,
     recordings: BTreeMap<String, Recording>,
@@ -77,7 +113,7 @@ impl Remote {
 
 pub enum Sut {
     Local(Box<Session>),
-    Remote(Remote),
+    Remote(Box<Remote>),
 }
 
 impl Sut {
@@ -86,20 +122,35 @@ impl Sut {
     }
 
     /// A fresh scenario on the rig: the server reset with `limits`, the adapter's devices gone.
-    pub async fn remote(rig: RigClient, config: &SessionConfig) -> Result<Sut, Broken> {
+    /// Unsupported when the scenario switches off an automatic step the adapter cannot.
+    pub async fn remote(rig: RigClient, config: &SessionConfig) -> Result<Sut, SutError> {
         let automatic = Automatic {
             ringing: config.device.auto_ringing,
             start_session: config.device.auto_start_session,
         };
-        rig.begin(config.limits.clone(), automatic)
+        let started = rig
+            .begin(config.limits.clone(), automatic)
             .await
-            .map_err(Broken)?;
-        Ok(Sut::Remote(Remote {
+            .map_err(SutError::Broken)?;
+        let can_switch_off = |step: &str| started.capabilities.automatic.iter().any(|a| a == step);
+        for (step, on) in [
+            ("ringing", automatic.ringing),
+            ("start_session", automatic.start_session),
+        ] {
+            if !on && !can_switch_off(step) {
+                return Err(SutError::Unsupported(format!(
+                    "the scenario switches off the automatic step `{step}`, which the adapter \
+                     declares it cannot (capabilities.automatic)"
+                )));
+            }
+        }
+        Ok(Sut::Remote(Box::new(Remote {
             rig,
+            started,
             users: BTreeMap::new(),
             recordings: BTreeMap::new(),
             configs: HashMap::new(),
-        }))
+        })))
     }
 
     pub async fn add_user(
@@ -107,20 +158,21 @@ impl Sut {
         name: &str,
         labels: &[&str],
         config: UserConfig,
-    ) -> Result<(), String> {
+    ) -> Result<(), SutError> {
         match self {
             Sut::Local(s) => s
                 .add_user(name, labels, config)
                 .await
-                .map_err(|e| e.to_string()),
+                .map_err(|e| SutError::Scenario(e.to_string())),
             Sut::Remote(r) => {
                 if r.users.contains_key(name) {
-                    return Err(format!("user {name} exists"));
+                    return Err(SutError::Scenario(format!("user {name} exists")));
                 }
                 let owned: Vec<String> = labels.iter().map(|l| (*l).to_owned()).collect();
                 r.rig
                     .add_user(name.to_owned(), owned, config.clone())
-                    .await?;
+                    .await
+                    .map_err(SutError::Broken)?;
                 let keys: Vec<String> = labels.iter().map(|l| format!("{name}/{l}")).collect();
                 for k in &keys {
                     r.recordings.insert(k.clone(), Recording::default());
@@ -132,37 +184,50 @@ impl Sut {
         }
     }
 
-    pub async fn add_group(&mut self, name: &str, members: &[&str]) -> Result<(), String> {
+    pub async fn add_group(&mut self, name: &str, members: &[&str]) -> Result<(), SutError> {
         match self {
-            Sut::Local(s) => s.add_group(name, members).await.map_err(|e| e.to_string()),
+            Sut::Local(s) => s
+                .add_group(name, members)
+                .await
+                .map_err(|e| SutError::Scenario(e.to_string())),
             Sut::Remote(r) => {
                 let members = members.iter().map(|m| (*m).to_owned()).collect();
-                r.rig.add_group(name.to_owned(), members).await
+                r.rig
+                    .add_group(name.to_owned(), members)
+                    .await
+                    .map_err(SutError::Broken)
             }
         }
     }
 
-    pub async fn user_config(&mut self, user: &str) -> Result<Option<UserConfig>, String> {
+    pub async fn user_config(&mut self, user: &str) -> Result<Option<UserConfig>, SutError> {
         match self {
             Sut::Local(s) => {
                 let id = UserId::new(user);
                 s.server()
                     .admin(move |core: &mut Core| core.user_config(&id).cloned())
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| SutError::Broken(e.to_string()))
             }
             Sut::Remote(r) => Ok(r.configs.get(user).cloned()),
         }
     }
 
-    pub async fn set_user_config(&mut self, user: &str, config: UserConfig) -> Result<(), String> {
+    pub async fn set_user_config(
+        &mut self,
+        user: &str,
+        config: UserConfig,
+    ) -> Result<(), SutError> {
         match self {
             Sut::Local(s) => s
                 .set_user_config(user, config)
                 .await
-                .map_err(|e| e.to_string()),
+                .map_err(|e| SutError::Scenario(e.to_string())),
             Sut::Remote(r) => {
-                r.rig.set_user(user.to_owned(), config.clone()).await?;
+                r.rig
+                    .set_user(user.to_owned(), config.clone())
+                    .await
+                    .map_err(SutError::Broken)?;
                 r.configs.insert(user.to_owned(), config);
                 Ok(())
             }
@@ -170,15 +235,15 @@ impl Sut {
     }
 
     /// The full name (`user/label`) of a device given as `user` or `user/label`.
-    pub fn device_key(&self, name: &str) -> Result<String, String> {
+    pub fn device_key(&self, name: &str) -> Result<String, SutError> {
         let known = || self.device_names().join(", ");
         match self {
             Sut::Local(s) => s
                 .device_key(name)
-                .map_err(|e| format!("{e}; the devices are {}", known())),
-            Sut::Remote(r) => r
-                .key(name)
-                .ok_or_else(|| format!("no device `{name}`; the devices are {}", known())),
+                .map_err(|e| SutError::Scenario(format!("{e}; the devices are {}", known()))),
+            Sut::Remote(r) => r.key(name).ok_or_else(|| {
+                SutError::Scenario(format!("no device `{name}`; the devices are {}", known()))
+            }),
         }
     }
 
@@ -189,17 +254,31 @@ impl Sut {
         }
     }
 
-    /// Device `name` asks for `op`; `Err(String)` for a scenario mistake (an unknown or offline
-    /// device), `Ok(Err)` for a refusal.
-    pub async fn request(&mut self, name: &str, op: Op) -> Result<Result<Reply, Refusal>, String> {
+    /// How far an event's time may be from the time a `sees` line gives: 0 with a driven
+    /// clock, where every time is exact; a real-time run is only as exact as its host.
+    pub fn time_slack_ms(&self) -> u64 {
+        match self {
+            Sut::Local(_) => 0,
+            Sut::Remote(r) if r.started.clock_driven => 0,
+            Sut::Remote(_) => crate::driver::limits::WALL_TIME_SLACK_MS,
+        }
+    }
+
+    /// Device `name` asks for `op`; `Err` for a scenario mistake (an unknown or offline
+    /// device), a broken adapter or an operation it does not have; `Ok(Err)` for a refusal.
+    pub async fn request(
+        &mut self,
+        name: &str,
+        op: Op,
+    ) -> Result<Result<Reply, Refusal>, SutError> {
         match self {
             Sut::Local(s) => {
                 let d = s.device(name).map_err(|e| {
                     let known: Vec<&str> = s.device_names().collect();
-                    format!(
+                    SutError::Scenario(format!(
                         "{e}; the devices are {} (an offline device cannot act)",
                         known.join(", ")
-                    )
+                    ))
                 })?;
                 let done = |r: Result<(), ClientError>| r.map(|()| Reply::Done);
                 let r = match op {
@@ -212,12 +291,30 @@ impl Sut {
                 Ok(r.map_err(Refusal::from))
             }
             Sut::Remote(r) => {
-                let key = r.key(name).ok_or_else(|| format!("no device `{name}`"))?;
-                let result = r.rig.op(key, op).await?;
-                Ok(result.map_err(|e| Refusal {
-                    code: e.code,
-                    message: e.message,
-                }))
+                let key = r
+                    .key(name)
+                    .ok_or_else(|| SutError::Scenario(format!("no device `{name}`")))?;
+                let what = op.name();
+                if !r.started.capabilities.operations.iter().any(|o| o == what) {
+                    return Err(SutError::Unsupported(format!(
+                        "the operation `{what}` is not among the adapter's \
+                         capabilities.operations"
+                    )));
+                }
+                let result = r.rig.op(key, op).await.map_err(SutError::Broken)?;
+                match result {
+                    Err(e) if e.code == UNSUPPORTED_OPERATION => {
+                        Err(SutError::Unsupported(format!(
+                            "the adapter answered `{what}` with {UNSUPPORTED_OPERATION} \
+                             (unsupported operation): {}",
+                            e.message
+                        )))
+                    }
+                    other => Ok(other.map_err(|e| Refusal {
+                        code: e.code,
+                        message: e.message,
+                    })),
+                }
             }
         }
     }
@@ -226,7 +323,7 @@ impl Sut {
         &mut self,
         name: &str,
         online: bool,
-    ) -> Result<Result<(), Refusal>, String> {
+    ) -> Result<Result<(), Refusal>, SutError> {
         let key = self.device_key(name)?;
         match self {
             Sut::Local(s) => {
@@ -238,11 +335,11 @@ impl Sut {
                 match r {
                     Ok(()) => Ok(Ok(())),
                     Err(crate::session::SessionError::Client(e)) => Ok(Err(e.into())),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(SutError::Scenario(e.to_string())),
                 }
             }
             Sut::Remote(r) => {
-                let result = r.rig.online(key, online).await?;
+                let result = r.rig.online(key, online).await.map_err(SutError::Broken)?;
                 Ok(result.map_err(|e| Refusal {
                     code: e.code,
                     message: e.message,
@@ -251,19 +348,26 @@ impl Sut {
         }
     }
 
-    /// Lets `by` pass (virtual time here, the manual clock there), then settles.
-    pub async fn advance(&mut self, by: Duration) -> Result<(), String> {
+    /// Lets `by` pass (virtual time here, the manual clock there, or really waiting where the
+    /// server's clock is not driven), then settles.
+    pub async fn advance(&mut self, by: Duration) -> Result<(), SutError> {
         match self {
             Sut::Local(s) => {
                 s.advance(by).await;
                 Ok(())
             }
-            Sut::Remote(_) => {
+            Sut::Remote(r) => {
+                let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+                let wait_max = crate::driver::limits::WALL_PASS_MS_MAX;
+                if !r.started.clock_driven && ms > wait_max {
+                    return Err(SutError::Unsupported(format!(
+                        "letting {ms} ms pass needs a driven clock: the system under test's \
+                         clock is real time, and waits longer than {wait_max} ms are not made"
+                    )));
+                }
                 self.settle().await?;
                 if let Sut::Remote(r) = self {
-                    r.rig
-                        .advance(u64::try_from(by.as_millis()).unwrap_or(u64::MAX))
-                        .await?;
+                    r.rig.advance(ms).await.map_err(SutError::Broken)?;
                 }
                 self.settle().await
             }
@@ -271,14 +375,14 @@ impl Sut {
     }
 
     /// Waits until every device has handled everything sent so far.
-    pub async fn settle(&mut self) -> Result<(), String> {
+    pub async fn settle(&mut self) -> Result<(), SutError> {
         match self {
             Sut::Local(s) => {
                 s.settle().await;
                 Ok(())
             }
             Sut::Remote(r) => {
-                for (key, events) in r.rig.settle().await? {
+                for (key, events) in r.rig.settle().await.map_err(SutError::Broken)? {
                     r.recordings.entry(key).or_default().events.extend(events);
                 }
                 Ok(())
@@ -287,14 +391,16 @@ impl Sut {
     }
 
     /// What device `key` received since the last take.
-    pub fn take_new(&mut self, key: &str) -> Result<Vec<Delivery>, String> {
+    pub fn take_new(&mut self, key: &str) -> Result<Vec<Delivery>, SutError> {
         match self {
-            Sut::Local(s) => s.take_new(key).map_err(|e| e.to_string()),
+            Sut::Local(s) => s
+                .take_new(key)
+                .map_err(|e| SutError::Scenario(e.to_string())),
             Sut::Remote(r) => {
                 let rec = r
                     .recordings
                     .get_mut(key)
-                    .ok_or_else(|| format!("no device `{key}`"))?;
+                    .ok_or_else(|| SutError::Scenario(format!("no device `{key}`")))?;
                 let new = rec.events[rec.taken..].to_vec();
                 rec.taken = rec.events.len();
                 Ok(new)
@@ -303,14 +409,14 @@ impl Sut {
     }
 
     /// Everything device `key` received.
-    pub fn events(&self, key: &str) -> Result<Vec<Delivery>, String> {
+    pub fn events(&self, key: &str) -> Result<Vec<Delivery>, SutError> {
         match self {
-            Sut::Local(s) => s.events(key).map_err(|e| e.to_string()),
+            Sut::Local(s) => s.events(key).map_err(|e| SutError::Scenario(e.to_string())),
             Sut::Remote(r) => r
                 .recordings
                 .get(key)
                 .map(|rec| rec.events.clone())
-                .ok_or_else(|| format!("no device `{key}`")),
+                .ok_or_else(|| SutError::Scenario(format!("no device `{key}`"))),
         }
     }
 
@@ -326,14 +432,14 @@ impl Sut {
     }
 
     /// A call's state on the server, without authorization.
-    pub async fn snapshot(&mut self, call: CallId) -> Result<Option<CallSnapshot>, String> {
+    pub async fn snapshot(&mut self, call: CallId) -> Result<Option<CallSnapshot>, SutError> {
         match self {
             Sut::Local(s) => s
                 .server()
                 .admin(move |core: &mut Core| core.call_snapshot(call))
                 .await
-                .map_err(|e| e.to_string()),
-            Sut::Remote(r) => r.rig.snapshot(call).await,
+                .map_err(|e| SutError::Broken(e.to_string())),
+            Sut::Remote(r) => r.rig.snapshot(call).await.map_err(SutError::Broken),
         }
     }
 

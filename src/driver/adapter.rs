@@ -32,6 +32,14 @@ pub struct AdapterArgs {
     /// The wire URL of the server; overrides the `server` of each `device.open`.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// Leave these operations out of the hello's capabilities and answer them with 1002
+    /// (comma-separated `op` names, e.g. `hold,transfer`): behave like an SDK that lacks them.
+    #[arg(long, value_name = "OPS", value_delimiter = ',')]
+    pub without: Vec<String>,
+    /// Declare the clock as `none`: callconf then runs the suite in real time, as against an
+    /// SUT whose clock it cannot drive (the server it starts runs on the wall clock).
+    #[arg(long)]
+    pub real_time: bool,
 }
 
 /// Runs the adapter until `session.end` or the end of its input; returns the exit code.
@@ -40,11 +48,11 @@ pub fn run(args: &AdapterArgs) -> std::io::Result<i32> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(session(args.server.clone()))
+    rt.block_on(session(args))
 }
 
-/// The adapter's hello.
-pub fn hello() -> AdapterMsg {
+/// The adapter's hello, for `args`.
+pub fn hello(args: &AdapterArgs) -> AdapterMsg {
     AdapterMsg::Hello {
         protocol: PROTOCOL.to_owned(),
         adapter: Named {
@@ -56,9 +64,17 @@ pub fn hello() -> AdapterMsg {
             version: env!("CARGO_PKG_VERSION").into(),
         },
         capabilities: Capabilities {
-            operations: OPERATIONS.iter().map(|s| (*s).to_owned()).collect(),
+            operations: OPERATIONS
+                .iter()
+                .filter(|o| !args.without.iter().any(|w| w == *o))
+                .map(|s| (*s).to_owned())
+                .collect(),
             provisioning: Provisioning::Server,
-            clock: ClockCapability::Server,
+            clock: if args.real_time {
+                ClockCapability::None
+            } else {
+                ClockCapability::Server
+            },
             max_devices: ADAPTER_DEVICES_MAX,
             automatic: vec!["ringing".into(), "start_session".into()],
         },
@@ -90,9 +106,10 @@ enum ToDevice {
     Close { done: oneshot::Sender<()> },
 }
 
-async fn session(server: Option<String>) -> std::io::Result<i32> {
+async fn session(args: &AdapterArgs) -> std::io::Result<i32> {
+    let server = args.server.clone();
     let (out, writer) = line_writer(std::io::stdout());
-    let _ = out.send(line(&hello())).await;
+    let _ = out.send(line(&hello(args))).await;
     let mut devices: HashMap<String, mpsc::Sender<ToDevice>> = HashMap::new();
     let mut input = line_reader(std::io::stdin());
     // Bounded: ends with the input, or at `session.end`.
@@ -119,6 +136,10 @@ async fn session(server: Option<String>) -> std::io::Result<i32> {
         match cmd.read() {
             Err((code, message)) => {
                 let _ = out.send(failure(Some(cmd.id), code, message)).await;
+            }
+            Ok(Method::Op { op, .. }) if args.without.iter().any(|w| w == op.name()) => {
+                let message = format!("{} is not supported (--without)", op.name());
+                let _ = out.send(failure(Some(cmd.id), 1002, message)).await;
             }
             Ok(Method::End) => {
                 close_all(&mut devices).await;

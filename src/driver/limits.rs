@@ -20,3 +20,9 @@ pub const DEVICE_EVENTS_QUEUED_MAX: usize = 4096;
 pub const EXIT_TIMEOUT_MS: u64 = 2_000;
 /// The adapter's standard error kept for the report.
 pub const STDERR_KEPT_BYTES: usize = 64 * 1024;
+/// Against a system whose clock callconf cannot drive, the longest `N seconds pass` that is
+/// really waited out; a scenario that lets more time pass is unimplemented there.
+pub const WALL_PASS_MS_MAX: u64 = 10_000;
+/// Against a system whose clock callconf cannot drive, how far an event's time may be from the
+/// time a `sees` line gives (`[5s] …`): scheduling, the wire and the adapter add latency.
+pub const WALL_TIME_SLACK_MS: u64 = 250;

@@ -334,9 +334,8 @@ impl ServerState {
         self.log.entries.clear();
         self.log.first_seq = 0;
         self.armed = None;
-        if let super::state::Clock::Manual { now_ms } = &mut self.clock {
-            *now_ms = 0;
-        }
+        // A fresh core's times start at 0, on either clock.
+        self.clock = super::state::Clock::new(self.clock.mode());
         Ok(AdminReply::Done)
     }
 

@@ -3,9 +3,12 @@
 //! that certify starts itself; and proof that certification through an adapter catches every
 //! deliberate bug the server can be started with.
 
+mod external_server;
 mod faults;
 mod misbehaving;
+mod real_time;
 mod suite;
+mod verdicts;
 
 use std::process::{Command, Output};
 

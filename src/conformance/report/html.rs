@@ -15,9 +15,9 @@ h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem}
 h3{font-size:1rem;margin-bottom:.3rem}
 table{border-collapse:collapse;margin:.5rem 0} td,th{padding:.25rem .7rem;border-bottom:1px solid #ddd;text-align:left}
 th{background:#f4f4f6} td.n{text-align:right;font-variant-numeric:tabular-nums}
-.passed{color:#0a7d32} .failed{color:#c0182b;font-weight:600} .skipped{color:#8a6d00}
+.passed{color:#0a7d32} .failed,.error{color:#c0182b;font-weight:600} .skipped{color:#8a6d00} .unimplemented{color:#5a5a78}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:.6rem;font-size:.85rem;color:#fff}
-.badge.passed{background:#1f9d50} .badge.failed{background:#d0273a} .badge.skipped{background:#b58b00}
+.badge.passed{background:#1f9d50} .badge.failed{background:#d0273a} .badge.error{background:#7a1020} .badge.skipped{background:#b58b00} .badge.unimplemented{background:#6b6b8a}
 pre{background:#f7f7f9;padding:.6rem;overflow-x:auto;font-size:.85rem;line-height:1.35;margin:.3rem 0}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
 .del{background:#fde2e4} .ins{background:#dcf5e3}
@@ -55,33 +55,39 @@ pub fn render(report: &RunReport) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>callconf certification report</title><style>{STYLE}</style></head><body>\n\
          <h1>callconf certification report <span class=\"badge {verdict}\">{}</span></h1>\n\
-         <p class=\"muted\">{} scenarios from {} against the reference implementation: \
-         {} passed, {} failed, {} skipped, in {:.2?}.</p>\n",
+         <p class=\"muted\">{} scenarios from {} against {}: \
+         {}, in {:.2?}.</p>\n",
         if report.ok() { "PASS" } else { "FAIL" },
         report.scenarios.len(),
         esc(&sources.join(", ")),
-        report.passed(),
-        report.failed(),
-        report.skipped(),
+        esc(report.against()),
+        Verdict::ALL
+            .iter()
+            .map(|v| format!("{} {}", report.count(*v), v.word()))
+            .collect::<Vec<_>>()
+            .join(", "),
         report.elapsed
     );
 
-    h.push_str(
-        "<h2>Summary per capability</h2>\n<table><tr><th>capability</th><th>tag</th>\
-         <th>passed</th><th>failed</th><th>skipped</th></tr>\n",
-    );
+    h.push_str("<h2>Summary per capability</h2>\n<table><tr><th>capability</th><th>tag</th>");
+    for v in Verdict::ALL {
+        let _ = write!(h, "<th>{}</th>", v.word());
+    }
+    h.push_str("</tr>\n");
     for t in report.by_capability() {
-        let _ = writeln!(
+        let _ = write!(
             h,
-            "<tr><td>{}</td><td>@{}</td><td class=\"n passed\">{}</td>\
-             <td class=\"n{}\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td>@{}</td>",
             esc(&t.title),
-            esc(&t.capability),
-            t.passed,
-            if t.failed > 0 { " failed" } else { "" },
-            t.failed,
-            t.skipped
+            esc(&t.capability)
         );
+        for v in Verdict::ALL {
+            let n = t.of(v);
+            // Colour a cell only when it counts something.
+            let class = if n > 0 { v.word() } else { "" };
+            let _ = write!(h, "<td class=\"n {class}\">{n}</td>");
+        }
+        h.push_str("</tr>\n");
     }
     h.push_str("</table>\n");
 

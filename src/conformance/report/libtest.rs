@@ -35,8 +35,8 @@ pub fn render_body(report: &RunReport, quiet: bool) -> String {
         for (i, s) in report.scenarios.iter().enumerate() {
             out.push(match s.verdict {
                 Verdict::Passed => '.',
-                Verdict::Failed => 'F',
-                Verdict::Skipped => 'i',
+                Verdict::Failed | Verdict::Error => 'F',
+                Verdict::Skipped | Verdict::Unimplemented => 'i',
             });
             if (i + 1) % 88 == 0 {
                 out.push('\n');
@@ -47,8 +47,8 @@ pub fn render_body(report: &RunReport, quiet: bool) -> String {
     for s in report.scenarios.iter().filter(|_| !quiet) {
         let result = match s.verdict {
             Verdict::Passed => "ok",
-            Verdict::Failed => "FAILED",
-            Verdict::Skipped => "ignored",
+            Verdict::Failed | Verdict::Error => "FAILED",
+            Verdict::Skipped | Verdict::Unimplemented => "ignored",
         };
         let _ = writeln!(out, "test {} ... {result}", test_name(s));
     }
@@ -58,7 +58,12 @@ pub fn render_body(report: &RunReport, quiet: bool) -> String {
             let _ = writeln!(out, "---- {} ({}) ----", test_name(s), s.location());
             match &s.failure {
                 Some(f) => {
-                    let _ = writeln!(out, "step `{}` (line {}) failed:", f.step, f.line);
+                    let how = if s.verdict == Verdict::Error {
+                        "ended in an error"
+                    } else {
+                        "failed"
+                    };
+                    let _ = writeln!(out, "step `{}` (line {}) {how}:", f.step, f.line);
                     let _ = writeln!(out, "{}\n", f.failure.message.trim_end());
                 }
                 None => {
@@ -76,13 +81,14 @@ pub fn render_body(report: &RunReport, quiet: bool) -> String {
 
 /// `test result: ok. 136 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 1.23s`
 pub fn result_line(report: &RunReport, extra_failures: usize) -> String {
-    let failed = report.failed() + extra_failures;
+    // libtest knows three outcomes: an error counts as failed, unimplemented as ignored.
+    let failed = report.failed() + report.errors() + extra_failures;
     format!(
         "test result: {}. {} passed; {failed} failed; {} ignored; 0 measured; {} filtered out; \
          finished in {:.2}s",
         if failed == 0 { "ok" } else { "FAILED" },
         report.passed(),
-        report.skipped(),
+        report.skipped() + report.unimplemented(),
         report.filtered_out,
         report.elapsed.as_secs_f64()
     )

@@ -1,7 +1,9 @@
 //! What a run found, per scenario and per capability, and its renderings: the verdict
-//! [`table`], the self-contained [`html`] report and the cargo-test-style [`libtest`] output.
+//! [`table`], the self-contained [`html`] report, the [`junit`] XML and the cargo-test-style
+//! [`libtest`] output.
 
 pub mod html;
+pub mod junit;
 pub mod libtest;
 pub mod table;
 
@@ -43,18 +45,42 @@ pub const KNOWN_BUG: &str = "known-bug";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// The system did what the scenario says.
     Passed,
+    /// The system behaved differently (a wrong code, a missing or extra event).
     Failed,
+    /// The scenario needs a capability the adapter declared absent: shown apart, not a failure.
+    Unimplemented,
+    /// The adapter crashed, timed out or broke the driver protocol: the run proves nothing
+    /// about this scenario.
+    Error,
+    /// Not run (`@known-bug` outside a run that selects it).
     Skipped,
 }
 
 impl Verdict {
+    /// Every verdict, in the order reports list them.
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Passed,
+        Verdict::Failed,
+        Verdict::Error,
+        Verdict::Unimplemented,
+        Verdict::Skipped,
+    ];
+
     pub fn word(self) -> &'static str {
         match self {
             Verdict::Passed => "passed",
             Verdict::Failed => "failed",
+            Verdict::Unimplemented => "unimplemented",
+            Verdict::Error => "error",
             Verdict::Skipped => "skipped",
         }
+    }
+
+    /// Whether the verdict makes the run fail (and `certify` exit non-zero).
+    pub fn fails_run(self) -> bool {
+        matches!(self, Verdict::Failed | Verdict::Error)
     }
 }
 
@@ -93,7 +119,22 @@ pub struct Tally {
     pub title: String,
     pub passed: usize,
     pub failed: usize,
+    pub unimplemented: usize,
+    pub error: usize,
     pub skipped: usize,
+}
+
+impl Tally {
+    /// The count of one verdict.
+    pub fn of(&self, v: Verdict) -> usize {
+        match v {
+            Verdict::Passed => self.passed,
+            Verdict::Failed => self.failed,
+            Verdict::Unimplemented => self.unimplemented,
+            Verdict::Error => self.error,
+            Verdict::Skipped => self.skipped,
+        }
+    }
 }
 
 /// A whole run.
@@ -106,10 +147,15 @@ pub struct RunReport {
     /// Scenarios left out by the name filter or the tag expression (not counted anywhere else).
     pub filtered_out: usize,
     pub elapsed: Duration,
+    /// What was certified: `the reference implementation`, or the SDK, its adapter and the
+    /// settings that bear on the verdicts.
+    #[serde(default)]
+    pub sut: String,
 }
 
 impl RunReport {
-    fn count(&self, v: Verdict) -> usize {
+    /// How many scenarios got `v`.
+    pub fn count(&self, v: Verdict) -> usize {
         self.scenarios.iter().filter(|s| s.verdict == v).count()
     }
 
@@ -125,15 +171,31 @@ impl RunReport {
         self.count(Verdict::Skipped)
     }
 
-    /// No scenario failed.
-    pub fn ok(&self) -> bool {
-        self.failed() == 0
+    pub fn unimplemented(&self) -> usize {
+        self.count(Verdict::Unimplemented)
     }
 
+    pub fn errors(&self) -> usize {
+        self.count(Verdict::Error)
+    }
+
+    /// The system under test, as reports name it.
+    pub fn against(&self) -> &str {
+        if self.sut.is_empty() {
+            "the reference implementation"
+        } else {
+            &self.sut
+        }
+    }
+
+    /// No scenario failed or ended in an error.
+    pub fn ok(&self) -> bool {
+        !self.scenarios.iter().any(|s| s.verdict.fails_run())
+    }
+
+    /// The scenarios that failed or ended in an error.
     pub fn failures(&self) -> impl Iterator<Item = &ScenarioRecord> {
-        self.scenarios
-            .iter()
-            .filter(|s| s.verdict == Verdict::Failed)
+        self.scenarios.iter().filter(|s| s.verdict.fails_run())
     }
 
     /// Counts per capability: the known capabilities first in their order, then others by name.
@@ -155,6 +217,8 @@ impl RunReport {
             match s.verdict {
                 Verdict::Passed => t.passed += 1,
                 Verdict::Failed => t.failed += 1,
+                Verdict::Unimplemented => t.unimplemented += 1,
+                Verdict::Error => t.error += 1,
                 Verdict::Skipped => t.skipped += 1,
             }
         }
