@@ -676,7 +676,8 @@ impl Stage {
                     }
                     None => return Err(Failure::new("no operation came before this step")),
                 };
-                check_fields("the reply", &value, &fields)
+                let slack_ms = self.session().await?.time_slack_ms();
+                check_fields("the reply", &value, &fields, slack_ms)
             }
             Expectation::EventFields {
                 device,
@@ -700,7 +701,8 @@ impl Stage {
                 };
                 let value =
                     serde_json::to_value(&d.event).map_err(|e| Failure::new(e.to_string()))?;
-                check_fields(&format!("the event `{}`", d.event), &value, &fields)
+                let what = format!("the event `{}`", d.event);
+                check_fields(&what, &value, &fields, s.time_slack_ms())
             }
         }
     }
@@ -745,11 +747,22 @@ fn show(value: &Value) -> String {
     }
 }
 
-fn check_fields(what: &str, value: &Value, fields: &[FieldCheck]) -> Result<(), Failure> {
+/// Checks `fields` of `value`. A field named `…_ms` is a time (units last): it matches within
+/// `slack_ms`, as event times do (0 with a driven clock).
+fn check_fields(
+    what: &str,
+    value: &Value,
+    fields: &[FieldCheck],
+    slack_ms: u64,
+) -> Result<(), Failure> {
+    let near = |v: &Value, f: &FieldCheck| {
+        f.path.ends_with("_ms")
+            && matches!((v.as_u64(), f.value.parse::<u64>()), (Some(a), Ok(b)) if a.abs_diff(b) <= slack_ms)
+    };
     let mut wrong = Vec::new();
     for f in fields {
         match lookup(value, &f.path) {
-            Some(v) if show(v) == f.value => {}
+            Some(v) if show(v) == f.value || near(v, f) => {}
             Some(v) => wrong.push(format!(
                 "  `{}` is `{}`, expected `{}`",
                 f.path,
@@ -777,6 +790,20 @@ fn check_fields(what: &str, value: &Value, fields: &[FieldCheck]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_fields_match_within_the_slack_and_others_exactly() {
+        let v = json!({"created_ms": 3004, "call": 1});
+        let check = |path: &str, value: &str| FieldCheck {
+            path: path.into(),
+            value: value.into(),
+        };
+        assert!(check_fields("r", &v, &[check("created_ms", "3000")], 0).is_err());
+        assert!(check_fields("r", &v, &[check("created_ms", "3000")], 250).is_ok());
+        assert!(check_fields("r", &v, &[check("created_ms", "3300")], 250).is_err());
+        // Only `…_ms` fields are times.
+        assert!(check_fields("r", &v, &[check("call", "2")], 250).is_err());
+    }
 
     #[test]
     fn field_paths() {
