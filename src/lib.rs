@@ -43,6 +43,7 @@
 //! assert!(ended.iter().all(|d| d.event == Event::Ended { call, reason: EndReason::NoAnswer }));
 //! ```
 pub mod agent;
+pub mod certificate;
 pub mod client;
 pub mod conformance;
 pub mod core;

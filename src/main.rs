@@ -34,6 +34,22 @@ enum Command {
     Certify(CertifyArgs),
     /// Print the step catalog, with one example per step, for writing your own features.
     Steps,
+    /// Write an ed25519 key pair for signing certificates: the private key to PREFIX (owner
+    /// only), the public key to PREFIX.pub.
+    Keygen {
+        #[arg(long, value_name = "PREFIX")]
+        out: std::path::PathBuf,
+    },
+    /// Check a certificate bundle (`certify --out`): signature, file hashes, suite, a re-grade of
+    /// every scenario from its transcript, and the certification policy. Exits 1 on any problem.
+    Verify {
+        /// The bundle's directory.
+        dir: std::path::PathBuf,
+        /// The signer's public key (PREFIX.pub from `callconf keygen`): the bundle must be
+        /// signed with it.
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<std::path::PathBuf>,
+    },
     /// Run a YAML load scenario in the deterministic simulator and report SIPp-style statistics.
     Load(callconf::load::LoadArgs),
     /// Merge shard reports of one scenario and seed (exact: histograms merge losslessly).
@@ -96,6 +112,13 @@ struct CertifyArgs {
     /// With --server: a file holding the server's admin token.
     #[arg(long, value_name = "FILE", requires = "server")]
     admin_token_file: Option<std::path::PathBuf>,
+    /// With --adapter: write a signed certificate bundle into this (new or empty) directory
+    /// (docs/certification.md); needs --sign-key.
+    #[arg(long, value_name = "DIR", requires_all = ["adapter", "sign_key"])]
+    out: Option<std::path::PathBuf>,
+    /// The private key (from `callconf keygen`) that signs the bundle's manifest.
+    #[arg(long, value_name = "PREFIX", requires = "out")]
+    sign_key: Option<std::path::PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -119,6 +142,40 @@ fn main() -> Result<()> {
             }
         }
         Command::Steps => print!("{}", callconf::conformance::catalog::render()),
+        Command::Keygen { out } => match callconf::certificate::keys::generate(&out) {
+            Ok(public) => println!(
+                "private key: {} (keep it secret)\npublic key:  {} ({public})",
+                out.display(),
+                callconf::certificate::keys::public_path(&out).display()
+            ),
+            Err(e) => {
+                eprintln!("error {}: {e}", e.code());
+                std::process::exit(2);
+            }
+        },
+        Command::Verify { dir, public_key } => {
+            match callconf::certificate::verify::verify(&dir, public_key.as_deref()) {
+                Ok(v) => {
+                    let m = &v.manifest;
+                    println!(
+                        "verified: {} {} through {} {}, profile {}: {} scenarios re-graded \
+                         from the transcript, {} passed; signed by {}",
+                        m.sut.sdk.name,
+                        m.sut.sdk.version,
+                        m.sut.adapter.name,
+                        m.sut.adapter.version,
+                        m.profile.name,
+                        v.report.scenarios.len(),
+                        v.report.passed(),
+                        m.signer_public_key
+                    );
+                }
+                Err(e) => {
+                    println!("NOT VERIFIED: error {}: {e}", e.code());
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Load(args) => std::process::exit(callconf::load::load(&args)?),
         Command::Merge(args) => std::process::exit(callconf::load::merge(&args)?),
         Command::Media(args) => std::process::exit(callconf::media::run::run(&args)?),
@@ -135,6 +192,18 @@ fn certify(args: CertifyArgs) -> Result<bool> {
     } else {
         args.features
     };
+    let started_at = std::time::SystemTime::now();
+    let transcript = args
+        .out
+        .as_ref()
+        .map(|_| conformance::rig_client::Transcript::default());
+    // Read the key before the run: a bad key should not cost a whole run.
+    let sign_key = args
+        .sign_key
+        .as_deref()
+        .map(callconf::certificate::keys::read_private)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("error {}: {e}", e.code()))?;
     let rig = match &args.adapter {
         None => None,
         Some(adapter) => {
@@ -163,7 +232,7 @@ fn certify(args: CertifyArgs) -> Result<bool> {
                 },
                 server,
             };
-            match conformance::rig::RigClient::start(config) {
+            match conformance::rig::RigClient::start(config, transcript.clone()) {
                 Ok(rig) => Some(rig),
                 Err(e) => {
                     eprintln!("error: cannot start the system under test: {e}");
@@ -173,9 +242,9 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         }
     };
     let opts = conformance::RunOptions {
-        features,
-        tags: args.tags,
-        name: args.name,
+        features: features.clone(),
+        tags: args.tags.clone(),
+        name: args.name.clone(),
         junit: args.junit.clone(),
         json: args.json.clone(),
         concurrency: None,
@@ -194,6 +263,46 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         }
     };
     print!("{}", conformance::report::table::render(&report));
+    if let (Some(dir), Some(key), Some(transcript), Some(rig)) =
+        (&args.out, &sign_key, &transcript, &opts.rig)
+    {
+        let (deadline, quiet) = rig.timing();
+        let input = callconf::certificate::bundle::Input {
+            dir,
+            report: &report,
+            transcript,
+            started: rig.started(),
+            sources: &features,
+            settings: callconf::certificate::manifest::Settings {
+                deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+                quiet_ms: u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX),
+                clock: if rig.started().clock_driven {
+                    "manual".into()
+                } else {
+                    "wall".into()
+                },
+                tags: args.tags.clone(),
+                name: args.name.clone(),
+                faults: args.inject_fault.clone(),
+                external_server: args.server.is_some(),
+            },
+            command: std::env::args().collect(),
+            started_at,
+            finished_at: std::time::SystemTime::now(),
+            key,
+        };
+        match callconf::certificate::bundle::write_bundle(&input) {
+            Ok(_) => println!(
+                "certificate bundle: {} (check it: callconf verify {})",
+                dir.display(),
+                dir.display()
+            ),
+            Err(e) => {
+                eprintln!("error {}: {e}", e.code());
+                std::process::exit(2);
+            }
+        }
+    }
     if let Some(path) = &args.html {
         conformance::write_html(&report, path)?;
     }

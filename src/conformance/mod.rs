@@ -33,6 +33,7 @@ pub mod expect;
 pub mod features;
 pub mod report;
 pub mod rig;
+pub mod rig_client;
 pub mod runner;
 pub mod stage;
 mod steps;

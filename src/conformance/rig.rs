@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command as Process, Stdio};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::core::{CallId, CallSnapshot, Delivery, DeviceId, Limits, Op, Reply, UserConfig};
@@ -32,6 +33,8 @@ use crate::server::ClockMode;
 use crate::server::admin::{AdminOp, AdminReply, TraceRecord};
 use crate::server::auth::Token;
 use crate::server::population::{DeviceSpec, GroupSpec, UserSpec};
+
+pub use super::rig_client::RigClient;
 
 /// How to build a rig.
 #[derive(Debug, Clone)]
@@ -62,7 +65,7 @@ pub struct ExternalServer {
 
 /// What a scenario learns when the rig begins it: the adapter's hello, and whether the clock
 /// is driven.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Started {
     pub adapter: Named,
     pub sdk: Named,
@@ -70,9 +73,10 @@ pub struct Started {
     pub clock_driven: bool,
 }
 
-type Answer<T> = oneshot::Sender<Result<T, String>>;
+pub(super) type Answer<T> = oneshot::Sender<Result<T, String>>;
 
-enum Job {
+/// A request to the rig thread, with where its answer goes.
+pub(super) enum Job {
     Stop {
         answer: Answer<()>,
     },
@@ -120,159 +124,51 @@ enum Job {
     },
 }
 
-/// A handle on the rig thread; cheap to clone.
-#[derive(Clone)]
-pub struct RigClient {
-    jobs: std::sync::mpsc::Sender<Job>,
-    started: Started,
-    deadline: Duration,
-    quiet: Duration,
-}
-
-impl std::fmt::Debug for RigClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RigClient")
-    }
-}
-
-macro_rules! ask {
-    ($self:ident, $variant:ident { $($f:ident),* }) => {{
-        let (answer, rx) = oneshot::channel();
-        $self.jobs
-            .send(Job::$variant { $($f,)* answer })
-            .map_err(|_| "the rig has stopped".to_owned())?;
-        rx.await.map_err(|_| "the rig has stopped".to_owned())?
-    }};
-}
-
-impl RigClient {
-    /// Starts the server, the admin connection and the adapter on a thread of their own.
-    pub fn start(config: RigConfig) -> Result<RigClient, String> {
-        let (deadline, quiet) = (config.deadline, config.quiet);
-        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
-        let (ready_tx, ready) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("callconf-rig".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
+/// Starts the server, the admin connection and the adapter on a thread of their own; the
+/// thread's job queue and what the adapter declared.
+pub(super) fn spawn(config: RigConfig) -> Result<(std::sync::mpsc::Sender<Job>, Started), String> {
+    let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("callconf-rig".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let mut rig = match Rig::start(config).await {
+                    Ok(r) => {
+                        let _ = ready_tx.send(Ok(r.started.clone()));
+                        r
+                    }
                     Err(e) => {
-                        let _ = ready_tx.send(Err(e.to_string()));
+                        let _ = ready_tx.send(Err(e));
                         return;
                     }
                 };
-                rt.block_on(async move {
-                    let mut rig = match Rig::start(config).await {
-                        Ok(r) => {
-                            let _ = ready_tx.send(Ok(r.started.clone()));
-                            r
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    while let Ok(job) = rx.recv() {
-                        if let Job::Stop { answer } = job {
-                            rig.stop().await;
-                            let _ = answer.send(Ok(()));
-                            return;
-                        }
-                        rig.handle(job).await;
+                while let Ok(job) = rx.recv() {
+                    if let Job::Stop { answer } = job {
+                        rig.stop().await;
+                        let _ = answer.send(Ok(()));
+                        return;
                     }
-                    rig.stop().await;
-                });
-            })
-            .map_err(|e| e.to_string())?;
-        let started = ready
-            .recv()
-            .map_err(|_| "the rig thread ended".to_owned())??;
-        Ok(RigClient {
-            jobs,
-            started,
-            deadline,
-            quiet,
+                    rig.handle(job).await;
+                }
+                rig.stop().await;
+            });
         })
-    }
-
-    /// The adapter's hello and the clock.
-    pub fn started(&self) -> &Started {
-        &self.started
-    }
-
-    /// The system under test and the settings that bear on its verdicts, for reports:
-    /// `acme-calls 4.7.1 through acme-adapter 1.2.0 (clock driven; deadline 5000 ms, quiet
-    /// 2 ms)`.
-    pub fn describe(&self) -> String {
-        let s = &self.started;
-        format!(
-            "{} {} through {} {} ({}; deadline {} ms, quiet {} ms)",
-            s.sdk.name,
-            s.sdk.version,
-            s.adapter.name,
-            s.adapter.version,
-            if s.clock_driven {
-                "clock driven"
-            } else {
-                "real time"
-            },
-            self.deadline.as_millis(),
-            self.quiet.as_millis()
-        )
-    }
-
-    /// Ends the adapter and the server and waits (bounded) until they are gone; a run that
-    /// ends without it still leaves nothing behind (they die with this process).
-    pub fn stop(&self) {
-        let (answer, rx) = oneshot::channel();
-        if self.jobs.send(Job::Stop { answer }).is_ok() {
-            let _ = rx.blocking_recv();
-        }
-    }
-
-    pub async fn begin(&self, limits: Limits, automatic: Automatic) -> Result<Started, String> {
-        ask!(self, Begin { limits, automatic })
-    }
-    pub async fn add_user(
-        &self,
-        name: String,
-        labels: Vec<String>,
-        config: UserConfig,
-    ) -> Result<(), String> {
-        ask!(
-            self,
-            AddUser {
-                name,
-                labels,
-                config
-            }
-        )
-    }
-    pub async fn add_group(&self, name: String, members: Vec<String>) -> Result<(), String> {
-        ask!(self, AddGroup { name, members })
-    }
-    pub async fn set_user(&self, user: String, config: UserConfig) -> Result<(), String> {
-        ask!(self, SetUser { user, config })
-    }
-    pub async fn op(&self, key: String, op: Op) -> Result<Result<Reply, Refused>, String> {
-        ask!(self, Op { key, op })
-    }
-    pub async fn online(&self, key: String, online: bool) -> Result<Result<(), Refused>, String> {
-        ask!(self, Online { key, online })
-    }
-    pub async fn advance(&self, ms: u64) -> Result<(), String> {
-        ask!(self, Advance { ms })
-    }
-    /// Waits until the adapter reported everything the server delivered; the new events.
-    pub async fn settle(&self) -> Result<BTreeMap<String, Vec<Delivery>>, String> {
-        ask!(self, Settle {})
-    }
-    pub async fn snapshot(&self, call: CallId) -> Result<Option<CallSnapshot>, String> {
-        ask!(self, Snapshot { call })
-    }
+        .map_err(|e| e.to_string())?;
+    let started = ready
+        .recv()
+        .map_err(|_| "the rig thread ended".to_owned())??;
+    Ok((jobs, started))
 }
 
 /// One device of the current scenario.

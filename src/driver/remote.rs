@@ -72,7 +72,7 @@ impl RemoteError {
 }
 
 /// A refusal the adapter reported for a command: the canonical code, and the SDK's own.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Refused {
     pub code: u16,
     pub message: String,
