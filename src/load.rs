@@ -35,6 +35,17 @@ pub struct LoadArgs {
     /// loopback, instead of the virtual-time simulator.
     #[arg(long)]
     pub realtime: bool,
+    /// With --realtime: load this running `callconf serve` (its device URL) instead of a server
+    /// in this process; the run adds its users through the admin channel and removes them after.
+    /// Needs --admin and --admin-token-file.
+    #[arg(long, value_name = "URL", requires_all = ["realtime", "admin", "admin_token_file"])]
+    pub target: Option<String>,
+    /// With --target: the server's admin URL.
+    #[arg(long, value_name = "URL", requires = "target")]
+    pub admin: Option<String>,
+    /// With --target: a file holding the server's admin token.
+    #[arg(long, value_name = "FILE", requires = "target")]
+    pub admin_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -132,7 +143,7 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
             }
         });
         let r = if args.realtime {
-            realtime(&sc, seed, threads, control.clone()).map(|(r, rt)| (r, Some(rt)))
+            realtime(&sc, seed, threads, control.clone(), args).map(|(r, rt)| (r, Some(rt)))
         } else {
             sim::run(&sc, seed, args.shard, threads, &control)
                 .map(|r| (r, None))
@@ -145,7 +156,13 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
     let (result, realtime_figures) = result;
     bar.finish_and_clear();
     let mode = if args.realtime { "realtime" } else { "virtual" };
-    let report = Report::new(&sc.name, mode, &result, sc.population.cells, &sc.thresholds);
+    // A real-time shard owns one part of N (its share of users, calls and rate).
+    let cells_total = if args.realtime {
+        args.shard.count
+    } else {
+        sc.population.cells
+    };
+    let report = Report::new(&sc.name, mode, &result, cells_total, &sc.thresholds);
     write_outputs(&report, &args.out)?;
     if !args.out.quiet {
         print!("{}", crate::report::summary(&report));
@@ -200,7 +217,22 @@ fn realtime(
     seed: u64,
     threads: usize,
     control: Arc<Control>,
+    args: &LoadArgs,
 ) -> Result<(sim::SimResult, (Duration, u64)), LoadError> {
+    let target = match (&args.target, &args.admin, &args.admin_token_file) {
+        (Some(devices), Some(admin), Some(file)) => {
+            let text = std::fs::read_to_string(file).map_err(|source| LoadError::Io {
+                path: file.display().to_string(),
+                source,
+            })?;
+            Some(crate::net::load::Target {
+                devices_url: devices.clone(),
+                admin_url: admin.clone(),
+                admin_token: crate::server::auth::Token::new(text.trim()),
+            })
+        }
+        _ => None,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()
@@ -210,12 +242,18 @@ fn realtime(
             source,
         })?;
     let interrupted = control.clone();
-    let run = rt.block_on(crate::net::load::run(sc, seed, control))?;
+    let run = rt.block_on(crate::net::load::run(
+        sc,
+        seed,
+        control,
+        target.as_ref(),
+        args.shard,
+    ))?;
     let result = sim::SimResult {
         stats: run.stats,
         seed,
-        shard: Shard::WHOLE,
-        cells: (0..sc.population.cells).collect(),
+        shard: args.shard,
+        cells: vec![args.shard.index],
         interrupted: interrupted.interrupt.load(Ordering::Relaxed),
         wall: run.wall,
     };

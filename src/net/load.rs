@@ -17,6 +17,13 @@
 //! callee mutes (told by the caller's task, which heard the answer). The agent keeps each
 //! device's timers; the device's task sleeps until the next one.
 //!
+//! Against a server in another process (`--target ws://HOST:PORT --admin ws://HOST:PORT
+//! --admin-token-file F`), the driver provisions its own users through the admin channel
+//! (`add_user`, and `remove_user` when done) and connects only the clients; with `--shard K/N`
+//! each of N generators (processes or machines) takes its share of the users, the calls and the
+//! rate, under user names of its own (`k2-u17`), so that they load one server side by side and
+//! `callconf merge` adds their reports up.
+//!
 //! Scope, stated: 1:1 calls only; no blind transfer (it needs an app-to-phone call, and every
 //! real-time user is an app: the simulator skips such a transfer too); the network is the real
 //! loopback (no latency model, no faults); one cell (a single server).
@@ -49,7 +56,7 @@ use crate::scenario::{Arrival, Scenario};
 use crate::server::auth::Token;
 use crate::server::population::{self, Population};
 use crate::server::{ServerConfig, ServerHandle};
-use crate::sim::{Control, Outcome, Stats};
+use crate::sim::{Control, Outcome, Shard, Stats};
 
 #[derive(Debug, Error)]
 pub enum RealtimeError {
@@ -61,6 +68,8 @@ pub enum RealtimeError {
     Io(String),
     #[error("the server refused set-up: {0}")]
     Setup(String),
+    #[error("shard {index}/{count} of {users} users has fewer than 2: lower the shard count")]
+    ShardTooSmall { index: u32, count: u32, users: u64 },
     #[error(
         "{users} users need {needed} open files (a socket at each end of each device's \
          connection) but the process may open {limit}: raise it (`ulimit -n {needed}`) or lower \
@@ -78,6 +87,7 @@ impl RealtimeError {
             RealtimeError::Io(_) => 803,
             RealtimeError::Setup(_) => 804,
             RealtimeError::FileLimit { .. } => 805,
+            RealtimeError::ShardTooSmall { .. } => 806,
         }
     }
 }
@@ -218,36 +228,135 @@ pub struct RealtimeRun {
     pub connected: u64,
 }
 
-/// Runs the scenario in real time.
+/// A `callconf serve` in another process to load: its device URL, admin URL and admin token.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub devices_url: String,
+    pub admin_url: String,
+    pub admin_token: Token,
+}
+
+/// This shard's part of `n`: `n / count`, and one more for the first `n % count` shards.
+fn share(n: u64, shard: Shard) -> u64 {
+    let (i, c) = (u64::from(shard.index), u64::from(shard.count.max(1)));
+    n / c + u64::from(i < n % c)
+}
+
+/// Where the clients connect, and what to undo at the end.
+enum Server {
+    /// The reference server in this process.
+    InProcess,
+    /// A server elsewhere, and the admin channel this run provisioned its users through.
+    Remote(Box<super::admin::AdminClient>),
+}
+
+/// Provisions `pop`: in process, a server of its own (returns its URL); remote, its users added
+/// to the target through the admin channel.
+async fn provision(
+    pop: &Population,
+    sc: &Scenario,
+    target: Option<&Target>,
+) -> Result<(String, Server), RealtimeError> {
+    let Some(t) = target else {
+        let (core, credentials) = population::build(pop, &sc.limits, &[])
+            .map_err(|e| RealtimeError::Setup(e.to_string()))?;
+        let server =
+            ServerHandle::start_with(core, credentials, &[], ServerConfig::default(), None);
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| RealtimeError::Io(e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| RealtimeError::Io(e.to_string()))?;
+        tokio::spawn(super::server::serve(listener, server));
+        return Ok((format!("ws://{addr}/"), Server::InProcess));
+    };
+    let deadline = Duration::from_millis(crate::driver::limits::DEADLINE_MS_DEFAULT);
+    let mut admin = super::admin::AdminClient::connect(&t.admin_url, &t.admin_token, deadline)
+        .await
+        .map_err(|e| RealtimeError::Setup(format!("admin channel {}: {e}", t.admin_url)))?;
+    for u in &pop.users {
+        let r = admin
+            .op(crate::server::admin::AdminOp::AddUser(u.clone()))
+            .await
+            .map_err(|e| RealtimeError::Setup(format!("admin channel: {e}")))?;
+        if let Err(e) = r {
+            return Err(RealtimeError::Setup(format!(
+                "add_user {}: {} ({})",
+                u.name, e.message, e.code
+            )));
+        }
+    }
+    Ok((t.devices_url.clone(), Server::Remote(Box::new(admin))))
+}
+
+/// Removes the users a remote run added (best effort: the run's figures are already taken).
+/// A user whose connection the server has not yet seen close is refused; it is tried again a
+/// few times.
+async fn unprovision(server: Server, pop: &Population) {
+    let Server::Remote(mut admin) = server else {
+        return;
+    };
+    let mut left: Vec<UserId> = pop.users.iter().map(|u| u.name.clone()).collect();
+    for _ in 0..REMOVE_ATTEMPTS_MAX {
+        let mut refused = Vec::new();
+        for user in left {
+            let op = crate::server::admin::AdminOp::RemoveUser { user: user.clone() };
+            if !matches!(admin.op(op).await, Ok(Ok(_))) {
+                refused.push(user);
+            }
+        }
+        if refused.is_empty() {
+            return;
+        }
+        left = refused;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Rounds of `remove_user` for a remote run's users before giving up on the stragglers.
+const REMOVE_ATTEMPTS_MAX: usize = 5;
+
+/// Runs the scenario in real time: this shard's share of it, against the reference server in
+/// this process or against `target`.
 pub async fn run(
     sc: &Scenario,
     seed: u64,
     control: Arc<Control>,
+    target: Option<&Target>,
+    shard: Shard,
 ) -> Result<RealtimeRun, RealtimeError> {
     if let Some(m) = sc.calls.mix.iter().find(|m| m.participants != 2) {
         return Err(RealtimeError::GroupCalls(m.participants));
     }
-    let total = sc.calls.total.ok_or(RealtimeError::NoTotal)?;
-    ensure_file_limit(sc.population.users)?;
-    let users = sc.population.users as usize;
+    let total = share(sc.calls.total.ok_or(RealtimeError::NoTotal)?, shard);
+    let users = share(sc.population.users, shard);
+    if users < 2 {
+        return Err(RealtimeError::ShardTooSmall {
+            index: shard.index,
+            count: shard.count,
+            users,
+        });
+    }
+    ensure_file_limit(users)?;
+    let users = users as usize;
     let mut pop = Population::numbered(users, "d0");
+    if shard.count > 1 || target.is_some() {
+        // Names of this generator's own, beside other generators' on one server.
+        for u in &mut pop.users {
+            u.name = UserId::new(&format!("k{}-{}", shard.index, u.name));
+        }
+    }
     pop.limits = Some(sc.limits.clone());
-    let (core, credentials) = population::build(&pop, &sc.limits, &[])
-        .map_err(|e| RealtimeError::Setup(e.to_string()))?;
     let ids: Vec<UserId> = pop.users.iter().map(|u| u.name.clone()).collect();
     let tokens: Vec<Token> = pop
         .users
         .iter()
         .map(|u| u.devices[0].token.clone())
         .collect();
-    let server = ServerHandle::start_with(core, credentials, &[], ServerConfig::default(), None);
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| RealtimeError::Io(e.to_string()))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| RealtimeError::Io(e.to_string()))?;
-    tokio::spawn(super::server::serve(listener, server));
+    let (url, server) = provision(&pop, sc, target).await?;
+    // This shard's part of the arrival rate.
+    let rate_share = 1.0 / f64::from(shard.count.max(1));
 
     let interval_ms = (sc.report.interval_s * 1000.0).round().max(1.0) as u64;
     let mut senders = Vec::new();
@@ -275,11 +384,13 @@ pub async fn run(
     });
     let mut tasks = Vec::new();
     for (i, rx) in receivers.into_iter().enumerate() {
-        let url = format!("ws://{addr}/");
-        let (ws, _) =
-            tokio_tungstenite::connect_async_with_config(url, Some(super::ws_config()), true)
-                .await
-                .map_err(|e| RealtimeError::Io(e.to_string()))?;
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(
+            url.as_str(),
+            Some(super::ws_config()),
+            true,
+        )
+        .await
+        .map_err(|e| RealtimeError::Io(e.to_string()))?;
         let hello = ClientMsg::hello(shared.ids[i].clone(), "d0", tokens[i].clone());
         tasks.push(tokio::spawn(device(i, hello, ws, rx, shared.clone())));
     }
@@ -295,7 +406,7 @@ pub async fn run(
     while placed < total && !control.interrupt.load(Ordering::Relaxed) {
         tick.tick().await;
         let elapsed_s = begin.elapsed().as_secs_f64();
-        let due = (arrivals_by(&sc.calls.arrival, elapsed_s) as u64).min(total);
+        let due = ((arrivals_by(&sc.calls.arrival, elapsed_s) * rate_share) as u64).min(total);
         while placed < due {
             placed += 1;
             let pair = {
@@ -384,6 +495,9 @@ pub async fn run(
     stats.deliveries = shared.deliveries.load(Ordering::Relaxed);
     stats.finish();
     let connected = shared.connected.load(Ordering::Relaxed);
+    // The clients are gone (aborted above); their users can go too.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    unprovision(server, &pop).await;
     Ok(RealtimeRun {
         stats,
         wall,

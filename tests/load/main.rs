@@ -7,6 +7,7 @@ mod realtime;
 mod realtime_agent;
 mod realtime_file_limit;
 mod realtime_ring_timeout;
+mod realtime_target;
 mod scenarios;
 mod shards;
 

@@ -19,7 +19,13 @@ fn calls_complete_over_loopback_websockets() {
         .build()
         .unwrap();
     let callconf::net::load::RealtimeRun { stats, .. } = rt
-        .block_on(callconf::net::load::run(&sc, 1, Arc::new(Control::new())))
+        .block_on(callconf::net::load::run(
+            &sc,
+            1,
+            Arc::new(Control::new()),
+            None,
+            callconf::sim::Shard::WHOLE,
+        ))
         .unwrap();
     assert_eq!(stats.started + stats.throttled, 200);
     assert_eq!(stats.lost, 0);
@@ -47,7 +53,13 @@ fn group_calls_are_refused_in_realtime_mode() {
         .build()
         .unwrap();
     let err = rt
-        .block_on(callconf::net::load::run(&sc, 1, Arc::new(Control::new())))
+        .block_on(callconf::net::load::run(
+            &sc,
+            1,
+            Arc::new(Control::new()),
+            None,
+            callconf::sim::Shard::WHOLE,
+        ))
         .err()
         .unwrap();
     assert!(err.to_string().contains("1:1 calls only"), "{err}");

@@ -16,8 +16,14 @@ fn run(yaml: &str) -> RealtimeRun {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(load::run(&sc, 5, Arc::new(Control::new())))
-        .unwrap()
+    rt.block_on(load::run(
+        &sc,
+        5,
+        Arc::new(Control::new()),
+        None,
+        callconf::sim::Shard::WHOLE,
+    ))
+    .unwrap()
 }
 
 /// 20 users, 30 calls at 100/s, the callee's behaviour and the caller's script as given.

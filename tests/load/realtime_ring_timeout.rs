@@ -34,7 +34,13 @@ fn unanswered_wire_calls_end_at_the_ring_timeout() {
         .build()
         .unwrap();
     let callconf::net::load::RealtimeRun { stats, wall, .. } = rt
-        .block_on(callconf::net::load::run(&sc, 3, Arc::new(Control::new())))
+        .block_on(callconf::net::load::run(
+            &sc,
+            3,
+            Arc::new(Control::new()),
+            None,
+            callconf::sim::Shard::WHOLE,
+        ))
         .unwrap();
     assert_eq!(stats.lost, 0);
     assert_eq!(stats.started + stats.throttled, 30);
