@@ -249,7 +249,9 @@ pub(super) fn transfer(
         .iter()
         .position(|m| m.state == P::Joined && m.user != me)
         .expect("a connected 1:1 call has two joined members");
-    if core.users[&me].config.endpoint == core.users[&call.members[other].user].config.endpoint {
+    let same_kind =
+        core.users[&me].config.endpoint == core.users[&call.members[other].user].config.endpoint;
+    if same_kind && core.limits.policy.transfer_app_phone_only {
         return Err(CallError::Forbidden(Forbidden::TransferNotAllowed));
     }
     let existing = call.member_index(&target);

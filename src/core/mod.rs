@@ -28,6 +28,7 @@ mod in_call;
 mod lifecycle;
 mod limits;
 mod op;
+mod policy;
 mod validate;
 
 use std::cmp::Reverse;
@@ -46,6 +47,7 @@ pub use fault::Fault;
 pub use ids::{CallId, DeviceId, GroupId, UserId};
 pub use limits::Limits;
 pub use op::{CallSnapshot, MemberSnapshot, Op, PlaceCall, Reply};
+pub use policy::{Capability, DTMF_CHARACTERS, Policy};
 
 use call::Call;
 use directory::{Device, User};
@@ -325,6 +327,9 @@ impl Core {
             return Err(CallError::NotConnected);
         }
         let user = d.user.clone();
+        if let Some(capability) = self.limits.policy.lacking(&op) {
+            return Err(CallError::NotInDialect(capability));
+        }
         let id = match op {
             Op::Place(place) => return lifecycle::place(self, device, &user, place),
             ref other => other.call().expect("every op but place names a call"),
