@@ -93,6 +93,11 @@ struct CertifyArgs {
     /// With --server: the server's admin URL.
     #[arg(long, value_name = "URL", requires = "server")]
     admin: Option<String>,
+    /// Run and grade under this dialect: a built-in profile (canonical, mirrorfly, cometchat,
+    /// stringee, voximplant, stream) or a profile file. The reference server emulates it; a
+    /// scenario needing a capability it lacks is unimplemented (docs/profiles.md).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
     /// With --server: a file holding the server's admin token.
     #[arg(long, value_name = "FILE", requires = "server")]
     admin_token_file: Option<std::path::PathBuf>,
@@ -135,6 +140,18 @@ fn certify(args: CertifyArgs) -> Result<bool> {
     } else {
         args.features
     };
+    let profile = match args
+        .profile
+        .as_deref()
+        .map(callconf::profile::Profile::resolve)
+    {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            eprintln!("error {}: {e}", e.code());
+            std::process::exit(2);
+        }
+    };
     let rig = match &args.adapter {
         None => None,
         Some(adapter) => {
@@ -162,6 +179,7 @@ fn certify(args: CertifyArgs) -> Result<bool> {
                     callconf::server::ClockMode::Manual
                 },
                 server,
+                profile: args.profile.clone(),
             };
             match conformance::rig::RigClient::start(config) {
                 Ok(rig) => Some(rig),
@@ -180,6 +198,7 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         json: args.json.clone(),
         concurrency: None,
         rig,
+        profile,
     };
     let result = conformance::run(&opts);
     if let Some(rig) = &opts.rig {

@@ -232,3 +232,111 @@ fn the_vendor_fixture_directory_certifies() {
     assert_eq!(report.passed(), 2);
     assert_eq!(report.by_capability()[0].capability, "acme-sdk");
 }
+
+const HOLD: &str = r#"Feature: Hold under a dialect
+  Scenario: Alice holds the call
+    Given users alice and bob
+    And alice calls bob
+    And bob accepts
+    When alice holds the call
+    Then bob sees "call-1: alice held the call"
+"#;
+
+fn profile(name: &str) -> Option<callconf::profile::Profile> {
+    Some(callconf::profile::Profile::builtin(name).unwrap())
+}
+
+#[test]
+fn a_scenario_needing_what_the_profile_lacks_is_unimplemented_not_failed() {
+    let d = dir(&[("hold.feature", HOLD)]);
+    let canonical = run(&opts(&d)).unwrap();
+    assert_eq!(canonical.scenarios[0].verdict, Verdict::Passed);
+    let report = run(&RunOptions {
+        profile: profile("mirrorfly"),
+        ..opts(&d)
+    })
+    .unwrap();
+    let s = &report.scenarios[0];
+    assert_eq!(s.verdict, Verdict::Unimplemented, "{:?}", s.reason);
+    let reason = s.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("the dialect `mirrorfly` has no `hold`"),
+        "{reason}"
+    );
+    // Stringee has hold: the same scenario passes under it.
+    let stringee = run(&RunOptions {
+        profile: profile("stringee"),
+        ..opts(&d)
+    })
+    .unwrap();
+    assert_eq!(stringee.scenarios[0].verdict, Verdict::Passed);
+}
+
+#[test]
+fn a_profile_changes_outcomes_where_its_rules_differ() {
+    let dtmf = r#"Feature: Tones
+  Scenario: Alice sends A
+    Given users alice and bob
+    And alice calls bob
+    And bob accepts
+    When alice sends DTMF "A"
+    Then bob sees "call-1: DTMF \"A\" from alice"
+"#;
+    let d = dir(&[("tones.feature", dtmf)]);
+    assert_eq!(
+        run(&opts(&d)).unwrap().scenarios[0].verdict,
+        Verdict::Passed
+    );
+    let vox = run(&RunOptions {
+        profile: profile("voximplant"),
+        ..opts(&d)
+    })
+    .unwrap();
+    assert_eq!(vox.scenarios[0].verdict, Verdict::Failed);
+    assert!(
+        vox.scenarios[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("(0-9 * # p) (400)")
+    );
+}
+
+#[test]
+fn the_dialect_step_names_a_known_profile() {
+    let bad = "Feature: X\n  Scenario: Y\n    Given the dialect is \"skype\"\n    And users alice and bob\n";
+    let d = dir(&[("bad.feature", bad)]);
+    let err = run(&opts(&d)).unwrap_err();
+    let shown = err.to_string();
+    assert!(matches!(err, ConformanceError::Invalid(_)), "{shown}");
+    assert!(shown.contains("bad.feature:3"), "{shown}");
+    assert!(
+        shown.contains("no profile `skype`; the profiles are canonical"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_probe_fails_where_the_dialect_lacks_nothing() {
+    let probe = "Feature: X\n  Scenario: Y\n    Given users alice and bob\n    And alice calls bob\n    Then alice is refused every operation the dialect lacks\n";
+    let d = dir(&[("probe.feature", probe)]);
+    let report = run(&opts(&d)).unwrap();
+    let s = &report.scenarios[0];
+    assert_eq!(s.verdict, Verdict::Failed);
+    assert!(
+        s.reason.as_deref().unwrap().contains("nothing to probe"),
+        "{:?}",
+        s.reason
+    );
+    let report = run(&RunOptions {
+        profile: profile("stream"),
+        ..opts(&d)
+    })
+    .unwrap();
+    assert_eq!(
+        report.scenarios[0].verdict,
+        Verdict::Passed,
+        "{:?}",
+        report.scenarios[0].reason
+    );
+}

@@ -28,6 +28,7 @@
 pub mod action;
 pub mod catalog;
 pub mod check;
+pub mod dialect;
 pub mod error;
 pub mod expect;
 pub mod features;

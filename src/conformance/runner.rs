@@ -45,6 +45,10 @@ pub struct RunOptions {
     pub concurrency: Option<usize>,
     /// Drive devices behind an adapter instead of the reference implementation in process.
     pub rig: Option<super::rig::RigClient>,
+    /// The dialect scenarios run under and are graded by (canonical when `None`): the
+    /// reference server emulates it, and a step needing a capability it lacks makes its
+    /// scenario unimplemented.
+    pub profile: Option<crate::profile::Profile>,
 }
 
 /// The project's feature directory: `./features` when it exists, else the one in the source tree.
@@ -351,6 +355,7 @@ fn execute(
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() * 2)),
     };
     world::use_rig(opts.rig.clone());
+    world::use_profile(opts.profile.clone());
     let records: Rc<RefCell<Vec<ScenarioRecord>>> = Rc::default();
     let sink = records.clone();
     let cucumber = cucumber::Cucumber::<ConformanceWorld, _, (), _, _, cli::Empty>::custom(
