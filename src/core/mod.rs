@@ -501,9 +501,13 @@ impl Core {
         );
     }
 
-    /// Ends a call: every attached device gets [`Event::Ended`], every user is released.
+    /// Ends a call: every attached device gets [`Event::Ended`], every user is released. A
+    /// transferor whose target still rings learns first that its transfer failed.
     fn end_call(&mut self, call: &mut Call, reason: EndReason) {
         assert!(call.status != CallStatus::Ended, "a call ends once");
+        if let Some(t) = call.transfer.take() {
+            in_call::tell_transfer_failed(self, call, t, TransferOutcome::ABORTED_CODE);
+        }
         let event = Event::Ended {
             call: call.id,
             reason: reason.clone(),
@@ -527,7 +531,6 @@ impl Core {
         call.status = CallStatus::Ended;
         call.end_reason = Some(reason);
         call.ended_ms = Some(self.now_ms);
-        call.transfer = None;
     }
 
     /// The user no longer takes part in `call`.
