@@ -96,11 +96,53 @@ struct CertifyArgs {
     /// Run and grade under this dialect: a built-in profile (canonical, mirrorfly, cometchat,
     /// stringee, voximplant, stream) or a profile file. The reference server emulates it; a
     /// scenario needing a capability it lacks is unimplemented (docs/profiles.md).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "matrix")]
     profile: Option<String>,
+    /// Run the suite under every built-in profile and print the capability × dialect matrix
+    /// (passed/failed/unimplemented per cell); --json writes the matrix, --html the canonical
+    /// run's report with the matrix as a section. Exit 1 only when a scenario broke (error):
+    /// failures are expected where dialects differ.
+    #[arg(long, conflicts_with = "junit")]
+    matrix: bool,
     /// With --server: a file holding the server's admin token.
     #[arg(long, value_name = "FILE", requires = "server")]
     admin_token_file: Option<std::path::PathBuf>,
+}
+
+/// `certify --matrix`: the suite under every built-in profile, as a capability × dialect table.
+fn matrix(
+    opts: &callconf::conformance::RunOptions,
+    json: Option<&std::path::Path>,
+    html: Option<&std::path::Path>,
+) -> Result<bool> {
+    use callconf::conformance::report::matrix;
+    let opts = callconf::conformance::RunOptions {
+        json: None,
+        ..opts.clone()
+    };
+    let result = matrix::run_matrix(&opts);
+    if let Some(rig) = &opts.rig {
+        rig.stop();
+    }
+    let m = match result {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    print!("{}", matrix::table(&m));
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&m)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("JSON matrix: {}", path.display());
+    }
+    if let Some(path) = html {
+        std::fs::write(path, matrix::html_page(&m))
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("HTML report: {}", path.display());
+    }
+    Ok(m.complete())
 }
 
 fn main() -> Result<()> {
@@ -200,6 +242,9 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         rig,
         profile,
     };
+    if args.matrix {
+        return matrix(&opts, args.json.as_deref(), args.html.as_deref());
+    }
     let result = conformance::run(&opts);
     if let Some(rig) = &opts.rig {
         rig.stop();

@@ -340,3 +340,51 @@ fn the_probe_fails_where_the_dialect_lacks_nothing() {
         report.scenarios[0].reason
     );
 }
+
+#[test]
+fn the_matrix_counts_every_capability_under_every_dialect() {
+    use callconf::conformance::report::matrix;
+    let d = dir(&[("hold.feature", HOLD)]);
+    let m = matrix::run_matrix(&opts(&d)).unwrap();
+    assert_eq!(
+        m.dialects,
+        [
+            "canonical",
+            "mirrorfly",
+            "cometchat",
+            "stringee",
+            "voximplant",
+            "stream"
+        ]
+    );
+    let [row] = &m.rows[..] else {
+        panic!("one capability: {:?}", m.rows)
+    };
+    let shown: Vec<String> = row.cells.iter().map(matrix::Cell::short).collect();
+    // Hold exists only in Stringee's dialect (and the canonical one).
+    assert_eq!(
+        shown,
+        ["1/0/0", "0/0/1", "0/0/1", "1/0/0", "0/0/1", "0/0/1"]
+    );
+    assert!(m.complete());
+    let table = matrix::table(&m);
+    assert!(table.contains("canonical   mirrorfly"), "{table}");
+    assert!(matrix::html_page(&m).contains("<h2>Dialect matrix</h2>"));
+}
+
+#[test]
+fn the_dialect_comes_before_the_limits_it_replaces() {
+    let late = "Feature: X\n  Scenario: Y\n    Given the limit dtmf_digits_max is 4\n    And the dialect is \"voximplant\"\n    And users alice and bob\n";
+    let d = dir(&[("late.feature", late)]);
+    let report = run(&opts(&d)).unwrap();
+    let s = &report.scenarios[0];
+    assert_eq!(s.verdict, Verdict::Failed);
+    assert!(
+        s.reason
+            .as_deref()
+            .unwrap()
+            .contains("must come before any limit"),
+        "{:?}",
+        s.reason
+    );
+}

@@ -19,13 +19,15 @@ use crate::session::SessionConfig;
 /// The code a system under test refuses an operation its dialect lacks with.
 pub const ABSENT_CODE: u16 = 501;
 
-/// Switches `config` to `profile`: its limits and policy, and only the automatic steps the
-/// dialect has.
+/// Switches `config` to `profile`: its limits and policy, and the reference SDK's automatic
+/// steps as far as the dialect has them (a dialect set earlier is replaced entirely).
 pub fn apply(config: &mut SessionConfig, profile: &Profile) {
     config.limits = profile.core_limits();
     let policy = &config.limits.policy;
-    config.device.auto_ringing &= policy.has(Capability::Ringing);
-    config.device.auto_start_session &= policy.has(Capability::StartSession);
+    let default = crate::client::DeviceOptions::default();
+    config.device.auto_ringing = default.auto_ringing && policy.has(Capability::Ringing);
+    config.device.auto_start_session =
+        default.auto_start_session && policy.has(Capability::StartSession);
 }
 
 /// Unsupported when `op` needs a capability the dialect `name` lacks.

@@ -69,6 +69,8 @@ pub struct Stage {
     config: SessionConfig,
     /// The dialect the scenario runs under (a built-in profile's name).
     dialect: String,
+    /// A limit or an automatic step was changed: too late to pick a dialect, which sets both.
+    tuned: bool,
     /// The remote system under test, when the run drives an adapter.
     rig: Option<RigClient>,
     session: Option<Sut>,
@@ -101,6 +103,7 @@ impl Stage {
             rig,
             config,
             dialect: profile.map_or_else(|| "canonical".to_owned(), |p| p.name.clone()),
+            tuned: false,
             session: None,
             calls: Vec::new(),
             last: None,
@@ -198,6 +201,7 @@ impl Stage {
         match setup {
             Setup::Limit { name, value } => {
                 self.before_users(&format!("the limit {name}"))?;
+                self.tuned = true;
                 let mut limits = serde_json::to_value(&self.config.limits)
                     .map_err(|e| Failure::new(e.to_string()))?;
                 limits[name.as_str()] = json!(value);
@@ -206,12 +210,19 @@ impl Stage {
             }
             Setup::Dialect(name) => {
                 self.before_users(&format!("the dialect {name}"))?;
+                if self.tuned {
+                    return Err(Failure::new(format!(
+                        "the dialect {name} must come before any limit or automatic step it \
+                         would replace"
+                    )));
+                }
                 let profile = Profile::builtin(&name).map_err(|e| Failure::new(e.to_string()))?;
                 dialect::apply(&mut self.config, &profile);
                 self.dialect = name;
             }
             Setup::NoAutoStep(step) => {
                 self.before_users("switching off an automatic step")?;
+                self.tuned = true;
                 match step {
                     AutoStep::AcknowledgeRinging => self.config.device.auto_ringing = false,
                     AutoStep::StartSession => self.config.device.auto_start_session = false,
