@@ -98,6 +98,11 @@ struct CertifyArgs {
     /// scenario needing a capability it lacks is unimplemented (docs/profiles.md).
     #[arg(long, value_name = "NAME", conflicts_with = "matrix")]
     profile: Option<String>,
+    /// A testing aid: the reference server emulates this dialect while scenarios are graded
+    /// under --profile, to show that a server of one dialect fails another's certification
+    /// exactly where the two differ.
+    #[arg(long, value_name = "NAME", requires = "profile")]
+    emulate: Option<String>,
     /// Run the suite under every built-in profile and print the capability × dialect matrix
     /// (passed/failed/unimplemented per cell); --json writes the matrix, --html the canonical
     /// run's report with the matrix as a section. Exit 1 only when a scenario broke (error):
@@ -194,6 +199,18 @@ fn certify(args: CertifyArgs) -> Result<bool> {
             std::process::exit(2);
         }
     };
+    let emulate = match args
+        .emulate
+        .as_deref()
+        .map(callconf::profile::Profile::resolve)
+    {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            eprintln!("error {}: {e}", e.code());
+            std::process::exit(2);
+        }
+    };
     let rig = match &args.adapter {
         None => None,
         Some(adapter) => {
@@ -241,6 +258,7 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         concurrency: None,
         rig,
         profile,
+        emulate,
     };
     if args.matrix {
         return matrix(&opts, args.json.as_deref(), args.html.as_deref());

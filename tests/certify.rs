@@ -317,12 +317,12 @@ fn the_dialect_step_names_a_known_profile() {
 }
 
 #[test]
-fn the_probe_fails_where_the_dialect_lacks_nothing() {
+fn the_probe_is_unimplemented_where_the_dialect_lacks_nothing() {
     let probe = "Feature: X\n  Scenario: Y\n    Given users alice and bob\n    And alice calls bob\n    Then alice is refused every operation the dialect lacks\n";
     let d = dir(&[("probe.feature", probe)]);
     let report = run(&opts(&d)).unwrap();
     let s = &report.scenarios[0];
-    assert_eq!(s.verdict, Verdict::Failed);
+    assert_eq!(s.verdict, Verdict::Unimplemented);
     assert!(
         s.reason.as_deref().unwrap().contains("nothing to probe"),
         "{:?}",
@@ -386,5 +386,79 @@ fn the_dialect_comes_before_the_limits_it_replaces() {
             .contains("must come before any limit"),
         "{:?}",
         s.reason
+    );
+}
+
+/// Verdicts by scenario location.
+fn verdicts(report: &callconf::conformance::RunReport) -> Vec<(String, Verdict)> {
+    report
+        .scenarios
+        .iter()
+        .map(|s| (s.location(), s.verdict))
+        .collect()
+}
+
+fn with(v: &[(String, Verdict)], pick: &[Verdict]) -> std::collections::BTreeSet<String> {
+    v.iter()
+        .filter(|(_, verdict)| pick.contains(verdict))
+        .map(|(l, _)| l.clone())
+        .collect()
+}
+
+/// A server emulating dialect A, certified under the canonical profile, fails exactly where A
+/// differs from the canonical dialect: the scenarios A's own run fails (a rule changes the
+/// outcome) plus those it leaves unimplemented (A refuses with 501 what canonical has), and no
+/// others. And a canonical server certified as A fails A's probe: declaring a capability absent
+/// cannot hide that the server still has it.
+#[test]
+fn cross_profile_runs_fail_exactly_where_the_dialects_differ() {
+    let project = RunOptions {
+        features: vec![std::path::PathBuf::from("features")],
+        ..RunOptions::default()
+    };
+    for a in ["voximplant", "stringee", "stream"] {
+        let own = verdicts(
+            &run(&RunOptions {
+                profile: profile(a),
+                ..project.clone()
+            })
+            .unwrap(),
+        );
+        let cross = verdicts(
+            &run(&RunOptions {
+                emulate: profile(a),
+                profile: profile("canonical"),
+                ..project.clone()
+            })
+            .unwrap(),
+        );
+        let differ = with(&own, &[Verdict::Failed, Verdict::Unimplemented]);
+        // The run-level probe is the one scenario unimplemented under the canonical grading.
+        let probe = with(&cross, &[Verdict::Unimplemented]);
+        assert_eq!(probe.len(), 1, "{a}: {probe:?}");
+        let expected: std::collections::BTreeSet<String> =
+            differ.difference(&probe).cloned().collect();
+        let failed = with(&cross, &[Verdict::Failed]);
+        assert!(!failed.is_empty(), "{a}");
+        assert_eq!(
+            failed, expected,
+            "{a}: the failures differ from where the dialects differ"
+        );
+        eprintln!(
+            "server {a}, graded canonical: {} scenarios fail: {failed:?}",
+            failed.len()
+        );
+    }
+    let hidden = run(&RunOptions {
+        emulate: profile("canonical"),
+        profile: profile("mirrorfly"),
+        ..project.clone()
+    })
+    .unwrap();
+    let failed: Vec<_> = hidden.failures().map(|s| s.location()).collect();
+    assert_eq!(
+        failed,
+        ["features/probe.feature:8"],
+        "only the probe catches it"
     );
 }

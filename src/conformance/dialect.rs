@@ -12,7 +12,7 @@
 
 use super::expect::{Failure, FailureKind};
 use super::sut::Sut;
-use crate::core::{Alert, CallId, CallType, Capability, Limits, Op, PlaceCall, Policy, UserId};
+use crate::core::{Alert, CallId, CallType, Capability, Op, PlaceCall, Policy, UserId};
 use crate::profile::Profile;
 use crate::session::SessionConfig;
 
@@ -31,8 +31,8 @@ pub fn apply(config: &mut SessionConfig, profile: &Profile) {
 }
 
 /// Unsupported when `op` needs a capability the dialect `name` lacks.
-pub fn gate(limits: &Limits, name: &str, op: &Op) -> Result<(), Failure> {
-    match limits.policy.lacking(op) {
+pub fn gate(policy: &Policy, name: &str, op: &Op) -> Result<(), Failure> {
+    match policy.lacking(op) {
         None => Ok(()),
         Some(c) => Err(Failure::of(
             FailureKind::Unsupported,
@@ -114,7 +114,7 @@ fn probe_op(capability: Capability, call: CallId, peer: &UserId) -> Op {
 
 /// The probe: `device` asks for every capability `policy` lacks, on `call`, and each must be
 /// refused with [`ABSENT_CODE`]. Returns how many were probed; a dialect that lacks nothing
-/// cannot be probed, which is a scenario mistake, not a pass.
+/// cannot be probed: unimplemented under it, not a pass.
 pub async fn probe(
     sut: &mut Sut,
     policy: &Policy,
@@ -123,7 +123,8 @@ pub async fn probe(
     peer: &UserId,
 ) -> Result<usize, Failure> {
     if policy.absent.is_empty() {
-        return Err(Failure::new(
+        return Err(Failure::of(
+            FailureKind::Unsupported,
             "the dialect lacks no capability, so there is nothing to probe",
         ));
     }

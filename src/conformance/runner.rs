@@ -49,6 +49,10 @@ pub struct RunOptions {
     /// reference server emulates it, and a step needing a capability it lacks makes its
     /// scenario unimplemented.
     pub profile: Option<crate::profile::Profile>,
+    /// The dialect the reference server emulates when it is not `profile` (in process): how a
+    /// test shows that certifying a server of one dialect against another's profile fails
+    /// exactly where they differ. `None`: the server emulates `profile`.
+    pub emulate: Option<crate::profile::Profile>,
 }
 
 /// The project's feature directory: `./features` when it exists, else the one in the source tree.
@@ -355,7 +359,7 @@ fn execute(
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() * 2)),
     };
     world::use_rig(opts.rig.clone());
-    world::use_profile(opts.profile.clone());
+    world::use_profile(opts.profile.clone(), opts.emulate.clone());
     let records: Rc<RefCell<Vec<ScenarioRecord>>> = Rc::default();
     let sink = records.clone();
     let cucumber = cucumber::Cucumber::<ConformanceWorld, _, (), _, _, cli::Empty>::custom(

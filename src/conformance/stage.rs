@@ -21,11 +21,12 @@ use super::sut::{Refusal, Sut};
 use super::trace::{self, TraceBlock};
 use crate::client::Placed;
 use crate::core::{
-    CallId, CallSnapshot, Endpoint, Event, Feature, Limits, MemberSnapshot, Op, Plan, Reply,
-    UserConfig, UserId,
+    CallId, CallSnapshot, Endpoint, Event, Feature, Limits, MemberSnapshot, Op, Plan, Policy,
+    Reply, UserConfig, UserId,
 };
 use crate::profile::Profile;
 use crate::session::SessionConfig;
+use std::sync::Arc;
 
 /// The step being carried out, as written.
 #[derive(Debug, Clone)]
@@ -67,8 +68,10 @@ struct LastOp {
 /// One scenario's world.
 pub struct Stage {
     config: SessionConfig,
-    /// The dialect the scenario runs under (a built-in profile's name).
+    /// The dialect the scenario is graded under (a built-in profile's name) and its policy,
+    /// which is the server's too unless the run emulates another (`RunOptions::emulate`).
     dialect: String,
+    grading: Arc<Policy>,
     /// A limit or an automatic step was changed: too late to pick a dialect, which sets both.
     tuned: bool,
     /// The remote system under test, when the run drives an adapter.
@@ -84,24 +87,31 @@ pub struct Stage {
 
 impl Default for Stage {
     fn default() -> Self {
-        Self::new(None, None)
+        Self::new(None, None, None)
     }
 }
 
 impl Stage {
-    /// A stage for the reference implementation in process, or for the remote `rig`, under
-    /// `profile` (canonical when `None`).
-    pub fn new(rig: Option<RigClient>, profile: Option<&Profile>) -> Self {
+    /// A stage for the reference implementation in process, or for the remote `rig`, graded
+    /// under `profile` (canonical when `None`), with the server emulating `emulated` when given
+    /// (else `profile` too).
+    pub fn new(
+        rig: Option<RigClient>,
+        profile: Option<&Profile>,
+        emulated: Option<&Profile>,
+    ) -> Self {
         let mut config = SessionConfig {
             trace: true,
             ..SessionConfig::default()
         };
-        if let Some(p) = profile {
+        let grading = profile.map(|p| Arc::new(p.policy())).unwrap_or_default();
+        if let Some(p) = emulated.or(profile) {
             dialect::apply(&mut config, p);
         }
         Self {
             rig,
             config,
+            grading,
             dialect: profile.map_or_else(|| "canonical".to_owned(), |p| p.name.clone()),
             tuned: false,
             session: None,
@@ -218,6 +228,7 @@ impl Stage {
                 }
                 let profile = Profile::builtin(&name).map_err(|e| Failure::new(e.to_string()))?;
                 dialect::apply(&mut self.config, &profile);
+                self.grading = self.config.limits.policy.clone();
                 self.dialect = name;
             }
             Setup::NoAutoStep(step) => {
@@ -422,7 +433,7 @@ impl Stage {
                 unreachable!("connectivity is handled by operate")
             }
         };
-        dialect::gate(&self.config.limits, &self.dialect, &op)?;
+        dialect::gate(&self.grading, &self.dialect, &op)?;
         let s = self.session.as_mut().expect("started by operate");
         let result = s.request(device, op).await.map_err(Failure::from)?;
         Ok(result.map(|reply| match reply {
@@ -496,7 +507,7 @@ impl Stage {
     /// The probe of the dialect's absent capabilities (see `dialect.rs`), on the last call.
     async fn probe(&mut self, device: &str) -> Result<(), Failure> {
         let call = self.calls.last().copied().unwrap_or(CallId(1));
-        let policy = self.config.limits.policy.clone();
+        let policy = self.grading.clone();
         let s = self.session().await?;
         let me = device_key(s, device)?;
         let me_user = me.split('/').next().unwrap_or_default().to_owned();

@@ -59,12 +59,16 @@ thread_local! {
     /// The rig the worlds created on this thread drive (set by the runner before a run).
     static RIG: std::cell::RefCell<Option<RigClient>> = const { std::cell::RefCell::new(None) };
     /// The dialect those worlds' scenarios run under unless they say otherwise.
-    static PROFILE: std::cell::RefCell<Option<Profile>> = const { std::cell::RefCell::new(None) };
+    static PROFILE: std::cell::RefCell<Dialects> = const { std::cell::RefCell::new((None, None)) };
 }
 
-/// Makes the worlds this thread creates from now on run under `profile` (canonical for `None`).
-pub fn use_profile(profile: Option<Profile>) {
-    PROFILE.with(|p| *p.borrow_mut() = profile);
+/// The dialect scenarios are graded under, and the one the server emulates if it differs.
+type Dialects = (Option<Profile>, Option<Profile>);
+
+/// Makes the worlds this thread creates from now on run under `profile` (canonical for `None`),
+/// with the server emulating `emulated` instead when given.
+pub fn use_profile(profile: Option<Profile>, emulated: Option<Profile>) {
+    PROFILE.with(|p| *p.borrow_mut() = (profile, emulated));
 }
 
 /// Makes the worlds this thread creates from now on drive `rig` (or the reference
@@ -74,13 +78,13 @@ pub fn use_rig(rig: Option<RigClient>) {
 }
 
 impl Worker {
-    fn spawn(rig: Option<RigClient>, profile: Option<Profile>) -> std::io::Result<Self> {
+    fn spawn(rig: Option<RigClient>, (profile, emulated): Dialects) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("callconf-scenario".into())
             .spawn(move || {
                 let rt = session::runtime();
-                let mut stage = Stage::new(rig, profile.as_ref());
+                let mut stage = Stage::new(rig, profile.as_ref(), emulated.as_ref());
                 while let Ok((request, reply)) = rx.recv() {
                     let result = catch_unwind(AssertUnwindSafe(|| {
                         rt.block_on(async {
