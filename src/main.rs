@@ -103,6 +103,10 @@ struct CertifyArgs {
     /// exactly where the two differ.
     #[arg(long, value_name = "NAME", requires = "profile")]
     emulate: Option<String>,
+    /// Also run the boundary scenarios generated from the profile's limits (at each limit and
+    /// one over; every DTMF character in and out of the dialect's set).
+    #[arg(long)]
+    boundaries: bool,
     /// Run the suite under every built-in profile and print the capability × dialect matrix
     /// (passed/failed/unimplemented per cell); --json writes the matrix, --html the canonical
     /// run's report with the matrix as a section. Exit 1 only when a scenario broke (error):
@@ -259,6 +263,7 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         rig,
         profile,
         emulate,
+        boundaries: args.boundaries,
     };
     if args.matrix {
         return matrix(&opts, args.json.as_deref(), args.html.as_deref());

@@ -462,3 +462,44 @@ fn cross_profile_runs_fail_exactly_where_the_dialects_differ() {
         "only the probe catches it"
     );
 }
+
+#[test]
+fn boundary_scenarios_are_generated_from_the_profile_limits() {
+    let d = dir(&[("hold.feature", HOLD)]);
+    let only_boundaries = |p: &str, emulate: Option<&str>| {
+        run(&RunOptions {
+            profile: profile(p),
+            emulate: emulate.and_then(profile),
+            boundaries: true,
+            tags: Some("@boundaries".into()),
+            ..opts(&d)
+        })
+        .unwrap()
+    };
+    let vox = only_boundaries("voximplant", None);
+    assert!(vox.ok(), "{}", table::render(&vox));
+    // 200/201 custom data, 8192/8193 info and message, 17 DTMF characters.
+    assert_eq!(vox.passed(), 6 + 17);
+    let names: Vec<&str> = vox.scenarios.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"DTMF 'A' is refused"), "{names:?}");
+    assert!(names.contains(&"Custom data one over the limit, 201 bytes, is refused"));
+    let canonical = only_boundaries("canonical", None);
+    let names: Vec<&str> = canonical
+        .scenarios
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert!(names.contains(&"DTMF 'A' is relayed"), "{names:?}");
+    // A canonical server certified as Voximplant fails exactly the four tones Voximplant lacks.
+    let cross = only_boundaries("voximplant", Some("canonical"));
+    let failed: Vec<&str> = cross.failures().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        failed,
+        [
+            "DTMF 'A' is refused",
+            "DTMF 'B' is refused",
+            "DTMF 'C' is refused",
+            "DTMF 'D' is refused"
+        ]
+    );
+}

@@ -53,6 +53,8 @@ pub struct RunOptions {
     /// test shows that certifying a server of one dialect against another's profile fails
     /// exactly where they differ. `None`: the server emulates `profile`.
     pub emulate: Option<crate::profile::Profile>,
+    /// Also run the boundary scenarios generated from the profile's limits (`boundary.rs`).
+    pub boundaries: bool,
 }
 
 /// The project's feature directory: `./features` when it exists, else the one in the source tree.
@@ -83,6 +85,13 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, ConformanceError> {
     let start = Instant::now();
     let tags = opts.tags.as_deref().map(parse_tags).transpose()?;
     let (mut features, mut problems) = features::load(&opts.features)?;
+    if opts.boundaries {
+        let profile = match &opts.profile {
+            Some(p) => p.clone(),
+            None => crate::profile::Profile::builtin("canonical")?,
+        };
+        features.push(super::boundary::feature(&profile)?);
+    }
     // `@media` features need real media in real time; their runner is `tests/media.rs`.
     features.retain(|f| !f.tags.iter().any(|t| t == MEDIA));
     problems.extend(check::check(&features));
