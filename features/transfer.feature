@@ -4,7 +4,8 @@ Feature: Blind transfer
   blind transfer). The transferor leaves the session at once and is told the outcome; the target
   rings; the remaining party stays and is told. Transfer is allowed only for app-to-phone or
   phone-to-app calls (Stringee). If the target does not take the call, the transfer fails and the
-  call ends.
+  call ends; if the call ends first, while the target still rings, the transferor is told the
+  transfer failed (487) before the call's end.
 
   Background:
     Given users alice and dave
@@ -112,6 +113,19 @@ Feature: Blind transfer
       [31s] call-1: ended, transfer failed (408)
       """
     And pstn-555, carol/phone and carol/tablet see "[31s] call-1: ended, transfer failed (408)"
+
+  Scenario: The call ending while the target rings fails the transfer, and the transferor is told
+    Given alice calls pstn-555
+    And pstn-555 accepts
+    And alice transfers the call to carol
+    When pstn-555 hangs up
+    Then alice sees:
+      """
+      call-1: transfer to carol: failed (487)
+      call-1: ended, hung up by pstn-555
+      """
+    And pstn-555, carol/phone and carol/tablet see "call-1: ended, hung up by pstn-555"
+    And the call ended: hung up by pstn-555
 
   Scenario Outline: A target that cannot be rung is refused and nothing changes: <case>
     Given dave calls carol

@@ -14,6 +14,7 @@
 //! - [`scenario`], [`sim`], [`report`], [`load`]: YAML load scenarios, the deterministic cell
 //!   simulator that drives the core in virtual time, reports, and `callconf load`/`merge`.
 //! - [`net`]: the reference server behind WebSocket/JSON, and the real-time load driver.
+//! - [`profile`]: vendor dialects as data (`profiles/*.yaml`), turned into the core's policy.
 //!
 //! The core in a nutshell (time is an argument; replies come back at once; deliveries are polled):
 //!
@@ -53,6 +54,7 @@ pub mod driver;
 pub mod load;
 pub mod media;
 pub mod net;
+pub mod profile;
 pub mod report;
 pub mod scenario;
 pub mod server;

@@ -109,16 +109,72 @@ struct CertifyArgs {
     /// With --server: the server's admin URL.
     #[arg(long, value_name = "URL", requires = "server")]
     admin: Option<String>,
+    /// Run and grade under this dialect: a built-in profile (canonical, mirrorfly, cometchat,
+    /// stringee, voximplant, stream) or a profile file. The reference server emulates it; a
+    /// scenario needing a capability it lacks is unimplemented (docs/profiles.md).
+    #[arg(long, value_name = "NAME", conflicts_with = "matrix")]
+    profile: Option<String>,
+    /// A testing aid: the reference server emulates this dialect while scenarios are graded
+    /// under --profile, to show that a server of one dialect fails another's certification
+    /// exactly where the two differ.
+    #[arg(long, value_name = "NAME", requires = "profile")]
+    emulate: Option<String>,
+    /// Also run the boundary scenarios generated from the profile's limits (at each limit and
+    /// one over; every DTMF character in and out of the dialect's set).
+    #[arg(long)]
+    boundaries: bool,
+    /// Run the suite under every built-in profile and print the capability × dialect matrix
+    /// (passed/failed/unimplemented per cell); --json writes the matrix, --html the canonical
+    /// run's report with the matrix as a section. Exit 1 only when a scenario broke (error):
+    /// failures are expected where dialects differ.
+    #[arg(long, conflicts_with = "junit")]
+    matrix: bool,
     /// With --server: a file holding the server's admin token.
     #[arg(long, value_name = "FILE", requires = "server")]
     admin_token_file: Option<std::path::PathBuf>,
     /// With --adapter: write a signed certificate bundle into this (new or empty) directory
     /// (docs/certification.md); needs --sign-key.
-    #[arg(long, value_name = "DIR", requires_all = ["adapter", "sign_key"])]
+    #[arg(long, value_name = "DIR", requires_all = ["adapter", "sign_key"], conflicts_with = "matrix")]
     out: Option<std::path::PathBuf>,
     /// The private key (from `callconf keygen`) that signs the bundle's manifest.
     #[arg(long, value_name = "PREFIX", requires = "out")]
     sign_key: Option<std::path::PathBuf>,
+}
+
+/// `certify --matrix`: the suite under every built-in profile, as a capability × dialect table.
+fn matrix(
+    opts: &callconf::conformance::RunOptions,
+    json: Option<&std::path::Path>,
+    html: Option<&std::path::Path>,
+) -> Result<bool> {
+    use callconf::conformance::report::matrix;
+    let opts = callconf::conformance::RunOptions {
+        json: None,
+        ..opts.clone()
+    };
+    let result = matrix::run_matrix(&opts);
+    if let Some(rig) = &opts.rig {
+        rig.stop();
+    }
+    let m = match result {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    print!("{}", matrix::table(&m));
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&m)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("JSON matrix: {}", path.display());
+    }
+    if let Some(path) = html {
+        std::fs::write(path, matrix::html_page(&m))
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("HTML report: {}", path.display());
+    }
+    Ok(m.complete())
 }
 
 fn main() -> Result<()> {
@@ -193,6 +249,14 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         args.features
     };
     let started_at = std::time::SystemTime::now();
+    // The dialect graded against, for a certificate: its name and the text it was read from.
+    let profile_name = args.profile.clone().unwrap_or_else(|| "canonical".into());
+    let profile_text = if args.out.is_some() {
+        callconf::profile::Profile::source_text(&profile_name)
+            .map_err(|e| anyhow::anyhow!("error {}: {e}", e.code()))?
+    } else {
+        String::new()
+    };
     let transcript = args
         .out
         .as_ref()
@@ -204,6 +268,30 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         .map(callconf::certificate::keys::read_private)
         .transpose()
         .map_err(|e| anyhow::anyhow!("error {}: {e}", e.code()))?;
+    let profile = match args
+        .profile
+        .as_deref()
+        .map(callconf::profile::Profile::resolve)
+    {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            eprintln!("error {}: {e}", e.code());
+            std::process::exit(2);
+        }
+    };
+    let emulate = match args
+        .emulate
+        .as_deref()
+        .map(callconf::profile::Profile::resolve)
+    {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            eprintln!("error {}: {e}", e.code());
+            std::process::exit(2);
+        }
+    };
     let rig = match &args.adapter {
         None => None,
         Some(adapter) => {
@@ -231,6 +319,7 @@ fn certify(args: CertifyArgs) -> Result<bool> {
                     callconf::server::ClockMode::Manual
                 },
                 server,
+                profile: args.profile.clone(),
             };
             match conformance::rig::RigClient::start(config, transcript.clone()) {
                 Ok(rig) => Some(rig),
@@ -249,7 +338,13 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         json: args.json.clone(),
         concurrency: None,
         rig,
+        profile,
+        emulate,
+        boundaries: args.boundaries,
     };
+    if args.matrix {
+        return matrix(&opts, args.json.as_deref(), args.html.as_deref());
+    }
     let result = conformance::run(&opts);
     if let Some(rig) = &opts.rig {
         rig.stop();
@@ -273,7 +368,10 @@ fn certify(args: CertifyArgs) -> Result<bool> {
             transcript,
             started: rig.started(),
             sources: &features,
+            profile: (profile_name.clone(), profile_text.clone()),
             settings: callconf::certificate::manifest::Settings {
+                emulate: args.emulate.clone(),
+                boundaries: args.boundaries,
                 deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
                 quiet_ms: u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX),
                 clock: if rig.started().clock_driven {

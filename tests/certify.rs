@@ -232,3 +232,274 @@ fn the_vendor_fixture_directory_certifies() {
     assert_eq!(report.passed(), 2);
     assert_eq!(report.by_capability()[0].capability, "acme-sdk");
 }
+
+const HOLD: &str = r#"Feature: Hold under a dialect
+  Scenario: Alice holds the call
+    Given users alice and bob
+    And alice calls bob
+    And bob accepts
+    When alice holds the call
+    Then bob sees "call-1: alice held the call"
+"#;
+
+fn profile(name: &str) -> Option<callconf::profile::Profile> {
+    Some(callconf::profile::Profile::builtin(name).unwrap())
+}
+
+#[test]
+fn a_scenario_needing_what_the_profile_lacks_is_unimplemented_not_failed() {
+    let d = dir(&[("hold.feature", HOLD)]);
+    let canonical = run(&opts(&d)).unwrap();
+    assert_eq!(canonical.scenarios[0].verdict, Verdict::Passed);
+    let report = run(&RunOptions {
+        profile: profile("mirrorfly"),
+        ..opts(&d)
+    })
+    .unwrap();
+    let s = &report.scenarios[0];
+    assert_eq!(s.verdict, Verdict::Unimplemented, "{:?}", s.reason);
+    let reason = s.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("the dialect `mirrorfly` has no `hold`"),
+        "{reason}"
+    );
+    // Stringee has hold: the same scenario passes under it.
+    let stringee = run(&RunOptions {
+        profile: profile("stringee"),
+        ..opts(&d)
+    })
+    .unwrap();
+    assert_eq!(stringee.scenarios[0].verdict, Verdict::Passed);
+}
+
+#[test]
+fn a_profile_changes_outcomes_where_its_rules_differ() {
+    let dtmf = r#"Feature: Tones
+  Scenario: Alice sends A
+    Given users alice and bob
+    And alice calls bob
+    And bob accepts
+    When alice sends DTMF "A"
+    Then bob sees "call-1: DTMF \"A\" from alice"
+"#;
+    let d = dir(&[("tones.feature", dtmf)]);
+    assert_eq!(
+        run(&opts(&d)).unwrap().scenarios[0].verdict,
+        Verdict::Passed
+    );
+    let vox = run(&RunOptions {
+        profile: profile("voximplant"),
+        ..opts(&d)
+    })
+    .unwrap();
+    assert_eq!(vox.scenarios[0].verdict, Verdict::Failed);
+    assert!(
+        vox.scenarios[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("(0-9 * # p) (400)")
+    );
+}
+
+#[test]
+fn the_dialect_step_names_a_known_profile() {
+    let bad = "Feature: X\n  Scenario: Y\n    Given the dialect is \"skype\"\n    And users alice and bob\n";
+    let d = dir(&[("bad.feature", bad)]);
+    let err = run(&opts(&d)).unwrap_err();
+    let shown = err.to_string();
+    assert!(matches!(err, ConformanceError::Invalid(_)), "{shown}");
+    assert!(shown.contains("bad.feature:3"), "{shown}");
+    assert!(
+        shown.contains("no profile `skype`; the profiles are canonical"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_probe_is_unimplemented_where_the_dialect_lacks_nothing() {
+    let probe = "Feature: X\n  Scenario: Y\n    Given users alice and bob\n    And alice calls bob\n    Then alice is refused every operation the dialect lacks\n";
+    let d = dir(&[("probe.feature", probe)]);
+    let report = run(&opts(&d)).unwrap();
+    let s = &report.scenarios[0];
+    assert_eq!(s.verdict, Verdict::Unimplemented);
+    assert!(
+        s.reason.as_deref().unwrap().contains("nothing to probe"),
+        "{:?}",
+        s.reason
+    );
+    let report = run(&RunOptions {
+        profile: profile("stream"),
+        ..opts(&d)
+    })
+    .unwrap();
+    assert_eq!(
+        report.scenarios[0].verdict,
+        Verdict::Passed,
+        "{:?}",
+        report.scenarios[0].reason
+    );
+}
+
+#[test]
+fn the_matrix_counts_every_capability_under_every_dialect() {
+    use callconf::conformance::report::matrix;
+    let d = dir(&[("hold.feature", HOLD)]);
+    let m = matrix::run_matrix(&opts(&d)).unwrap();
+    assert_eq!(
+        m.dialects,
+        [
+            "canonical",
+            "mirrorfly",
+            "cometchat",
+            "stringee",
+            "voximplant",
+            "stream"
+        ]
+    );
+    let [row] = &m.rows[..] else {
+        panic!("one capability: {:?}", m.rows)
+    };
+    let shown: Vec<String> = row.cells.iter().map(matrix::Cell::short).collect();
+    // Hold exists only in Stringee's dialect (and the canonical one).
+    assert_eq!(
+        shown,
+        ["1/0/0", "0/0/1", "0/0/1", "1/0/0", "0/0/1", "0/0/1"]
+    );
+    assert!(m.complete());
+    let table = matrix::table(&m);
+    assert!(table.contains("canonical   mirrorfly"), "{table}");
+    assert!(matrix::html_page(&m).contains("<h2>Dialect matrix</h2>"));
+}
+
+#[test]
+fn the_dialect_comes_before_the_limits_it_replaces() {
+    let late = "Feature: X\n  Scenario: Y\n    Given the limit dtmf_digits_max is 4\n    And the dialect is \"voximplant\"\n    And users alice and bob\n";
+    let d = dir(&[("late.feature", late)]);
+    let report = run(&opts(&d)).unwrap();
+    let s = &report.scenarios[0];
+    assert_eq!(s.verdict, Verdict::Failed);
+    assert!(
+        s.reason
+            .as_deref()
+            .unwrap()
+            .contains("must come before any limit"),
+        "{:?}",
+        s.reason
+    );
+}
+
+/// Verdicts by scenario location.
+fn verdicts(report: &callconf::conformance::RunReport) -> Vec<(String, Verdict)> {
+    report
+        .scenarios
+        .iter()
+        .map(|s| (s.location(), s.verdict))
+        .collect()
+}
+
+fn with(v: &[(String, Verdict)], pick: &[Verdict]) -> std::collections::BTreeSet<String> {
+    v.iter()
+        .filter(|(_, verdict)| pick.contains(verdict))
+        .map(|(l, _)| l.clone())
+        .collect()
+}
+
+/// A server emulating dialect A, certified under the canonical profile, fails exactly where A
+/// differs from the canonical dialect: the scenarios A's own run fails (a rule changes the
+/// outcome) plus those it leaves unimplemented (A refuses with 501 what canonical has), and no
+/// others. And a canonical server certified as A fails A's probe: declaring a capability absent
+/// cannot hide that the server still has it.
+#[test]
+fn cross_profile_runs_fail_exactly_where_the_dialects_differ() {
+    let project = RunOptions {
+        features: vec![std::path::PathBuf::from("features")],
+        ..RunOptions::default()
+    };
+    for a in ["voximplant", "stringee", "stream"] {
+        let own = verdicts(
+            &run(&RunOptions {
+                profile: profile(a),
+                ..project.clone()
+            })
+            .unwrap(),
+        );
+        let cross = verdicts(
+            &run(&RunOptions {
+                emulate: profile(a),
+                profile: profile("canonical"),
+                ..project.clone()
+            })
+            .unwrap(),
+        );
+        let differ = with(&own, &[Verdict::Failed, Verdict::Unimplemented]);
+        // The run-level probe is the one scenario unimplemented under the canonical grading.
+        let probe = with(&cross, &[Verdict::Unimplemented]);
+        assert_eq!(probe.len(), 1, "{a}: {probe:?}");
+        let expected: std::collections::BTreeSet<String> =
+            differ.difference(&probe).cloned().collect();
+        let failed = with(&cross, &[Verdict::Failed]);
+        assert!(!failed.is_empty(), "{a}");
+        assert_eq!(
+            failed, expected,
+            "{a}: the failures differ from where the dialects differ"
+        );
+        eprintln!(
+            "server {a}, graded canonical: {} scenarios fail: {failed:?}",
+            failed.len()
+        );
+    }
+    let hidden = run(&RunOptions {
+        emulate: profile("canonical"),
+        profile: profile("mirrorfly"),
+        ..project.clone()
+    })
+    .unwrap();
+    let failed: Vec<_> = hidden.failures().map(|s| s.location()).collect();
+    assert_eq!(
+        failed,
+        ["features/probe.feature:8"],
+        "only the probe catches it"
+    );
+}
+
+#[test]
+fn boundary_scenarios_are_generated_from_the_profile_limits() {
+    let d = dir(&[("hold.feature", HOLD)]);
+    let only_boundaries = |p: &str, emulate: Option<&str>| {
+        run(&RunOptions {
+            profile: profile(p),
+            emulate: emulate.and_then(profile),
+            boundaries: true,
+            tags: Some("@boundaries".into()),
+            ..opts(&d)
+        })
+        .unwrap()
+    };
+    let vox = only_boundaries("voximplant", None);
+    assert!(vox.ok(), "{}", table::render(&vox));
+    // 200/201 custom data, 8192/8193 info and message, 17 DTMF characters.
+    assert_eq!(vox.passed(), 6 + 17);
+    let names: Vec<&str> = vox.scenarios.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"DTMF 'A' is refused"), "{names:?}");
+    assert!(names.contains(&"Custom data one over the limit, 201 bytes, is refused"));
+    let canonical = only_boundaries("canonical", None);
+    let names: Vec<&str> = canonical
+        .scenarios
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert!(names.contains(&"DTMF 'A' is relayed"), "{names:?}");
+    // A canonical server certified as Voximplant fails exactly the four tones Voximplant lacks.
+    let cross = only_boundaries("voximplant", Some("canonical"));
+    let failed: Vec<&str> = cross.failures().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        failed,
+        [
+            "DTMF 'A' is refused",
+            "DTMF 'B' is refused",
+            "DTMF 'C' is refused",
+            "DTMF 'D' is refused"
+        ]
+    );
+}

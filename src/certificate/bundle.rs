@@ -8,6 +8,7 @@
 //! DIR/results/junit.xml    the same for CI systems
 //! DIR/results/report.html  the readable report
 //! DIR/suite/N/…            the feature files run, source by source
+//! DIR/profile.yaml         the dialect profile graded against
 //! DIR/certificate.html     one page: SDK, verdicts per capability, hashes, how to verify
 //! DIR/README.md            what was certified, and the command that reproduces it
 //! ```
@@ -33,6 +34,7 @@ pub const MANIFEST: &str = "manifest.json";
 pub const SIGNATURE: &str = "manifest.json.sig";
 pub const TRANSCRIPT: &str = "transcript.ndjson";
 pub const REPORT_JSON: &str = "results/report.json";
+pub const PROFILE: &str = "profile.yaml";
 
 /// Everything a bundle is made of.
 pub struct Input<'a> {
@@ -41,6 +43,8 @@ pub struct Input<'a> {
     pub transcript: &'a Transcript,
     pub started: &'a Started,
     pub sources: &'a [PathBuf],
+    /// The profile's name and its YAML text.
+    pub profile: (String, String),
     pub settings: Settings,
     pub command: Vec<String>,
     pub started_at: SystemTime,
@@ -99,6 +103,7 @@ pub fn write_bundle(input: &Input<'_>) -> Result<Manifest, CertError> {
     write(dir, "results/report.html", html::render(&report).as_bytes())?;
 
     let suite_hash = suite::hash(input.sources)?;
+    write(dir, PROFILE, input.profile.1.as_bytes())?;
     let public = hex::encode(input.key.verifying_key().as_bytes());
     let mut manifest = Manifest {
         format: FORMAT.into(),
@@ -108,8 +113,8 @@ pub fn write_bundle(input: &Input<'_>) -> Result<Manifest, CertError> {
             sources,
         },
         profile: Profile {
-            name: "canonical".into(),
-            sha256: None,
+            name: input.profile.0.clone(),
+            sha256: Some(sha256_hex(input.profile.1.as_bytes())),
         },
         sut: input.started.clone(),
         settings: input.settings.clone(),

@@ -68,8 +68,8 @@ pub struct Source {
     pub bundled: String,
 }
 
-/// The dialect graded against. Until dialect profiles exist, every run is `canonical`, the
-/// lifecycle of docs/model.md, with no profile file (`sha256: null`).
+/// The dialect graded against (`profiles/NAME.yaml`, or a profile file), and the SHA-256 of its
+/// text, which the bundle keeps as `profile.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
@@ -90,6 +90,10 @@ pub struct Settings {
     pub faults: Vec<String>,
     /// The server was started elsewhere (`--server`).
     pub external_server: bool,
+    /// The reference server emulated another dialect (`--emulate`, a testing aid).
+    pub emulate: Option<String>,
+    /// The boundary scenarios generated from the profile's limits ran too.
+    pub boundaries: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -55,6 +55,9 @@ pub enum CertError {
     /// 1307: the run does not meet the certification policy.
     #[error("policy: {0}")]
     Policy(String),
+    /// 1309: the bundled profile is not the one the manifest names, or not this build's.
+    #[error("profile: {0}")]
+    Profile(String),
     /// 1308: the output directory exists and is not empty.
     #[error("{0}: the output directory exists and is not empty")]
     OutExists(PathBuf),
@@ -73,6 +76,7 @@ impl CertError {
             CertError::Regrade(_) => 1306,
             CertError::Policy(_) => 1307,
             CertError::OutExists(_) => 1308,
+            CertError::Profile(_) => 1309,
         }
     }
 }

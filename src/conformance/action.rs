@@ -43,6 +43,8 @@ pub enum Setup {
         value: u64,
     },
     NoAutoStep(AutoStep),
+    /// Run the scenario under this built-in dialect profile (checked when the step is parsed).
+    Dialect(String),
     /// Users, each with the devices `labels`.
     Users {
         names: Vec<String>,
@@ -117,6 +119,10 @@ pub enum Expectation {
     SeesAnyOrder {
         devices: Vec<String>,
         lines: Vec<ExpectedLine>,
+    },
+    /// `device` is refused, with 501, every capability the scenario's dialect lacks.
+    AbsentRefused {
+        device: String,
     },
     /// Each device received nothing since its last check.
     SeesNothing {

@@ -64,4 +64,7 @@ pub enum ConformanceError {
         #[source]
         source: std::io::Error,
     },
+    /// A dialect profile would not load (its `ProfileError`, code and place included).
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
 }

@@ -26,8 +26,10 @@
 //! succeed and their events are taken as seen.
 
 pub mod action;
+pub mod boundary;
 pub mod catalog;
 pub mod check;
+pub mod dialect;
 pub mod error;
 pub mod expect;
 pub mod features;

@@ -53,6 +53,9 @@ pub struct RigConfig {
     pub clock: ClockMode,
     /// A running server to use instead of starting one.
     pub server: Option<ExternalServer>,
+    /// `--profile` for the server the rig starts (each scenario's reset carries its dialect's
+    /// limits and policy too, so both agree).
+    pub profile: Option<String>,
 }
 
 /// A `callconf serve` started by someone else: its device and admin URLs and admin token.
@@ -246,6 +249,9 @@ async fn spawn_serve(
     .arg(&token_file);
     for f in &config.faults {
         cmd.args(["--inject-fault", f]);
+    }
+    if let Some(p) = &config.profile {
+        cmd.args(["--profile", p]);
     }
     die_with_parent(&mut cmd);
     let mut serve = cmd

@@ -45,6 +45,16 @@ pub struct RunOptions {
     pub concurrency: Option<usize>,
     /// Drive devices behind an adapter instead of the reference implementation in process.
     pub rig: Option<super::rig::RigClient>,
+    /// The dialect scenarios run under and are graded by (canonical when `None`): the
+    /// reference server emulates it, and a step needing a capability it lacks makes its
+    /// scenario unimplemented.
+    pub profile: Option<crate::profile::Profile>,
+    /// The dialect the reference server emulates when it is not `profile` (in process): how a
+    /// test shows that certifying a server of one dialect against another's profile fails
+    /// exactly where they differ. `None`: the server emulates `profile`.
+    pub emulate: Option<crate::profile::Profile>,
+    /// Also run the boundary scenarios generated from the profile's limits (`boundary.rs`).
+    pub boundaries: bool,
 }
 
 /// The project's feature directory: `./features` when it exists, else the one in the source tree.
@@ -75,6 +85,13 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, ConformanceError> {
     let start = Instant::now();
     let tags = opts.tags.as_deref().map(parse_tags).transpose()?;
     let (mut features, mut problems) = features::load(&opts.features)?;
+    if opts.boundaries {
+        let profile = match &opts.profile {
+            Some(p) => p.clone(),
+            None => crate::profile::Profile::builtin("canonical")?,
+        };
+        features.push(super::boundary::feature(&profile)?);
+    }
     // `@media` features need real media in real time; their runner is `tests/media.rs`.
     features.retain(|f| !f.tags.iter().any(|t| t == MEDIA));
     problems.extend(check::check(&features));
@@ -351,6 +368,7 @@ fn execute(
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() * 2)),
     };
     world::use_rig(opts.rig.clone());
+    world::use_profile(opts.profile.clone(), opts.emulate.clone());
     let records: Rc<RefCell<Vec<ScenarioRecord>>> = Rc::default();
     let sink = records.clone();
     let cucumber = cucumber::Cucumber::<ConformanceWorld, _, (), _, _, cli::Empty>::custom(

@@ -14,16 +14,19 @@ use serde_json::{Value, json};
 use super::action::{
     Action, AutoStep, CallRef, Expectation, ExpectedLine, FieldCheck, Operation, PlanChange, Setup,
 };
+use super::dialect;
 use super::expect::{self, Failure, FailureKind};
 use super::rig::RigClient;
 use super::sut::{Refusal, Sut};
 use super::trace::{self, TraceBlock};
 use crate::client::Placed;
 use crate::core::{
-    CallId, CallSnapshot, Endpoint, Event, Feature, Limits, MemberSnapshot, Op, Plan, Reply,
-    UserConfig, UserId,
+    CallId, CallSnapshot, Endpoint, Event, Feature, Limits, MemberSnapshot, Op, Plan, Policy,
+    Reply, UserConfig, UserId,
 };
+use crate::profile::Profile;
 use crate::session::SessionConfig;
+use std::sync::Arc;
 
 /// The step being carried out, as written.
 #[derive(Debug, Clone)]
@@ -65,6 +68,12 @@ struct LastOp {
 /// One scenario's world.
 pub struct Stage {
     config: SessionConfig,
+    /// The dialect the scenario is graded under (a built-in profile's name) and its policy,
+    /// which is the server's too unless the run emulates another (`RunOptions::emulate`).
+    dialect: String,
+    grading: Arc<Policy>,
+    /// A limit or an automatic step was changed: too late to pick a dialect, which sets both.
+    tuned: bool,
     /// The remote system under test, when the run drives an adapter.
     rig: Option<RigClient>,
     session: Option<Sut>,
@@ -78,19 +87,33 @@ pub struct Stage {
 
 impl Default for Stage {
     fn default() -> Self {
-        Self::new(None)
+        Self::new(None, None, None)
     }
 }
 
 impl Stage {
-    /// A stage for the reference implementation in process, or for the remote `rig`.
-    pub fn new(rig: Option<RigClient>) -> Self {
+    /// A stage for the reference implementation in process, or for the remote `rig`, graded
+    /// under `profile` (canonical when `None`), with the server emulating `emulated` when given
+    /// (else `profile` too).
+    pub fn new(
+        rig: Option<RigClient>,
+        profile: Option<&Profile>,
+        emulated: Option<&Profile>,
+    ) -> Self {
+        let mut config = SessionConfig {
+            trace: true,
+            ..SessionConfig::default()
+        };
+        let grading = profile.map(|p| Arc::new(p.policy())).unwrap_or_default();
+        if let Some(p) = emulated.or(profile) {
+            dialect::apply(&mut config, p);
+        }
         Self {
             rig,
-            config: SessionConfig {
-                trace: true,
-                ..SessionConfig::default()
-            },
+            config,
+            grading,
+            dialect: profile.map_or_else(|| "canonical".to_owned(), |p| p.name.clone()),
+            tuned: false,
             session: None,
             calls: Vec::new(),
             last: None,
@@ -188,14 +211,29 @@ impl Stage {
         match setup {
             Setup::Limit { name, value } => {
                 self.before_users(&format!("the limit {name}"))?;
+                self.tuned = true;
                 let mut limits = serde_json::to_value(&self.config.limits)
                     .map_err(|e| Failure::new(e.to_string()))?;
                 limits[name.as_str()] = json!(value);
                 self.config.limits = serde_json::from_value::<Limits>(limits)
                     .map_err(|e| Failure::new(format!("the limit {name} = {value}: {e}")))?;
             }
+            Setup::Dialect(name) => {
+                self.before_users(&format!("the dialect {name}"))?;
+                if self.tuned {
+                    return Err(Failure::new(format!(
+                        "the dialect {name} must come before any limit or automatic step it \
+                         would replace"
+                    )));
+                }
+                let profile = Profile::builtin(&name).map_err(|e| Failure::new(e.to_string()))?;
+                dialect::apply(&mut self.config, &profile);
+                self.grading = self.config.limits.policy.clone();
+                self.dialect = name;
+            }
             Setup::NoAutoStep(step) => {
                 self.before_users("switching off an automatic step")?;
+                self.tuned = true;
                 match step {
                     AutoStep::AcknowledgeRinging => self.config.device.auto_ringing = false,
                     AutoStep::StartSession => self.config.device.auto_start_session = false,
@@ -395,6 +433,7 @@ impl Stage {
                 unreachable!("connectivity is handled by operate")
             }
         };
+        dialect::gate(&self.grading, &self.dialect, &op)?;
         let s = self.session.as_mut().expect("started by operate");
         let result = s.request(device, op).await.map_err(Failure::from)?;
         Ok(result.map(|reply| match reply {
@@ -465,6 +504,23 @@ impl Stage {
         Ok(())
     }
 
+    /// The probe of the dialect's absent capabilities (see `dialect.rs`), on the last call.
+    async fn probe(&mut self, device: &str) -> Result<(), Failure> {
+        let call = self.calls.last().copied().unwrap_or(CallId(1));
+        let policy = self.grading.clone();
+        let s = self.session().await?;
+        let me = device_key(s, device)?;
+        let me_user = me.split('/').next().unwrap_or_default().to_owned();
+        let peer = s
+            .device_names()
+            .into_iter()
+            .filter_map(|d| d.split('/').next().map(str::to_owned))
+            .find(|u| *u != me_user)
+            .ok_or_else(|| Failure::new("the probe needs a second user to call"))?;
+        dialect::probe(s, &policy, &me, call, &UserId::new(&peer)).await?;
+        Ok(())
+    }
+
     async fn expect(&mut self, expectation: Expectation) -> Result<(), Failure> {
         match expectation {
             Expectation::Sees { devices, lines } => {
@@ -474,6 +530,7 @@ impl Stage {
                 self.sees(&devices, &lines, expect::lines_match_any_order)
                     .await
             }
+            Expectation::AbsentRefused { device } => self.probe(&device).await,
             Expectation::SeesNothing { devices } => {
                 let s = self.session().await?;
                 for d in devices {

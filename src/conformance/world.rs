@@ -26,6 +26,7 @@ use super::expect::Failure;
 use super::rig::RigClient;
 use super::stage::{Stage, StepInfo};
 use super::trace::TraceBlock;
+use crate::profile::Profile;
 use crate::session;
 
 /// A step that failed, where, and why.
@@ -57,6 +58,17 @@ struct Worker {
 thread_local! {
     /// The rig the worlds created on this thread drive (set by the runner before a run).
     static RIG: std::cell::RefCell<Option<RigClient>> = const { std::cell::RefCell::new(None) };
+    /// The dialect those worlds' scenarios run under unless they say otherwise.
+    static PROFILE: std::cell::RefCell<Dialects> = const { std::cell::RefCell::new((None, None)) };
+}
+
+/// The dialect scenarios are graded under, and the one the server emulates if it differs.
+type Dialects = (Option<Profile>, Option<Profile>);
+
+/// Makes the worlds this thread creates from now on run under `profile` (canonical for `None`),
+/// with the server emulating `emulated` instead when given.
+pub fn use_profile(profile: Option<Profile>, emulated: Option<Profile>) {
+    PROFILE.with(|p| *p.borrow_mut() = (profile, emulated));
 }
 
 /// Makes the worlds this thread creates from now on drive `rig` (or the reference
@@ -66,13 +78,13 @@ pub fn use_rig(rig: Option<RigClient>) {
 }
 
 impl Worker {
-    fn spawn(rig: Option<RigClient>) -> std::io::Result<Self> {
+    fn spawn(rig: Option<RigClient>, (profile, emulated): Dialects) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("callconf-scenario".into())
             .spawn(move || {
                 let rt = session::runtime();
-                let mut stage = Stage::new(rig);
+                let mut stage = Stage::new(rig, profile.as_ref(), emulated.as_ref());
                 while let Ok((request, reply)) = rx.recv() {
                     let result = catch_unwind(AssertUnwindSafe(|| {
                         rt.block_on(async {
@@ -128,7 +140,10 @@ impl cucumber::World for ConformanceWorld {
 
     async fn new() -> Result<Self, Self::Error> {
         Ok(Self {
-            worker: Worker::spawn(RIG.with(|r| r.borrow().clone()))?,
+            worker: Worker::spawn(
+                RIG.with(|r| r.borrow().clone()),
+                PROFILE.with(|p| p.borrow().clone()),
+            )?,
             failure: None,
         })
     }

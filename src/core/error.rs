@@ -46,6 +46,10 @@ pub enum CallError {
     /// 486: the user is already in a call and call waiting is off.
     #[error("user `{0}` is busy")]
     Busy(String),
+    /// 501: the dialect the server emulates has no such operation or kind of call (its
+    /// profile's capabilities, [`super::Policy`]).
+    #[error("the dialect has no `{0}`")]
+    NotInDialect(super::policy::Capability),
     /// 503: a capacity limit of this server is reached (live calls, calls per user, devices).
     #[error("capacity limit `{0}` reached")]
     Capacity(&'static str),
@@ -105,6 +109,7 @@ impl CallError {
             CallError::InvalidState { .. } => 422,
             CallError::Unavailable(_) => 480,
             CallError::Busy(_) => 486,
+            CallError::NotInDialect(_) => 501,
             CallError::Capacity(_) => 503,
         }
     }

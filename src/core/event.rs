@@ -193,10 +193,17 @@ pub struct CallInfo {
 #[serde(rename_all = "snake_case")]
 pub enum TransferOutcome {
     Succeeded,
-    /// Failed with the target's code (486 busy, 480 unavailable, 603 declined, 408 no answer).
+    /// Failed with the target's code (486 busy, 480 unavailable, 603 declined, 408 no answer),
+    /// or [`TransferOutcome::ABORTED_CODE`] when the call ended while the target still rang.
     Failed {
         code: u16,
     },
+}
+
+impl TransferOutcome {
+    /// The code of a transfer cut short because its call ended first (SIP 487 Request
+    /// Terminated, as a REFER's NOTIFY reports it).
+    pub const ABORTED_CODE: u16 = 487;
 }
 
 /// Something a device is told.

@@ -249,7 +249,9 @@ pub(super) fn transfer(
         .iter()
         .position(|m| m.state == P::Joined && m.user != me)
         .expect("a connected 1:1 call has two joined members");
-    if core.users[&me].config.endpoint == core.users[&call.members[other].user].config.endpoint {
+    let same_kind =
+        core.users[&me].config.endpoint == core.users[&call.members[other].user].config.endpoint;
+    if same_kind && core.limits.policy.transfer_app_phone_only {
         return Err(CallError::Forbidden(Forbidden::TransferNotAllowed));
     }
     let existing = call.member_index(&target);
@@ -343,7 +345,14 @@ pub(super) fn transfer_succeeded(core: &mut Core, call: &mut Call) {
 pub(super) fn transfer_failed(core: &mut Core, call: &mut Call, code: u16) {
     let t = call
         .transfer
+        .take()
         .expect("called only with a transfer under way");
+    tell_transfer_failed(core, call, t, code);
+    core.end_call(call, EndReason::TransferFailed { code });
+}
+
+/// Tells the transferor of `t` that its transfer failed with `code`.
+pub(super) fn tell_transfer_failed(core: &mut Core, call: &Call, t: Transfer, code: u16) {
     let target = call.members[t.target].user.clone();
     if let Some(d) = call.members[t.from].device {
         core.emit(
@@ -355,7 +364,6 @@ pub(super) fn transfer_failed(core: &mut Core, call: &mut Call, code: u16) {
             },
         );
     }
-    core.end_call(call, EndReason::TransferFailed { code });
 }
 
 #[allow(clippy::too_many_arguments)]

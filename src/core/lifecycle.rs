@@ -291,7 +291,7 @@ pub(super) fn decline(
     device: DeviceId,
     code: Option<u16>,
 ) -> Result<Reply, CallError> {
-    let code = validate::decline_code(code)?;
+    let code = validate::decline_code(code, &core.limits)?;
     check_answer(call, i, device, "decline")?;
     invitee_out(core, call, i, Some(device), P::Declined { code });
     Ok(Reply::Done)
@@ -348,7 +348,8 @@ pub(super) fn end_for_all(
     device: DeviceId,
 ) -> Result<Reply, CallError> {
     let user = call.members[i].user.clone();
-    if i != 0 && !core.users[&user].config.end_call_permission {
+    let needs_permission = i != 0 || core.limits.policy.end_for_all_host_needs_permission;
+    if needs_permission && !core.users[&user].config.end_call_permission {
         return Err(CallError::Forbidden(Forbidden::EndCallPermission));
     }
     check_session(call, i, device, "end_for_all")?;
@@ -530,6 +531,12 @@ pub(super) fn join_member(core: &mut Core, call: &mut Call, i: usize, device: De
     core.emit_session(call, event, Some(device));
     if call.status < CallStatus::Connecting {
         core.set_status(call, CallStatus::Connecting);
+    }
+    if !core.limits.policy.session_start_required
+        && call.status == CallStatus::Connecting
+        && call.joined_count() >= 2
+    {
+        core.set_status(call, CallStatus::Connected);
     }
 }
 

@@ -5,7 +5,11 @@
 //! grows with input (calls, members, devices, queued timers) has a bound here, so a hostile or
 //! buggy client cannot make the core grow without limit.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+
+use super::policy::Policy;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -47,6 +51,10 @@ pub struct Limits {
     /// Ended calls remembered, so that a late request gets "call ended" (410) instead of
     /// "no such call" (404) and the final state can still be queried.
     pub ended_calls_kept_max: usize,
+    /// The dialect emulated: capabilities and rules (not a limit, but it goes wherever the
+    /// limits go, see `policy.rs`); canonical by default. Shared: cores are built and reset
+    /// from cloned limits, and a dialect never changes under a running core.
+    pub policy: Arc<Policy>,
 }
 
 impl Default for Limits {
@@ -70,6 +78,7 @@ impl Default for Limits {
             header_bytes_max: 1024,
             name_bytes_max: 128,
             ended_calls_kept_max: 4096,
+            policy: Arc::default(),
         }
     }
 }

@@ -28,6 +28,7 @@ mod in_call;
 mod lifecycle;
 mod limits;
 mod op;
+mod policy;
 mod validate;
 
 use std::cmp::Reverse;
@@ -46,6 +47,7 @@ pub use fault::Fault;
 pub use ids::{CallId, DeviceId, GroupId, UserId};
 pub use limits::Limits;
 pub use op::{CallSnapshot, MemberSnapshot, Op, PlaceCall, Reply};
+pub use policy::{Capability, DTMF_CHARACTERS, Policy};
 
 use call::Call;
 use directory::{Device, User};
@@ -325,6 +327,9 @@ impl Core {
             return Err(CallError::NotConnected);
         }
         let user = d.user.clone();
+        if let Some(capability) = self.limits.policy.lacking(&op) {
+            return Err(CallError::NotInDialect(capability));
+        }
         let id = match op {
             Op::Place(place) => return lifecycle::place(self, device, &user, place),
             ref other => other.call().expect("every op but place names a call"),
@@ -496,9 +501,13 @@ impl Core {
         );
     }
 
-    /// Ends a call: every attached device gets [`Event::Ended`], every user is released.
+    /// Ends a call: every attached device gets [`Event::Ended`], every user is released. A
+    /// transferor whose target still rings learns first that its transfer failed.
     fn end_call(&mut self, call: &mut Call, reason: EndReason) {
         assert!(call.status != CallStatus::Ended, "a call ends once");
+        if let Some(t) = call.transfer.take() {
+            in_call::tell_transfer_failed(self, call, t, TransferOutcome::ABORTED_CODE);
+        }
         let event = Event::Ended {
             call: call.id,
             reason: reason.clone(),
@@ -522,7 +531,6 @@ impl Core {
         call.status = CallStatus::Ended;
         call.end_reason = Some(reason);
         call.ended_ms = Some(self.now_ms);
-        call.transfer = None;
     }
 
     /// The user no longer takes part in `call`.

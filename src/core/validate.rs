@@ -4,7 +4,8 @@ use super::error::CallError;
 use super::ids::UserId;
 use super::limits::Limits;
 
-/// DTMF: 0-9, `*`, `#`, A-D and `p` (a pause), as Voximplant `sendDigits` and RFC 4733 allow.
+/// DTMF: the dialect's characters, by default 0-9, `*`, `#`, A-D and `p` (a pause), as RFC 4733
+/// and Voximplant `sendDigits` allow (Voximplant itself only `0-9 * # p`).
 pub(crate) fn dtmf(digits: &str, limits: &Limits) -> Result<(), CallError> {
     if digits.is_empty() {
         return Err(CallError::bad("digits", "must not be empty"));
@@ -16,27 +17,47 @@ pub(crate) fn dtmf(digits: &str, limits: &Limits) -> Result<(), CallError> {
             max: limits.dtmf_digits_max,
         });
     }
-    match digits
-        .chars()
-        .find(|c| !matches!(c, '0'..='9' | '*' | '#' | 'A'..='D' | 'p'))
-    {
+    let allowed = &limits.policy.dtmf_characters;
+    match digits.chars().find(|c| !allowed.contains(*c)) {
         Some(c) => Err(CallError::bad(
             "digits",
-            format!("{c:?} is not a DTMF digit (0-9 * # A-D p)"),
+            format!("{c:?} is not a DTMF digit ({})", dtmf_set(allowed)),
         )),
         None => Ok(()),
     }
 }
 
-/// A decline code: any SIP final failure code, 3xx–6xx (Voximplant `reject(code)`).
-pub(crate) fn decline_code(code: Option<u16>) -> Result<u16, CallError> {
+/// A DTMF character set as messages show it: `0123456789*#ABCDp` → `0-9 * # A-D p`.
+fn dtmf_set(allowed: &str) -> String {
+    let mut parts = Vec::new();
+    if ('0'..='9').all(|c| allowed.contains(c)) {
+        parts.push("0-9".to_owned());
+    }
+    for c in allowed.chars() {
+        match c {
+            '0'..='9' if parts.first().is_some_and(|p| p == "0-9") => {}
+            'A'..='D' if ('A'..='D').all(|c| allowed.contains(c)) => {
+                if c == 'A' {
+                    parts.push("A-D".to_owned());
+                }
+            }
+            c => parts.push(c.to_string()),
+        }
+    }
+    parts.join(" ")
+}
+
+/// A decline code: any SIP final failure code, 3xx–6xx (Voximplant `reject(code)`), or in a
+/// dialect without that rule any code 1xx–6xx.
+pub(crate) fn decline_code(code: Option<u16>, limits: &Limits) -> Result<u16, CallError> {
     let code = code.unwrap_or(603);
-    if (300..=699).contains(&code) {
+    let min = limits.policy.decline_code_min();
+    if (min..=699).contains(&code) {
         Ok(code)
     } else {
         Err(CallError::bad(
             "code",
-            format!("{code} is not a SIP code in 300-699"),
+            format!("{code} is not a SIP code in {min}-699"),
         ))
     }
 }
@@ -52,7 +73,7 @@ pub(crate) fn headers(headers: &[(String, String)], limits: &Limits) -> Result<(
     }
     for (name, value) in headers {
         let prefixed = name.len() > 2 && name.as_bytes()[..2].eq_ignore_ascii_case(b"x-");
-        if !prefixed {
+        if !prefixed && limits.policy.header_x_prefix_required {
             return Err(CallError::bad(
                 "headers",
                 format!("header name {name:?} must start with X-"),

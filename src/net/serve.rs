@@ -42,6 +42,11 @@ pub struct ServeArgs {
     /// ring-timeout-never-fires, non-member-may-end, event-after-end.
     #[arg(long = "inject-fault", value_name = "NAME")]
     pub inject_fault: Vec<String>,
+    /// Emulate this dialect: a built-in profile (canonical, mirrorfly, cometchat, stringee,
+    /// voximplant, stream) or a profile file (docs/profiles.md). Its limits are the defaults a
+    /// population's own `limits` replace.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Log filter (`info`, `debug`, `callconf=debug`); default `RUST_LOG`, else `info`.
     #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,
@@ -74,6 +79,9 @@ pub enum ServeError {
     /// 936: the runtime could not start.
     #[error("runtime: {0}")]
     Runtime(String),
+    /// 1200–1206: the profile.
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
 }
 
 impl ServeError {
@@ -84,6 +92,7 @@ impl ServeError {
             ServeError::AdminToken { .. } => 934,
             ServeError::UnknownFault(_) => 935,
             ServeError::Runtime(_) => 936,
+            ServeError::Profile(p) => p.code(),
         }
     }
 }
@@ -207,14 +216,16 @@ pub async fn start(
     admin_token: Option<Token>,
     stop: watch::Receiver<bool>,
 ) -> Result<Running, ServeError> {
+    let limits = match &args.profile {
+        Some(name) => crate::profile::Profile::resolve(name)?.core_limits(),
+        None => Limits::default(),
+    };
     let (core, credentials) =
-        population::build(pop, &Limits::default(), faults).map_err(|refused| {
-            PopulationError::Invalid {
-                file: "population".into(),
-                line: 1,
-                column: 1,
-                refused,
-            }
+        population::build(pop, &limits, faults).map_err(|refused| PopulationError::Invalid {
+            file: "population".into(),
+            line: 1,
+            column: 1,
+            refused,
         })?;
     let clock = match args.clock {
         ClockArg::Wall => ClockMode::Wall,

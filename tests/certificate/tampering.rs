@@ -131,3 +131,18 @@ fn a_bundle_signed_with_another_key_fails_against_the_pinned_key() {
     assert_eq!(verify(&b, None).0, 0);
     refused(&b, Some(public), "1303", "not by the key in");
 }
+
+#[test]
+fn a_swapped_profile_file_is_caught_even_when_re_signed() {
+    let (_, key, _) = certified();
+    let b = copy_of_certified("profile-file");
+    let stringee = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/stringee.yaml"),
+    )
+    .unwrap();
+    std::fs::write(b.join("profile.yaml"), stringee).unwrap();
+    refused(&b, None, "1304", "profile.yaml was changed");
+    resign(&b, key);
+    // The manifest still names the canonical profile's hash.
+    refused(&b, None, "1309", "profile.yaml hashes to");
+}

@@ -195,6 +195,37 @@ fn target_not_answering_fails_the_transfer_with_408() {
     );
 }
 
+/// The call ends while the target still rings (the remaining party hangs up, or disconnects):
+/// the transferor is told its transfer failed (487) before it is told the call ended.
+#[test]
+fn the_call_ending_while_the_target_rings_fails_the_transfer_with_487() {
+    for disconnects in [false, true] {
+        let (mut h, call) = setup();
+        h.ok("alice", transfer(call, "carol"));
+        h.clear();
+        let end = if disconnects {
+            h.disconnect("bob");
+            "call-1: ended, bob disconnected"
+        } else {
+            h.ok("bob", Op::Hangup { call });
+            "call-1: ended, hung up by bob"
+        };
+        let shown = h.seen("alice");
+        assert_eq!(
+            shown,
+            ["call-1: transfer to carol: failed (487)", end],
+            "{end}"
+        );
+        let bob: &[&str] = if disconnects { &[] } else { &[end] };
+        assert_eq!(h.seen("bob"), bob, "an offline device is told nothing");
+        assert_eq!(h.seen("carol/phone"), [end]);
+        assert_eq!(h.seen("carol/tablet"), [end]);
+        assert_eq!(TransferOutcome::ABORTED_CODE, 487);
+        assert_eq!(h.core.live_calls(), 0);
+        assert!(h.quiet(), "nothing more, the transfer result only once");
+    }
+}
+
 #[test]
 fn a_busy_target_is_486_and_nothing_changes() {
     let (mut h, call) = setup();

@@ -427,8 +427,12 @@ impl World {
     }
 
     /// The call ends: every device still attached (a seat in or waiting on the session, or
-    /// ringing) is told once why.
+    /// ringing) is told once why; a transferor whose target still rings is first told that its
+    /// transfer failed (487).
     fn end(&mut self, c: usize, reason: EndReason) {
+        if let Some((from, to)) = self.calls[c].transfer.take() {
+            self.tell_transfer_failed(c, from, to, TransferOutcome::ABORTED_CODE);
+        }
         let id = self.calls[c].id;
         let mut attached = Vec::new();
         for p in &mut self.calls[c].people {
@@ -450,7 +454,6 @@ impl World {
         let call = &mut self.calls[c];
         call.status = CallStatus::Ended;
         call.ended = Some((reason, self.now));
-        call.transfer = None;
     }
 
     // ----- the steps ------------------------------------------------------------------------
@@ -1148,7 +1151,12 @@ impl World {
     }
 
     fn transfer_failed(&mut self, c: usize, code: u16) {
-        let (from, to) = self.calls[c].transfer.expect("a transfer");
+        let (from, to) = self.calls[c].transfer.take().expect("a transfer");
+        self.tell_transfer_failed(c, from, to, code);
+        self.end(c, EndReason::TransferFailed { code });
+    }
+
+    fn tell_transfer_failed(&mut self, c: usize, from: usize, to: usize, code: u16) {
         let id = self.calls[c].id;
         if let Some(d) = self.calls[c].people[from].seat {
             let target = user_id(self.calls[c].people[to].user);
@@ -1159,7 +1167,6 @@ impl World {
             };
             self.tell(d, event);
         }
-        self.end(c, EndReason::TransferFailed { code });
     }
 
     /// Time passes; each invitation whose ring timeout falls due is missed, in deadline order

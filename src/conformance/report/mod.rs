@@ -5,6 +5,7 @@
 pub mod html;
 pub mod junit;
 pub mod libtest;
+pub mod matrix;
 pub mod table;
 
 use std::path::PathBuf;

@@ -101,7 +101,7 @@ pub(super) fn defs() -> Vec<StepDef> {
             pattern: concat!("^(?P<name>", name!(), ") may end calls for everyone$"),
             template: "<user> may end calls for everyone",
             example: "carol may end calls for everyone",
-            help: "Grants the end-call permission (the host has it anyway).",
+            help: "Grants the end-call permission (the host has it anyway, except in a dialect whose rule says otherwise).",
             parse: end_permission,
         },
         StepDef {
@@ -123,6 +123,14 @@ pub(super) fn defs() -> Vec<StepDef> {
             example: "the limit calls_per_user_max is 2",
             help: "Any field of the server's Limits, in its own unit; before any user.",
             parse: limit,
+        },
+        StepDef {
+            kind: Kind::Given,
+            pattern: r#"^the dialect is "(?P<name>[a-z0-9_-]+)"$"#,
+            template: "the dialect is \"<profile>\"",
+            example: "the dialect is \"voximplant\"",
+            help: "Runs the scenario under a built-in dialect profile (profiles/*.yaml): its limits, rules and capabilities; a step needing a capability it lacks makes the scenario unimplemented. First, before any limit or user.",
+            parse: dialect,
         },
         StepDef {
             kind: Kind::Given,
@@ -226,7 +234,15 @@ fn limit(a: &Args<'_>) -> Result<Action, String> {
     let name = a.req("name");
     let known = serde_json::to_value(crate::core::Limits::default())
         .ok()
-        .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
+        .and_then(|v| {
+            let fields = v.as_object()?.iter();
+            Some(
+                fields
+                    .filter(|(_, v)| v.is_u64())
+                    .map(|(k, _)| k.clone())
+                    .collect::<Vec<_>>(),
+            )
+        })
         .unwrap_or_default();
     if !known.iter().any(|k| k == name) {
         return Err(format!(
@@ -238,6 +254,12 @@ fn limit(a: &Args<'_>) -> Result<Action, String> {
         name: name.to_owned(),
         value: number(a.req("value"), "limit value")?,
     })
+}
+
+fn dialect(a: &Args<'_>) -> Result<Action, String> {
+    let name = a.req("name");
+    crate::profile::Profile::builtin(name).map_err(|e| e.to_string())?;
+    setup(Setup::Dialect(name.to_owned()))
 }
 
 fn no_auto_step(a: &Args<'_>) -> Result<Action, String> {

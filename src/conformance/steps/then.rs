@@ -46,6 +46,24 @@ pub(super) fn defs() -> Vec<StepDef> {
         },
         StepDef {
             kind: then,
+            pattern: concat!(
+                "^",
+                dev!(),
+                " is refused every operation the dialect lacks$"
+            ),
+            template: "<device> is refused every operation the dialect lacks",
+            example: "alice is refused every operation the dialect lacks",
+            help: "The probe: the device asks for each capability the scenario's dialect lacks \
+                   (on the last call placed; placing to another user of the scenario) and each \
+                   is refused with 501 and changes nothing. A dialect that lacks nothing fails it.",
+            parse: |a| {
+                Ok(Action::Expect(Expectation::AbsentRefused {
+                    device: a.req("dev").to_owned(),
+                }))
+            },
+        },
+        StepDef {
+            kind: then,
             pattern: concat!("^", devs!(), " sees? nothing(?: more)?$"),
             template: "<devices> see nothing more",
             example: "bob/phone sees nothing more",

@@ -1,0 +1,49 @@
+@vendor @cometchat
+Feature: CometChat rules (seed 001), under the cometchat profile
+  One scenario per rule of CometChat's default call flow that today's steps can express
+  (docs/model.md §5, rules 11-19). CometChat has no ringing acknowledgement, so the caller is
+  not told that a device rings.
+
+  Background:
+    Given the dialect is "cometchat"
+    And devices do not start the media session automatically
+    And users alice and bob
+
+  Scenario: cometchat.reject-rejected-is-decline — rejectCall(REJECTED) declines
+    Given alice calls bob
+    When bob declines
+    Then alice and bob see "call-1: ended, declined by bob (603)"
+    And the end code of the call is 603
+
+  Scenario: cometchat.reject-cancelled-is-cancel — rejectCall(CANCELLED) cancels
+    Given alice calls bob
+    When alice cancels
+    Then alice and bob see "call-1: ended, cancelled by alice"
+    And the end code of the call is 487
+
+  Scenario: cometchat.start-session-both-sides — connected only once both started the session
+    Given alice calls bob
+    When bob accepts
+    Then alice sees:
+      """
+      call-1: bob joined
+      call-1: status connecting
+      """
+    And bob sees "call-1: status connecting"
+    When bob starts the media session
+    Then the call is connecting
+    And nobody sees anything
+    When alice starts the media session
+    Then alice and bob see "call-1: status connected"
+
+  Scenario: cometchat.no-ringing — the caller is not told that the callee's device rings
+    When alice calls bob
+    Then bob sees "call-1: incoming Audio call from alice"
+    And alice sees nothing
+    And the call is calling
+
+  Scenario: cometchat.end-call-message — endCall makes the other side receive the end
+    Given alice calls bob
+    And bob accepts
+    When bob hangs up
+    Then alice and bob see "call-1: ended, hung up by bob"

@@ -1,0 +1,110 @@
+@vendor @voximplant
+Feature: Voximplant rules (seed 003), under the voximplant profile
+  One scenario per rule of Voximplant's VoxEngine Call that today's steps can express
+  (docs/model.md §5, rules 33-62), with its limits at and one over the boundary.
+
+  Background:
+    Given the dialect is "voximplant"
+    And users alice, bob and carol
+
+  Scenario: voximplant.x-header-prefix — a header name without X- is refused with 400
+    When alice places a call with:
+      | to     | bob         |
+      | header | Ticket: 77  |
+    Then it fails with 400 saying "must start with X-"
+    And nobody sees anything more
+
+  Scenario: voximplant.custom-data-200 — 200 bytes of custom data are relayed
+    Given alice calls bob
+    And bob accepts
+    When alice sets custom data of 200 bytes
+    Then the last event bob saw has:
+      | event | custom_data |
+      | from  | alice       |
+    And bob sees "call-1: custom data "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqr" from alice"
+
+  Scenario: voximplant.custom-data-200 — 201 bytes of custom data are refused with 413
+    Given alice calls bob
+    And bob accepts
+    When alice sets custom data of 201 bytes
+    Then it fails with 413 saying "over the limit of 200"
+    And nobody sees anything more
+
+  Scenario Outline: voximplant.send-info-8192 — an INFO body of <bytes> bytes: <outcome>
+    Given alice calls bob
+    And bob accepts
+    When alice sends info "text/plain" of <bytes> bytes
+    Then <check>
+
+    Examples:
+      | bytes | outcome | check                                                    |
+      | 8192  | relayed | bob sees "call-1: info text/plain (8192 B) from alice"   |
+      | 8193  | 413     | it fails with 413 saying "over the limit of 8192"        |
+
+  Scenario Outline: voximplant.send-message-8192 — a message of <bytes> bytes: <outcome>
+    Given alice calls bob
+    And bob accepts
+    When alice sends a message of <bytes> bytes
+    Then <check>
+
+    Examples:
+      | bytes | outcome | check                                               |
+      | 8192  | relayed | bob sees "call-1: message (8192 B) from alice"      |
+      | 8193  | 413     | it fails with 413 saying "over the limit of 8192"   |
+
+  Scenario Outline: voximplant.reject-sip-code — reject with <code>: <outcome>
+    Given alice calls bob
+    When bob declines with <code>
+    Then <check>
+
+    Examples:
+      | code | outcome  | check                                             |
+      | 300  | declined | alice and bob see "call-1: ended, declined by bob (300)" |
+      | 699  | declined | alice and bob see "call-1: ended, declined by bob (699)" |
+      | 299  | 400      | it fails with 400 saying "300-699"                |
+      | 700  | 400      | it fails with 400 saying "300-699"                |
+
+  Scenario: voximplant.hangup-disconnected-or-failed — hangup before connecting is a failure (487)
+    Given alice calls bob
+    When alice hangs up
+    Then alice and bob see "call-1: ended, cancelled by alice"
+    And the end code of the call is 487
+
+  Scenario: voximplant.hangup-disconnected-or-failed — hangup when connected disconnects (200)
+    Given alice calls bob
+    And bob accepts
+    When alice hangs up
+    Then alice and bob see "call-1: ended, hung up by alice"
+    And the end code of the call is 200
+
+  Scenario: voximplant.early-media-60s — an unanswered call stays in early media at most 60 s
+    Given alice calls bob
+    And bob starts early media
+    When 59999 ms pass
+    Then nobody sees anything
+    When 1 ms passes
+    Then alice and bob see "[60s] call-1: ended, no answer"
+
+  Scenario: voximplant.blind-transfer-result — the initiator is told the result, app to app too
+    Given alice calls bob
+    And bob accepts
+    And alice transfers the call to carol
+    When carol accepts
+    Then alice sees:
+      """
+      call-1: transfer to carol: succeeded
+      call-1: detached, transferred
+      """
+    And bob sees:
+      """
+      call-1: alice transferred
+      call-1: carol joined
+      """
+
+  Scenario: voximplant.dtmf-digits — sendDigits takes 0-9 * # p and nothing else
+    Given alice calls bob
+    And bob accepts
+    When alice sends DTMF "0123456789*#p"
+    Then bob sees "call-1: DTMF \"0123456789*#p\" from alice"
+    When alice sends DTMF "A"
+    Then it fails with 400 saying "(0-9 * # p)"
