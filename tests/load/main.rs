@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod determinism;
+mod mode_agreement;
 mod realtime;
 mod realtime_agent;
 mod realtime_file_limit;
