@@ -220,17 +220,14 @@ fn realtime(
     args: &LoadArgs,
 ) -> Result<(sim::SimResult, (Duration, u64)), LoadError> {
     let target = match (&args.target, &args.admin, &args.admin_token_file) {
-        (Some(devices), Some(admin), Some(file)) => {
-            let text = std::fs::read_to_string(file).map_err(|source| LoadError::Io {
+        (Some(devices), Some(admin), Some(file)) => Some(crate::net::load::Target {
+            devices_url: devices.clone(),
+            admin_url: admin.clone(),
+            admin_token: crate::net::serve::read_token_file(file).map_err(|e| LoadError::Io {
                 path: file.display().to_string(),
-                source,
-            })?;
-            Some(crate::net::load::Target {
-                devices_url: devices.clone(),
-                admin_url: admin.clone(),
-                admin_token: crate::server::auth::Token::new(text.trim()),
-            })
-        }
+                source: std::io::Error::other(e.to_string()),
+            })?,
+        }),
         _ => None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

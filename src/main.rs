@@ -240,6 +240,17 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// The profile `name` names (none for `None`); an unknown one ends the process with its code.
+fn resolve_profile(name: Option<&str>) -> Option<callconf::profile::Profile> {
+    match callconf::profile::Profile::resolve(name?) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!("error {}: {e}", e.code());
+            std::process::exit(2);
+        }
+    }
+}
+
 /// Runs `callconf certify`; returns whether every scenario passed.
 fn certify(args: CertifyArgs) -> Result<bool> {
     use callconf::conformance;
@@ -268,41 +279,19 @@ fn certify(args: CertifyArgs) -> Result<bool> {
         .map(callconf::certificate::keys::read_private)
         .transpose()
         .map_err(|e| anyhow::anyhow!("error {}: {e}", e.code()))?;
-    let profile = match args
-        .profile
-        .as_deref()
-        .map(callconf::profile::Profile::resolve)
-    {
-        None => None,
-        Some(Ok(p)) => Some(p),
-        Some(Err(e)) => {
-            eprintln!("error {}: {e}", e.code());
-            std::process::exit(2);
-        }
-    };
-    let emulate = match args
-        .emulate
-        .as_deref()
-        .map(callconf::profile::Profile::resolve)
-    {
-        None => None,
-        Some(Ok(p)) => Some(p),
-        Some(Err(e)) => {
-            eprintln!("error {}: {e}", e.code());
-            std::process::exit(2);
-        }
-    };
+    let profile = resolve_profile(args.profile.as_deref());
+    let emulate = resolve_profile(args.emulate.as_deref());
     let rig = match &args.adapter {
         None => None,
         Some(adapter) => {
             let server = match (&args.server, &args.admin, &args.admin_token_file) {
                 (Some(devices), Some(admin), Some(file)) => {
-                    let text = std::fs::read_to_string(file)
-                        .with_context(|| format!("reading {}", file.display()))?;
+                    let admin_token = callconf::net::serve::read_token_file(file)
+                        .map_err(|e| anyhow::anyhow!("error {}: {e}", e.code()))?;
                     Some(conformance::rig::ExternalServer {
                         devices_url: devices.clone(),
                         admin_url: admin.clone(),
-                        admin_token: callconf::server::auth::Token::new(text.trim()),
+                        admin_token,
                     })
                 }
                 _ => None,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::bundle::{self, MANIFEST, REPORT_JSON, SIGNATURE, TRANSCRIPT};
 use super::manifest::{FORMAT, Manifest};
 use super::{CertError, io, keys, suite};
+use crate::conformance::expect::FailureKind;
 use crate::conformance::report::{ScenarioRecord, Verdict};
 use crate::conformance::rig_client::{Line, RigClient};
 use crate::conformance::{RunOptions, RunReport, run};
@@ -227,9 +228,6 @@ fn regrade(
     Ok(recorded)
 }
 
-/// The reason of the probe scenario under a dialect that lacks nothing: not a gap.
-const NOTHING_TO_PROBE: &str = "the dialect lacks no capability, so there is nothing to probe";
-
 fn check_policy(m: &Manifest, report: &RunReport) -> Result<(), CertError> {
     let s = &m.settings;
     if s.tags.is_some() || s.name.is_some() {
@@ -250,13 +248,9 @@ fn check_policy(m: &Manifest, report: &RunReport) -> Result<(), CertError> {
     }
     // Unimplemented only where the dialect lacks the capability (the canonical profile lacks
     // none): not because the adapter left an operation out, nor for want of a driven clock.
-    let lacks = format!("the dialect `{}` has no", m.profile.name);
     if let Some(u) = report.scenarios.iter().find(|r| {
         r.verdict == Verdict::Unimplemented
-            && !r
-                .reason
-                .as_deref()
-                .is_some_and(|w| w.contains(&lacks) || w.contains(NOTHING_TO_PROBE))
+            && r.failure.as_ref().map(|f| f.failure.kind) != Some(FailureKind::NotInDialect)
     }) {
         return Err(CertError::Policy(format!(
             "a scenario is unimplemented for another reason than a capability the {} profile \

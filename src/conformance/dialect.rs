@@ -35,7 +35,7 @@ pub fn gate(policy: &Policy, name: &str, op: &Op) -> Result<(), Failure> {
     match policy.lacking(op) {
         None => Ok(()),
         Some(c) => Err(Failure::of(
-            FailureKind::Unsupported,
+            FailureKind::NotInDialect,
             format!(
                 "the dialect `{name}` has no `{c}` (its profile's capabilities), so the \
                  scenario cannot run under it"
@@ -124,7 +124,7 @@ pub async fn probe(
 ) -> Result<usize, Failure> {
     if policy.absent.is_empty() {
         return Err(Failure::of(
-            FailureKind::Unsupported,
+            FailureKind::NotInDialect,
             "the dialect lacks no capability, so there is nothing to probe",
         ));
     }

@@ -34,6 +34,9 @@ pub enum FailureKind {
     Broken,
     /// The step needs a capability the system under test declared absent: unimplemented.
     Unsupported,
+    /// The step needs a capability the dialect graded against lacks (or there is nothing the
+    /// dialect lacks to probe): unimplemented, and no gap in a certification under that dialect.
+    NotInDialect,
 }
 
 impl Failure {

@@ -396,7 +396,9 @@ fn execute(
                 ScenarioFinished::StepFailed(_, _, err) => {
                     r.verdict = match r.failure.as_ref().map(|f| f.failure.kind) {
                         Some(FailureKind::Broken) => Verdict::Error,
-                        Some(FailureKind::Unsupported) => Verdict::Unimplemented,
+                        Some(FailureKind::Unsupported | FailureKind::NotInDialect) => {
+                            Verdict::Unimplemented
+                        }
                         Some(FailureKind::Mismatch) | None => Verdict::Failed,
                     };
                     r.reason = Some(match &r.failure {

@@ -30,37 +30,30 @@ fn certify_drives_a_server_it_did_not_start_and_leaves_it_running() {
         it.find(|w| *w == key).and(it.next()).unwrap().to_owned()
     };
     let (devices, admin) = (word_after("devices"), word_after("admin"));
+    let adapter = reference_adapter();
+    let run = || {
+        certify(&[
+            "--adapter",
+            &adapter,
+            "--server",
+            &devices,
+            "--admin",
+            &admin,
+            "--admin-token-file",
+            token_file.to_str().unwrap(),
+            "--features",
+            "features/decline.feature",
+        ])
+    };
 
-    let (code, out) = certify(&[
-        "--adapter",
-        &reference_adapter(),
-        "--server",
-        &devices,
-        "--admin",
-        &admin,
-        "--admin-token-file",
-        token_file.to_str().unwrap(),
-        "--features",
-        "features/decline.feature",
-    ]);
+    let (code, out) = run();
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("verdict: PASS — 14 passed"), "{out}");
     assert!(serve.try_wait().unwrap().is_none(), "the server still runs");
 
     // A wrong admin token is refused before any scenario runs.
     std::fs::write(&token_file, "not-the-token").unwrap();
-    let (code, out) = certify(&[
-        "--adapter",
-        &reference_adapter(),
-        "--server",
-        &devices,
-        "--admin",
-        &admin,
-        "--admin-token-file",
-        token_file.to_str().unwrap(),
-        "--features",
-        "features/decline.feature",
-    ]);
+    let (code, out) = run();
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("cannot start the system under test"), "{out}");
     let _ = serve.kill();
