@@ -53,6 +53,7 @@ pub mod demo;
 pub mod driver;
 pub mod load;
 pub mod media;
+pub mod model;
 pub mod net;
 pub mod profile;
 pub mod report;

@@ -1,10 +1,11 @@
 //! Property-based state-machine tests of the call lifecycle (issue #4).
 //!
-//! - `model`: the reference model, written from the SPEC and the delivery contract.
-//! - `ops`: the steps of a case and their strategies.
+//! The model, the generator, the invariants and the shrinker live in the library
+//! (`callconf::model`), shared with `callconf explore`.
+//!
+//! - `coverage`: the generator reaches every rule of the model;
 //! - `sut`: the `StateMachineTest` driving a `Session` through the client API and comparing every
 //!   answer, event and call state with the model.
-//! - `invariants`: what must hold after every step, whatever the model says.
 //! - `faults`: proof that the suite catches deliberately injected server bugs, with their shrunk
 //!   failing sequences.
 //! - `parsers`: everything the project parses, fed arbitrary input: errors, never panics
@@ -18,11 +19,9 @@
 //! replayed first. A failing lifecycle case is shrunk by proptest, then further (any step
 //! removed, the cast simplified) until it is minimal, and reported as a numbered script.
 
+mod coverage;
 mod faults;
 mod frames;
-mod invariants;
-mod model;
-mod ops;
 mod parsers;
 mod steps;
 mod sut;
@@ -32,8 +31,6 @@ use proptest::test_runner::{Config, FileFailurePersistence, TestRunner, contextu
 /// Cases of the lifecycle property when `PROPTEST_CASES` is not set: about 10 s of a debug build
 /// on two cores, so the whole target stays well under a minute in CI.
 pub const LIFECYCLE_CASES: u32 = 1000;
-/// Steps in one case, at most.
-pub const STEPS_MAX: usize = 30;
 
 /// A configuration with `cases`, overridden by `PROPTEST_CASES` (and the other `PROPTEST_*`
 /// variables), and failures persisted in `regressions`.

@@ -30,13 +30,12 @@ use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use tokio::runtime::Runtime;
 
-use crate::STEPS_MAX;
-use crate::invariants::{Observation, Observer};
-use crate::model::{
-    Dev, GROUPS, LIVE_CALLS_MAX, Lifecycle, Outcome, PlanKind, RING_TIMEOUT_MS, Refusal, USERS,
-    UserSetup, World, call_type, user_name,
+use callconf::model::invariants::{Observation, Observer};
+use callconf::model::shrink::{minimize, script};
+use callconf::model::{
+    Dev, GROUPS, LIVE_CALLS_MAX, Lifecycle, Outcome, PlanKind, RING_TIMEOUT_MS, Refusal, STEPS_MAX,
+    Step, USERS, World, call_type, user_name,
 };
-use crate::ops::Step;
 
 thread_local! {
     /// The fault to inject into the next cores this thread starts (the fault test only).
@@ -500,19 +499,6 @@ impl fmt::Display for Failure {
     }
 }
 
-/// The steps as a script, with calls named by id as the model numbers them.
-pub fn script(cast: &World, steps: &[Step]) -> Vec<String> {
-    let mut world = cast.clone();
-    steps
-        .iter()
-        .map(|step| {
-            let line = step.show(world.calls.len());
-            world.step(step);
-            line
-        })
-        .collect()
-}
-
 thread_local! {
     static QUIET: Cell<bool> = const { Cell::new(false) };
 }
@@ -581,112 +567,17 @@ pub fn run_property(
                 Err(TestError::Abort(why)) => panic!("the runner gave up: {why}"),
             };
             let found_in_case = found_at.get().unwrap_or_default();
-            let (cast, steps, reason, extra) = minimize(&config, cast, steps, reason);
+            let shrunk = minimize(cast, steps, reason, |cast, steps| {
+                run_case(&config, cast.clone(), steps.to_vec(), None).err()
+            });
             Err(Box::new(Failure {
-                cast,
-                steps,
-                reason,
+                cast: shrunk.cast,
+                steps: shrunk.steps,
+                reason: shrunk.reason,
                 found_in_case,
-                shrink_runs: runs.get() - found_in_case + extra,
+                shrink_runs: runs.get() - found_in_case + shrunk.runs,
                 elapsed: started.elapsed(),
             }))
         })
     })
-}
-
-/// Shrinks a failing case further than proptest's single backwards pass of deletions: removes
-/// any step, and simplifies any user of the cast, while the case still fails, until nothing more
-/// can go. Returns the case, its failure and the runs it took.
-fn minimize(
-    config: &Config,
-    mut cast: World,
-    mut steps: Vec<Step>,
-    mut reason: String,
-) -> (World, Vec<Step>, String, u32) {
-    let mut runs = 0;
-    let mut try_case = |cast: &World, steps: &[Step]| -> Option<String> {
-        let mut world = cast.clone();
-        for step in steps {
-            if !crate::ops::valid(&world, step) {
-                return None;
-            }
-            world.step(step);
-        }
-        runs += 1;
-        run_case(config, cast.clone(), steps.to_vec(), None).err()
-    };
-    loop {
-        let mut smaller = false;
-        let mut i = steps.len();
-        while i > 0 {
-            i -= 1;
-            for fewer in without(&cast, &steps, i) {
-                if let Some(r) = try_case(&cast, &fewer) {
-                    (steps, reason, smaller) = (fewer, r, true);
-                    break;
-                }
-            }
-            i = i.min(steps.len());
-        }
-        for u in 0..USERS {
-            let s = cast.setup[u];
-            let simpler = [
-                UserSetup { devices: 1, ..s },
-                UserSetup { phone: false, ..s },
-                UserSetup {
-                    call_waiting: false,
-                    ..s
-                },
-                UserSetup {
-                    may_end: false,
-                    ..s
-                },
-                UserSetup {
-                    plan: PlanKind::Full,
-                    ..s
-                },
-            ];
-            for simple in simpler.into_iter().filter(|x| *x != s) {
-                let mut setup = cast.setup;
-                setup[u] = simple;
-                let candidate = World::new(setup);
-                if let Some(r) = try_case(&candidate, &steps) {
-                    (cast, reason, smaller) = (candidate, r, true);
-                }
-            }
-        }
-        if !smaller {
-            return (cast, steps, reason, runs);
-        }
-    }
-}
-
-/// `steps` without step `i`: as they are, and, if step `i` placed a call, with the later steps
-/// that meant an older call counting back one less, so that they still mean the same call.
-fn without(cast: &World, steps: &[Step], i: usize) -> Vec<Vec<Step>> {
-    let mut fewer = steps.to_vec();
-    fewer.remove(i);
-    let mut world = cast.clone();
-    let mut placed = Vec::new();
-    for step in steps {
-        let before = world.calls.len();
-        world.step(step);
-        placed.push((before, world.calls.len() > before));
-    }
-    let (before_i, placed_by_i) = placed[i];
-    if !placed_by_i {
-        return vec![fewer];
-    }
-    // The call step i placed is number before_i + 1.
-    let mut kept = fewer.clone();
-    for (j, step) in kept.iter_mut().enumerate().skip(i) {
-        let before_j = placed[j + 1].0;
-        if let Some(back) = step.call_mut() {
-            let id = back.resolve(before_j).0 as usize;
-            if id <= before_i && back.0 > 0 {
-                back.0 -= 1;
-            }
-        }
-    }
-    vec![kept, fewer]
 }

@@ -10,13 +10,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use callconf::core::{
+use crate::core::{
     CallId, CallSnapshot, CallStatus, Delivery, DeviceId, EndReason, Event, Forbidden, Media,
     MemberSnapshot, ParticipantState as P, UserId,
 };
 
+use crate::model::Step;
 use crate::model::{Dev, Outcome, RING_TIMEOUT_MS, Refusal, USERS, World, user_id};
-use crate::ops::Step;
 
 /// What one step showed.
 pub struct Observation {
