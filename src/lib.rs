@@ -51,6 +51,7 @@ pub mod core;
 pub mod cpu;
 pub mod demo;
 pub mod driver;
+pub mod explore;
 pub mod load;
 pub mod media;
 pub mod model;

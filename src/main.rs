@@ -32,6 +32,10 @@ enum Command {
     /// Run Gherkin features against the reference implementation and print a verdict per
     /// capability; exits non-zero if any scenario fails.
     Certify(CertifyArgs),
+    /// Run random cases against a system under test (devices behind an adapter, or the reference
+    /// in process), compare every answer, event and call state with the model, and shrink a
+    /// failure to a minimal case written as a feature file. Exits 1 when a failure is found.
+    Explore(callconf::explore::cli::ExploreArgs),
     /// Print the step catalog, with one example per step, for writing your own features.
     Steps,
     /// Write an ed25519 key pair for signing certificates: the private key to PREFIX (owner
@@ -195,6 +199,15 @@ fn main() -> Result<()> {
         Command::Certify(args) => {
             if !certify(args)? {
                 std::process::exit(1);
+            }
+        }
+        Command::Explore(args) => {
+            match callconf::explore::cli::run(&args, &std::env::current_exe()?) {
+                Ok(code) => std::process::exit(code),
+                Err(e) => {
+                    eprintln!("error {}: {e}", e.code());
+                    std::process::exit(2);
+                }
             }
         }
         Command::Steps => print!("{}", callconf::conformance::catalog::render()),

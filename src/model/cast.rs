@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::core::{Feature, UserId};
+use crate::core::{Endpoint, Feature, Plan, UserConfig, UserId};
 
 /// A device: a user's first (`a`) or second (`b`) device.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -75,6 +75,29 @@ pub struct UserSetup {
     /// A phone number rather than an app user (transfer needs one of each).
     pub phone: bool,
     pub plan: PlanKind,
+}
+
+impl UserSetup {
+    /// The user's configuration as a server is given it.
+    pub fn config(&self) -> UserConfig {
+        UserConfig {
+            plan: match self.plan {
+                PlanKind::Full => Plan::full(),
+                PlanKind::Small => Plan {
+                    max_participants: 3,
+                    ..Plan::full()
+                },
+                PlanKind::AudioOnly => Plan::audio_only(),
+            },
+            endpoint: if self.phone {
+                Endpoint::Phone
+            } else {
+                Endpoint::App
+            },
+            call_waiting: self.call_waiting,
+            end_call_permission: self.may_end,
+        }
+    }
 }
 
 impl fmt::Debug for UserSetup {

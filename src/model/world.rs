@@ -31,6 +31,24 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The canonical code of the refusal (the SPEC's table), all a system behind an adapter
+    /// reports of it besides its own message.
+    pub fn code(&self) -> u16 {
+        match self {
+            Refusal::BadArgument => 400,
+            Refusal::NotConnected => 401,
+            Refusal::Forbidden(_) => 403,
+            Refusal::NotFound => 404,
+            Refusal::HandledElsewhere => 409,
+            Refusal::CallEnded => 410,
+            Refusal::TooLarge => 413,
+            Refusal::InvalidState => 422,
+            Refusal::Unavailable(_) => 480,
+            Refusal::Busy(_) => 486,
+            Refusal::Capacity => 503,
+        }
+    }
+
     pub fn of(e: &CallError) -> Refusal {
         match e {
             CallError::BadArgument { .. } => Refusal::BadArgument,

@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use callconf::client::{ClientError, Device, DeviceOptions};
 use callconf::core::{
-    Alert, CallId, CallSnapshot, Delivery, Endpoint, Event, Fault, GroupId, Limits, Media,
-    PlaceCall, Plan, Reply, UserConfig, UserId,
+    Alert, CallId, CallSnapshot, Delivery, Event, Fault, GroupId, Limits, Media, PlaceCall, Reply,
+    UserId,
 };
 use callconf::session::{Session, SessionConfig, ms, runtime};
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
@@ -33,8 +33,8 @@ use tokio::runtime::Runtime;
 use callconf::model::invariants::{Observation, Observer};
 use callconf::model::shrink::{minimize, script};
 use callconf::model::{
-    Dev, GROUPS, LIVE_CALLS_MAX, Lifecycle, Outcome, PlanKind, RING_TIMEOUT_MS, Refusal, STEPS_MAX,
-    Step, USERS, World, call_type, user_name,
+    Dev, GROUPS, LIVE_CALLS_MAX, Lifecycle, Outcome, RING_TIMEOUT_MS, Refusal, STEPS_MAX, Step,
+    USERS, World, call_type, user_name,
 };
 
 thread_local! {
@@ -70,27 +70,6 @@ pub struct Sut {
     compare: bool,
 }
 
-fn user_config(world: &World, u: usize) -> UserConfig {
-    let s = world.setup[u];
-    UserConfig {
-        plan: match s.plan {
-            PlanKind::Full => Plan::full(),
-            PlanKind::Small => Plan {
-                max_participants: 3,
-                ..Plan::full()
-            },
-            PlanKind::AudioOnly => Plan::audio_only(),
-        },
-        endpoint: if s.phone {
-            Endpoint::Phone
-        } else {
-            Endpoint::App
-        },
-        call_waiting: s.call_waiting,
-        end_call_permission: s.may_end,
-    }
-}
-
 impl Sut {
     pub fn start(world: &World) -> Self {
         let rt = runtime();
@@ -112,7 +91,7 @@ impl Sut {
             let mut s = Session::start(config).await;
             for u in 0..USERS {
                 let labels: Vec<&str> = world.devices_of(u).iter().map(|d| d.label()).collect();
-                s.add_user(&user_name(u), &labels, user_config(world, u))
+                s.add_user(&user_name(u), &labels, world.setup[u].config())
                     .await
                     .expect("the cast registers");
             }

@@ -1,0 +1,470 @@
+//! One case against a system under test: the cast provisioned, then each step carried out,
+//! compared with the model's prediction, and the invariants checked on what the system showed.
+//!
+//! The system is a [`Sut`], the same device abstraction `certify` drives: the reference
+//! implementation in this process, or devices behind an adapter. So a case sees exactly what a
+//! scenario sees: each operation's answer (a reply, or a refusal's canonical code), every event
+//! each device reported with the server's time, and each call's state from the server's admin
+//! channel. A refusal is compared by its code only: an SDK reports the code and its own text, not
+//! the model's reason (the in-process property test compares the reasons too).
+//!
+//! The SDKs' automatic steps are off (ring acknowledgement and starting the media session are
+//! steps of their own), so every request in a case is one the case asked for. An operation of an
+//! offline device is not sent: it has no connection to send it on, and the model says 401.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use crate::client::DeviceOptions;
+use crate::conformance::sut::{Refusal as Refused, Sut, SutError};
+use crate::core::{
+    Alert, CallId, CallSnapshot, CallStatus, Delivery, Event, GroupId, Limits, Media, Op,
+    PlaceCall, Reply, UserId,
+};
+use crate::model::invariants::{Observation, Observer};
+use crate::model::{
+    Dev, GROUPS, LIVE_CALLS_MAX, Outcome, RING_TIMEOUT_MS, Step, USERS, World, call_type, user_name,
+};
+use crate::session::SessionConfig;
+
+/// Why a case stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseError {
+    /// The system disagreed with the model or broke an invariant at this step (counting from
+    /// 1): the case fails, and is shrunk.
+    Fails { step: usize, reason: String },
+    /// The system broke (the adapter crashed, timed out, broke the protocol) or cannot do a
+    /// step: exploring stops.
+    Broken(SutError),
+}
+
+/// The session every case starts from: the model's limits, the automatic steps off.
+pub fn session_config() -> SessionConfig {
+    SessionConfig {
+        limits: Limits {
+            ring_timeout_ms: RING_TIMEOUT_MS,
+            live_calls_max: LIVE_CALLS_MAX,
+            ..Limits::default()
+        },
+        device: DeviceOptions {
+            auto_ringing: false,
+            auto_start_session: false,
+            ..DeviceOptions::default()
+        },
+        ..SessionConfig::default()
+    }
+}
+
+/// A case under way.
+pub struct Case {
+    sut: Sut,
+    observer: Observer,
+    online: BTreeSet<Dev>,
+    /// Calls the model has placed before the current step, to resolve the calls steps count
+    /// back to.
+    placed: usize,
+    /// The server's time: the sum of the time that passed (the clock is driven).
+    now_ms: u64,
+    /// How far an event's time may be from the model's (0 with a driven clock).
+    slack_ms: u64,
+    done: usize,
+}
+
+impl Case {
+    /// Provisions `cast` (its users, their devices and settings, the groups) on `sut`, freshly
+    /// reset.
+    pub async fn start(mut sut: Sut, cast: &World) -> Result<Case, CaseError> {
+        for u in 0..USERS {
+            let labels: Vec<&str> = cast.devices_of(u).iter().map(|d| d.label()).collect();
+            sut.add_user(&user_name(u), &labels, cast.setup[u].config())
+                .await
+                .map_err(|e| CaseError::Broken(e.context("provisioning the cast")))?;
+        }
+        for (name, members) in GROUPS {
+            let members: Vec<String> = members.iter().map(|u| user_name(*u)).collect();
+            let members: Vec<&str> = members.iter().map(String::as_str).collect();
+            sut.add_group(name, &members)
+                .await
+                .map_err(|e| CaseError::Broken(e.context("provisioning the groups")))?;
+        }
+        let slack_ms = sut.time_slack_ms();
+        Ok(Case {
+            sut,
+            observer: Observer::new(cast),
+            online: cast.online.clone(),
+            placed: 0,
+            now_ms: 0,
+            slack_ms,
+            done: 0,
+        })
+    }
+
+    /// The system under test, to reuse for the next case.
+    pub fn into_sut(self) -> Sut {
+        self.sut
+    }
+
+    /// Carries out `step` and compares it with `model`, the model's state after the step.
+    pub async fn step(&mut self, step: &Step, model: &World) -> Result<(), CaseError> {
+        self.done += 1;
+        let done = self.done;
+        let fails = |reason: String| CaseError::Fails { step: done, reason };
+        let call = step.actor_and_call().map(|(_, b)| b.resolve(self.placed));
+        let (seen, seed) = self.perform(step).await.map_err(CaseError::Broken)?;
+        let events = self.take_events().map_err(CaseError::Broken)?;
+        let snapshots = self.snapshots(model.calls.len()).await?;
+        self.placed = model.calls.len();
+        let outcome = agree(&seen, &model.expect.outcome).map_err(fails)?;
+        self.compare_events(&events, model).map_err(fails)?;
+        compare_snapshots(&snapshots, model).map_err(fails)?;
+        let observation = Observation {
+            step: step.clone(),
+            call,
+            outcome,
+            seed,
+            events,
+            snapshots,
+            now: self.now_ms,
+            online: self.online.clone(),
+        };
+        self.observer
+            .observe(&observation)
+            .map_err(|e| fails(format!("breaks an invariant: {e}")))
+    }
+
+    /// Does `step`; its answer, and for a successful accept or join the call's state as the
+    /// device then reads it (how an SDK learns the hold and mute states of those already in it).
+    async fn perform(
+        &mut self,
+        step: &Step,
+    ) -> Result<(Option<Seen>, Option<CallSnapshot>), SutError> {
+        let seen = match step {
+            Step::Advance { ms } => {
+                self.sut.advance(Duration::from_millis(*ms)).await?;
+                self.now_ms += ms;
+                return Ok((None, None));
+            }
+            Step::Offline { dev } | Step::Online { dev } => {
+                let online = matches!(step, Step::Online { .. });
+                match self.sut.connectivity(&dev.key(), online).await? {
+                    Ok(()) => {}
+                    Err(e) => {
+                        return Err(SutError::Broken(format!(
+                            "{} {}: {e}",
+                            dev.key(),
+                            if online {
+                                "could not connect"
+                            } else {
+                                "could not disconnect"
+                            }
+                        )));
+                    }
+                }
+                if online {
+                    self.online.insert(*dev);
+                } else {
+                    self.online.remove(dev);
+                }
+                self.sut.settle().await?;
+                return Ok((None, None));
+            }
+            _ => {
+                let by = step.device().unwrap_or(Dev { user: 0, slot: 0 });
+                let op = self.op(step);
+                if !self.online.contains(&by) {
+                    // Nothing to send it on: the SDK is not connected.
+                    Seen::Refused(401)
+                } else {
+                    let is_entry = matches!(op, Op::Accept { .. } | Op::Join { .. });
+                    let call = op.call();
+                    let seen = Seen::of(self.sut.request(&by.key(), op).await?);
+                    self.sut.settle().await?;
+                    if is_entry && seen == Seen::Done {
+                        let seed = self.read_call(by, call).await?;
+                        return Ok((Some(seen), seed));
+                    }
+                    seen
+                }
+            }
+        };
+        self.sut.settle().await?;
+        Ok((Some(seen), None))
+    }
+
+    /// The call as device `by` reads it with the call-state query.
+    async fn read_call(
+        &mut self,
+        by: Dev,
+        call: Option<CallId>,
+    ) -> Result<Option<CallSnapshot>, SutError> {
+        let Some(call) = call else {
+            return Ok(None);
+        };
+        match self.sut.request(&by.key(), Op::GetCall { call }).await? {
+            Ok(Reply::Call(s)) => Ok(Some(s)),
+            other => Err(SutError::Broken(format!(
+                "{} could not read call-{} right after entering it: {other:?}",
+                by.key(),
+                call.0
+            ))),
+        }
+    }
+
+    /// The operation `step` asks for.
+    fn op(&self, step: &Step) -> Op {
+        let call = step
+            .actor_and_call()
+            .map_or(CallId(0), |(_, b)| b.resolve(self.placed));
+        let user = |u: &usize| UserId::new(&user_name(*u));
+        match step {
+            Step::Place {
+                to, video, group, ..
+            } => Op::Place(PlaceCall {
+                invitees: to.iter().map(user).collect(),
+                call_type: call_type(*video),
+                group: group.map(|g| GroupId::new(GROUPS[g].0)),
+                alert: Alert::Ring,
+                custom_data: None,
+                headers: Vec::new(),
+            }),
+            Step::Ring { .. } => Op::Ringing { call },
+            Step::Accept { .. } => Op::Accept { call },
+            Step::StartSession { .. } => Op::StartSession { call },
+            Step::Decline { code, .. } => Op::Decline { call, code: *code },
+            Step::Cancel { .. } => Op::Cancel { call },
+            Step::Hangup { .. } => Op::Hangup { call },
+            Step::EndForAll { .. } => Op::EndForAll { call },
+            Step::Join { .. } => Op::Join { call },
+            Step::Invite { users, .. } => Op::Invite {
+                call,
+                users: users.iter().map(user).collect(),
+            },
+            Step::Hold { on, .. } => Op::Hold { call, on_hold: *on },
+            Step::Mute { video, muted, .. } => Op::Mute {
+                call,
+                media: if *video { Media::Video } else { Media::Audio },
+                muted: *muted,
+            },
+            Step::Dtmf { digits, .. } => Op::Dtmf {
+                call,
+                digits: digits.clone(),
+            },
+            Step::Transfer { to, .. } => Op::Transfer {
+                call,
+                target: user(to),
+            },
+            Step::GetCall { .. } => Op::GetCall { call },
+            Step::Advance { .. } | Step::Offline { .. } | Step::Online { .. } => {
+                unreachable!("time and presence are not operations")
+            }
+        }
+    }
+
+    /// What each device reported during the step.
+    fn take_events(&mut self) -> Result<BTreeMap<Dev, Vec<Delivery>>, SutError> {
+        let mut out = BTreeMap::new();
+        for u in 0..USERS {
+            for slot in 0..2 {
+                let d = Dev { user: u, slot };
+                let key = d.key();
+                if !self.sut.device_names().contains(&key) {
+                    continue;
+                }
+                let list = self.sut.take_new(&key)?;
+                if !list.is_empty() {
+                    out.insert(d, list);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every call the server holds, by id: as many as the model placed, and one more if the
+    /// server has more.
+    async fn snapshots(&mut self, placed: usize) -> Result<Vec<CallSnapshot>, CaseError> {
+        let mut out = Vec::with_capacity(placed + 1);
+        for n in 1..=placed as u64 + 1 {
+            match self.sut.snapshot(CallId(n)).await {
+                Ok(Some(s)) => out.push(s),
+                Ok(None) => break,
+                Err(e) => return Err(CaseError::Broken(e.context("reading the calls"))),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Per device and call, the events and their times (the order between calls on one device
+    /// is not part of the contract).
+    fn compare_events(
+        &self,
+        events: &BTreeMap<Dev, Vec<Delivery>>,
+        model: &World,
+    ) -> Result<(), String> {
+        let mut got: BTreeMap<(Dev, CallId), Vec<(u64, Event)>> = BTreeMap::new();
+        for (d, list) in events {
+            for e in list {
+                got.entry((*d, e.event.call()))
+                    .or_default()
+                    .push((e.at_ms, e.event.clone()));
+            }
+        }
+        let mut want: BTreeMap<(Dev, CallId), Vec<(u64, Event)>> = BTreeMap::new();
+        for (d, list) in &model.expect.events {
+            for (at, e) in list {
+                want.entry((*d, e.call()))
+                    .or_default()
+                    .push((*at, e.clone()));
+            }
+        }
+        let keys: BTreeSet<_> = got.keys().chain(want.keys()).collect();
+        for key in keys {
+            let g = got.get(key).map_or(&[][..], Vec::as_slice);
+            let w = want.get(key).map_or(&[][..], Vec::as_slice);
+            let same = g.len() == w.len()
+                && g.iter()
+                    .zip(w)
+                    .all(|(a, b)| a.1 == b.1 && a.0.abs_diff(b.0) <= self.slack_ms);
+            if !same {
+                return Err(format!(
+                    "{:?} received for call-{}: {}; the model says: {}",
+                    key.0,
+                    key.1.0,
+                    show_events(g),
+                    show_events(w)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An answer as the system gave it: a refusal by its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    Placed {
+        call: CallId,
+        busy: Vec<UserId>,
+        unavailable: Vec<UserId>,
+    },
+    Invited {
+        busy: Vec<UserId>,
+        unavailable: Vec<UserId>,
+    },
+    Snapshot(Box<CallSnapshot>),
+    Done,
+    Refused(u16),
+}
+
+impl Seen {
+    fn of(answer: Result<Reply, Refused>) -> Seen {
+        match answer {
+            Ok(Reply::Placed {
+                call,
+                busy,
+                unavailable,
+            }) => Seen::Placed {
+                call,
+                busy,
+                unavailable,
+            },
+            Ok(Reply::Invited { busy, unavailable }) => Seen::Invited { busy, unavailable },
+            Ok(Reply::Call(s)) => Seen::Snapshot(Box::new(s)),
+            Ok(Reply::Done) => Seen::Done,
+            Err(e) => Seen::Refused(e.code),
+        }
+    }
+
+    /// What the model's outcome looks like from outside.
+    fn of_model(o: &Outcome) -> Seen {
+        match o.clone() {
+            Outcome::Placed {
+                call,
+                busy,
+                unavailable,
+            } => Seen::Placed {
+                call,
+                busy,
+                unavailable,
+            },
+            Outcome::Invited { busy, unavailable } => Seen::Invited { busy, unavailable },
+            Outcome::Snapshot(s) => Seen::Snapshot(s),
+            Outcome::Done => Seen::Done,
+            Outcome::Refused(r) => Seen::Refused(r.code()),
+        }
+    }
+}
+
+/// The answer, if it agrees with the model's (then as the model words it, for the invariants).
+fn agree(seen: &Option<Seen>, model: &Option<Outcome>) -> Result<Option<Outcome>, String> {
+    let predicted = model.as_ref().map(Seen::of_model);
+    if *seen == predicted {
+        return Ok(model.clone());
+    }
+    Err(format!(
+        "the answer is {}; the model says {}",
+        show_seen(seen),
+        match model {
+            Some(Outcome::Refused(r)) => format!("refused with {} ({r:?})", r.code()),
+            _ => show_seen(&predicted),
+        }
+    ))
+}
+
+fn show_seen(s: &Option<Seen>) -> String {
+    match s {
+        None => "nothing".into(),
+        Some(Seen::Refused(code)) => format!("refused with {code}"),
+        Some(Seen::Snapshot(s)) => format!("{s:?}"),
+        Some(other) => format!("{other:?}"),
+    }
+}
+
+/// Events as lines: `at 30000 ms: call-1: ended, no answer`.
+fn show_events(list: &[(u64, Event)]) -> String {
+    if list.is_empty() {
+        return "nothing".into();
+    }
+    let lines: Vec<String> = list
+        .iter()
+        .map(|(at, e)| format!("at {at} ms: {e}"))
+        .collect();
+    format!("[{}]", lines.join("; "))
+}
+
+/// Every call as the server holds it against the model's: in full while live; once ended,
+/// the end and the members' last states.
+fn compare_snapshots(snapshots: &[CallSnapshot], model: &World) -> Result<(), String> {
+    if snapshots.len() != model.calls.len() {
+        return Err(format!(
+            "the server has {} calls, the model {}",
+            snapshots.len(),
+            model.calls.len()
+        ));
+    }
+    for (c, got) in snapshots.iter().enumerate() {
+        let want = model.snapshot(c);
+        let same = if want.status == CallStatus::Ended {
+            let brief = |s: &CallSnapshot| {
+                (
+                    s.status,
+                    s.end_reason.clone(),
+                    s.ended_ms,
+                    s.members
+                        .iter()
+                        .map(|m| (m.user.clone(), m.state.clone()))
+                        .collect::<Vec<_>>(),
+                )
+            };
+            brief(got) == brief(&want)
+        } else {
+            *got == want
+        };
+        if !same {
+            return Err(format!(
+                "the server's call-{} is {got:?}; the model's is {want:?}",
+                got.call.0
+            ));
+        }
+    }
+    Ok(())
+}

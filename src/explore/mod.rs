@@ -1,0 +1,329 @@
+//! `callconf explore`: property-based exploration of any system under test against the model.
+//!
+//! Random cases (a cast of four users, then up to `steps_max` steps: calls, answers, declines,
+//! holds, transfers, devices dropping off and coming back, time passing) run against devices
+//! behind an adapter, or against the reference implementation in this process. After every
+//! step the answer, each device's events and each call's state are compared with the model
+//! (`crate::model`), and the invariants are checked. A failing case is shrunk across the process
+//! boundary (each candidate re-run against the system from a reset) to a minimal one, and
+//! written as a `.feature` file that fails against that system and passes against a correct one.
+//!
+//! Why: scenarios check what someone thought of; the model checks sequences nobody wrote down.
+//! It is the property test of `tests/prop/`, pointed at someone else's SDK.
+//!
+//! - `case`: one case against a [`Sut`], compared step by step;
+//! - `feature`: a shrunk case as a feature file;
+//! - `cli`: the command line and the report.
+
+pub mod case;
+pub mod cli;
+pub mod feature;
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest_state_machine::ReferenceStateMachine;
+
+use crate::conformance::rig::RigClient;
+use crate::conformance::sut::{Sut, SutError};
+use crate::core::Fault;
+use crate::model::shrink::{minimize, script};
+use crate::model::{Lifecycle, Step, World};
+use case::{Case, CaseError};
+
+/// Why exploring could not finish; each with a stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum ExploreError {
+    #[error("the system under test broke: {0}")]
+    Broken(String),
+    #[error("the system under test cannot do what the model needs: {0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Profile(String),
+    #[error("cannot write {path}: {message}")]
+    Write { path: String, message: String },
+    #[error("cannot start the system under test: {0}")]
+    Start(String),
+    #[error("bad option: {0}")]
+    Option(String),
+}
+
+impl ExploreError {
+    pub fn code(&self) -> u16 {
+        match self {
+            ExploreError::Broken(_) => 1400,
+            ExploreError::Unsupported(_) => 1401,
+            ExploreError::Profile(_) => 1402,
+            ExploreError::Write { .. } => 1403,
+            ExploreError::Start(_) => 1404,
+            ExploreError::Option(_) => 1405,
+        }
+    }
+}
+
+impl From<SutError> for ExploreError {
+    fn from(e: SutError) -> Self {
+        match e {
+            SutError::Unsupported(m) => ExploreError::Unsupported(m),
+            SutError::Broken(m) | SutError::Scenario(m) => ExploreError::Broken(m),
+        }
+    }
+}
+
+/// What is explored.
+pub enum Target {
+    /// The reference implementation in this process, with these faults injected.
+    Local { faults: Vec<Fault> },
+    /// Devices behind an adapter, against the rig's server.
+    Remote(RigClient),
+}
+
+impl Target {
+    /// A fresh system: the server reset, no devices.
+    async fn fresh(&self) -> Result<Sut, SutError> {
+        let config = case::session_config();
+        match self {
+            Target::Local { faults } => {
+                let sut = Sut::local(config).await;
+                if let Sut::Local(session) = &sut {
+                    for fault in faults.clone() {
+                        session
+                            .server()
+                            .admin(move |core| core.inject_fault(fault))
+                            .await
+                            .map_err(|e| SutError::Broken(e.to_string()))?;
+                    }
+                }
+                Ok(sut)
+            }
+            Target::Remote(rig) => Sut::remote(rig.clone(), &config).await,
+        }
+    }
+}
+
+/// How to explore.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Cases to generate (fewer if the time budget runs out first).
+    pub cases: u32,
+    /// Steps in one case, at most.
+    pub steps_max: usize,
+    /// The seed of the generator: the same seed against the same system gives the same cases.
+    pub seed: u64,
+    /// Stop generating new cases after this long (shrinking a failure found is not cut short).
+    pub time_budget: Option<Duration>,
+    /// Runs of the system while shrinking one failure, at most.
+    pub shrink_runs_max: u32,
+}
+
+/// The shrink runs allowed by default: enough for every injected fault (they need tens to a
+/// few hundred), bounded so a pathological failure cannot shrink forever.
+pub const SHRINK_RUNS_MAX: u32 = 4_000;
+
+/// A failure found, shrunk.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub cast: World,
+    pub steps: Vec<Step>,
+    /// The step that fails, counting from 1, and why: the model's prediction beside what the
+    /// system did.
+    pub step: usize,
+    pub reason: String,
+    /// The generated case that failed first, counting from 1.
+    pub found_in_case: u32,
+    pub shrink_runs: u32,
+}
+
+impl Found {
+    /// The steps as a numbered script, calls named by id.
+    pub fn script(&self) -> Vec<String> {
+        script(&self.cast, &self.steps)
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct Explored {
+    pub seed: u64,
+    /// Cases run to the end or to their failure (shrinking runs not counted).
+    pub cases: u32,
+    /// Steps carried out in those cases.
+    pub steps: u64,
+    pub elapsed: Duration,
+    /// Whether the time budget stopped it before `cases`.
+    pub out_of_time: bool,
+    pub failure: Option<Found>,
+}
+
+/// Progress, as the run goes: cases run, steps, failures found.
+pub trait Progress {
+    fn case_done(&self, cases: u32, steps: u64, failures: u32);
+    fn shrinking(&self, runs: u32);
+}
+
+/// No progress shown.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn case_done(&self, _: u32, _: u64, _: u32) {}
+    fn shrinking(&self, _: u32) {}
+}
+
+/// Runs one case from a fresh system; the steps it carried out.
+async fn run_case(target: &Target, cast: &World, steps: &[Step]) -> Result<usize, CaseError> {
+    let sut = target.fresh().await.map_err(CaseError::Broken)?;
+    let mut case = Case::start(sut, cast).await?;
+    let mut world = cast.clone();
+    for step in steps {
+        world.step(step);
+        case.step(step, &world).await?;
+    }
+    Ok(steps.len())
+}
+
+/// The proptest runner for `seed`.
+fn runner(opts: &Options) -> TestRunner {
+    let config = Config {
+        cases: opts.cases,
+        failure_persistence: None,
+        max_shrink_iters: opts.shrink_runs_max,
+        // Our own shrinker goes on from where proptest's stops.
+        ..Config::default()
+    };
+    let mut seed = [0u8; 32];
+    for (i, chunk) in seed.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(
+            &(opts.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes(),
+        );
+    }
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed))
+}
+
+/// Explores `target` with `opts`, reporting to `progress`.
+pub fn explore(
+    target: &Target,
+    opts: &Options,
+    progress: &dyn Progress,
+) -> Result<Explored, ExploreError> {
+    if opts.steps_max == 0 || opts.cases == 0 {
+        return Err(ExploreError::Option(
+            "--cases and --steps-max must be at least 1".into(),
+        ));
+    }
+    // Virtual time, as the scenarios have it: in process it is the server's clock; against a
+    // rig, the rig's own thread keeps the deadlines.
+    let rt = crate::session::runtime();
+    let started = Instant::now();
+    let strategy = Lifecycle::sequential_strategy(1..=opts.steps_max);
+    let (cases, steps, runs) = (Cell::new(0u32), Cell::new(0u64), Cell::new(0u32));
+    let (found_at, out_of_time) = (Cell::new(None), Cell::new(false));
+    let broken: RefCell<Option<SutError>> = RefCell::new(None);
+    let failing_step = Cell::new(0usize);
+    let mut runner = runner(opts);
+    let result = runner.run(
+        &strategy,
+        |(cast, case_steps, seen): (World, Vec<Step>, Option<Arc<AtomicUsize>>)| {
+            if broken.borrow().is_some() {
+                return Ok(());
+            }
+            let shrinking = found_at.get().is_some();
+            if !shrinking && opts.time_budget.is_some_and(|b| started.elapsed() >= b) {
+                out_of_time.set(true);
+                return Ok(());
+            }
+            runs.set(runs.get() + 1);
+            if shrinking {
+                progress.shrinking(runs.get() - found_at.get().unwrap_or(0));
+            }
+            let outcome = rt.block_on(run_case(target, &cast, &case_steps));
+            if !shrinking {
+                cases.set(cases.get() + 1);
+            }
+            let done = match &outcome {
+                Ok(n) => *n,
+                Err(CaseError::Fails { step, .. }) => *step,
+                Err(CaseError::Broken(_)) => 0,
+            };
+            if let Some(seen) = seen {
+                seen.store(done, Ordering::SeqCst);
+            }
+            if !shrinking {
+                steps.set(steps.get() + done as u64);
+                progress.case_done(cases.get(), steps.get(), 0);
+            }
+            match outcome {
+                Ok(_) => Ok(()),
+                Err(CaseError::Broken(e)) => {
+                    *broken.borrow_mut() = Some(e);
+                    Ok(())
+                }
+                Err(CaseError::Fails { step, reason }) => {
+                    found_at.set(found_at.get().or(Some(runs.get())));
+                    failing_step.set(step);
+                    Err(TestCaseError::fail(format!("step {step}: {reason}")))
+                }
+            }
+        },
+    );
+    if let Some(e) = broken.take() {
+        return Err(e.into());
+    }
+    let mut explored = Explored {
+        seed: opts.seed,
+        cases: cases.get(),
+        steps: steps.get(),
+        elapsed: started.elapsed(),
+        out_of_time: out_of_time.get(),
+        failure: None,
+    };
+    let (first_reason, cast, case_steps) = match result {
+        Ok(()) => return Ok(explored),
+        Err(TestError::Fail(why, (cast, case_steps, _))) => (why.to_string(), cast, case_steps),
+        Err(TestError::Abort(why)) => return Err(ExploreError::Broken(why.to_string())),
+    };
+    let found_in_case = found_at.get().unwrap_or_default();
+    let proptest_runs = runs.get() - found_in_case;
+    // Shrink further: any step removed, the cast simplified, re-running against the system.
+    let fails_with = |cast: &World, steps: &[Step]| -> Option<String> {
+        if broken.borrow().is_some() {
+            return None;
+        }
+        progress.shrinking(proptest_runs + 1);
+        match rt.block_on(run_case(target, cast, steps)) {
+            Ok(_) => None,
+            Err(CaseError::Fails { step, reason }) => Some(format!("{step}\n{reason}")),
+            Err(CaseError::Broken(e)) => {
+                *broken.borrow_mut() = Some(e);
+                None
+            }
+        }
+    };
+    let first = fails_with(&cast, &case_steps).unwrap_or_else(|| {
+        format!(
+            "{}\n{first_reason} (it did not fail again when re-run: the system is not \
+             deterministic for this case)",
+            failing_step.get()
+        )
+    });
+    let shrunk = minimize(cast, case_steps, first, fails_with);
+    if let Some(e) = broken.take() {
+        return Err(e.into());
+    }
+    let (step, reason) = match shrunk.reason.split_once('\n') {
+        Some((n, r)) => (n.parse().unwrap_or(failing_step.get()), r.to_owned()),
+        None => (failing_step.get(), shrunk.reason.clone()),
+    };
+    explored.elapsed = started.elapsed();
+    explored.failure = Some(Found {
+        cast: shrunk.cast,
+        steps: shrunk.steps,
+        step,
+        reason,
+        found_in_case,
+        shrink_runs: proptest_runs + 1 + shrunk.runs,
+    });
+    Ok(explored)
+}
