@@ -602,6 +602,8 @@ impl Rig {
             }
             any = true;
             self.trace_next = next;
+            // A page not full is the end of the trace: no second request to learn it.
+            let last_page = entries.len() < crate::net::limits::TRACE_READ_MAX;
             for e in entries {
                 if let TraceRecord::Delivery { delivery, .. } = e {
                     *self.delivered.entry(delivery.device).or_insert(0) += 1;
@@ -610,6 +612,9 @@ impl Rig {
                         .or_default()
                         .push_back(delivery.at_ms);
                 }
+            }
+            if last_page {
+                return Ok(any);
             }
         }
     }
@@ -654,16 +659,16 @@ impl Rig {
                     };
                     return Err(self.broken(&e));
                 }
+                // The next event, as soon as it comes; the trace is read again only when
+                // nothing came (automatic steps may have made the server deliver more).
                 let step = left.min(Duration::from_millis(50));
-                let waited = self
-                    .adapter()
-                    .await?
-                    .quiet(Duration::from_millis(1), step)
-                    .await;
-                if let Err(e) = waited {
-                    return Err(self.broken(&e));
+                match self.adapter().await?.next_message(step).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.read_trace().await?;
+                    }
+                    Err(e) => return Err(self.broken(&e)),
                 }
-                self.read_trace().await?;
             }
             // Automatic steps the last events caused reach the server within the quiet window.
             let quiet = self.config.quiet;
