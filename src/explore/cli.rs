@@ -199,7 +199,7 @@ pub fn render(e: &Explored) -> String {
     let secs = e.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         out,
-        "  {} cases, {} steps in {:.2} s ({:.1} cases/s, {:.0} steps/s){}",
+        "  {} cases, {} steps in {:.2} s ({:.1} cases/s, {:.0} steps/s){}{}",
         e.cases,
         e.steps,
         secs,
@@ -209,6 +209,10 @@ pub fn render(e: &Explored) -> String {
             "; the time budget ran out"
         } else {
             ""
+        },
+        match e.shrinking {
+            Some(d) => format!("; shrinking took {:.2} s", d.as_secs_f64()),
+            None => String::new(),
         }
     );
     match &e.failure {

@@ -152,7 +152,10 @@ pub struct Explored {
     pub cases: u32,
     /// Steps carried out in those cases.
     pub steps: u64,
+    /// Until the failure was found, or the whole run.
     pub elapsed: Duration,
+    /// Shrinking the failure found took this long.
+    pub shrinking: Option<Duration>,
     /// Whether the time budget stopped it before `cases`.
     pub out_of_time: bool,
     pub failure: Option<Found>,
@@ -202,6 +205,134 @@ fn runner(opts: &Options) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed))
 }
 
+/// One exploration under way: what it explores, and what it has counted so far.
+struct Hunt<'a> {
+    target: &'a Target,
+    opts: &'a Options,
+    progress: &'a dyn Progress,
+    rt: tokio::runtime::Runtime,
+    started: Instant,
+    cases: Cell<u32>,
+    steps: Cell<u64>,
+    /// Runs of the system, generated cases and shrinking candidates.
+    runs: Cell<u32>,
+    /// The run that failed first, and when.
+    found_at: Cell<Option<u32>>,
+    found_after: Cell<Option<Duration>>,
+    failing_step: Cell<usize>,
+    out_of_time: Cell<bool>,
+    /// The system broke: every further run is skipped and exploring stops with this.
+    broken: RefCell<Option<SutError>>,
+}
+
+impl Hunt<'_> {
+    /// One generated case (or one of proptest's shrinking candidates), as the runner asks.
+    fn case(
+        &self,
+        cast: &World,
+        steps: &[Step],
+        seen: Option<&AtomicUsize>,
+    ) -> Result<(), TestCaseError> {
+        if self.broken.borrow().is_some() {
+            return Ok(());
+        }
+        let shrinking = self.found_at.get().is_some();
+        if !shrinking
+            && self
+                .opts
+                .time_budget
+                .is_some_and(|b| self.started.elapsed() >= b)
+        {
+            self.out_of_time.set(true);
+            return Ok(());
+        }
+        self.runs.set(self.runs.get() + 1);
+        if shrinking {
+            self.progress
+                .shrinking(self.runs.get() - self.found_at.get().unwrap_or(0));
+        }
+        let outcome = self.rt.block_on(run_case(self.target, cast, steps));
+        let done = match &outcome {
+            Ok(n) => *n,
+            Err(CaseError::Fails { step, .. }) => *step,
+            Err(CaseError::Broken(_)) => 0,
+        };
+        // proptest-state-machine shrinks away the steps after the failing one.
+        if let Some(seen) = seen {
+            seen.store(done, Ordering::SeqCst);
+        }
+        if !shrinking {
+            self.cases.set(self.cases.get() + 1);
+            self.steps.set(self.steps.get() + done as u64);
+            self.progress
+                .case_done(self.cases.get(), self.steps.get(), 0);
+        }
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(CaseError::Broken(e)) => {
+                *self.broken.borrow_mut() = Some(e);
+                Ok(())
+            }
+            Err(CaseError::Fails { step, reason }) => {
+                self.found_at
+                    .set(self.found_at.get().or(Some(self.runs.get())));
+                self.failing_step.set(step);
+                Err(TestCaseError::fail(format!("step {step}: {reason}")))
+            }
+        }
+    }
+
+    /// A shrinking candidate of our own shrinker: `step\nreason` if it fails.
+    fn rerun(&self, cast: &World, steps: &[Step]) -> Option<String> {
+        if self.broken.borrow().is_some() {
+            return None;
+        }
+        self.runs.set(self.runs.get() + 1);
+        self.progress
+            .shrinking(self.runs.get() - self.found_at.get().unwrap_or(0));
+        match self.rt.block_on(run_case(self.target, cast, steps)) {
+            Ok(_) => None,
+            Err(CaseError::Fails { step, reason }) => Some(format!("{step}\n{reason}")),
+            Err(CaseError::Broken(e)) => {
+                *self.broken.borrow_mut() = Some(e);
+                None
+            }
+        }
+    }
+
+    /// Shrinks proptest's shrunk case further: any step removed, the cast simplified.
+    fn shrink(&self, cast: World, steps: Vec<Step>, proptest_reason: String) -> Found {
+        let found_in_case = self.found_at.get().unwrap_or_default();
+        let first = self.rerun(&cast, &steps).unwrap_or_else(|| {
+            format!(
+                "{}\n{proptest_reason} (it did not fail again when re-run: the system is not \
+                 deterministic for this case)",
+                self.failing_step.get()
+            )
+        });
+        let shrunk = minimize(cast, steps, first, |c, s| self.rerun(c, s));
+        let (step, reason) = match shrunk.reason.split_once('\n') {
+            Some((n, r)) => (n.parse().unwrap_or(self.failing_step.get()), r.to_owned()),
+            None => (self.failing_step.get(), shrunk.reason.clone()),
+        };
+        Found {
+            cast: shrunk.cast,
+            steps: shrunk.steps,
+            step,
+            reason,
+            found_in_case,
+            shrink_runs: self.runs.get() - found_in_case,
+        }
+    }
+
+    fn broken(&self) -> Result<(), ExploreError> {
+        match self.broken.borrow_mut().take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Explores `target` with `opts`, reporting to `progress`.
 pub fn explore(
     target: &Target,
@@ -213,117 +344,50 @@ pub fn explore(
             "--cases and --steps-max must be at least 1".into(),
         ));
     }
-    // Virtual time, as the scenarios have it: in process it is the server's clock; against a
-    // rig, the rig's own thread keeps the deadlines.
-    let rt = crate::session::runtime();
-    let started = Instant::now();
+    let hunt = Hunt {
+        target,
+        opts,
+        progress,
+        // Virtual time, as the scenarios have it: in process it is the server's clock;
+        // against a rig, the rig's own thread keeps the deadlines.
+        rt: crate::session::runtime(),
+        started: Instant::now(),
+        cases: Cell::new(0),
+        steps: Cell::new(0),
+        runs: Cell::new(0),
+        found_at: Cell::new(None),
+        found_after: Cell::new(None),
+        failing_step: Cell::new(0),
+        out_of_time: Cell::new(false),
+        broken: RefCell::new(None),
+    };
     let strategy = Lifecycle::sequential_strategy(1..=opts.steps_max);
-    let (cases, steps, runs) = (Cell::new(0u32), Cell::new(0u64), Cell::new(0u32));
-    let (found_at, out_of_time) = (Cell::new(None), Cell::new(false));
-    let broken: RefCell<Option<SutError>> = RefCell::new(None);
-    let failing_step = Cell::new(0usize);
-    let mut runner = runner(opts);
-    let result = runner.run(
+    let result = runner(opts).run(
         &strategy,
-        |(cast, case_steps, seen): (World, Vec<Step>, Option<Arc<AtomicUsize>>)| {
-            if broken.borrow().is_some() {
-                return Ok(());
-            }
-            let shrinking = found_at.get().is_some();
-            if !shrinking && opts.time_budget.is_some_and(|b| started.elapsed() >= b) {
-                out_of_time.set(true);
-                return Ok(());
-            }
-            runs.set(runs.get() + 1);
-            if shrinking {
-                progress.shrinking(runs.get() - found_at.get().unwrap_or(0));
-            }
-            let outcome = rt.block_on(run_case(target, &cast, &case_steps));
-            if !shrinking {
-                cases.set(cases.get() + 1);
-            }
-            let done = match &outcome {
-                Ok(n) => *n,
-                Err(CaseError::Fails { step, .. }) => *step,
-                Err(CaseError::Broken(_)) => 0,
-            };
-            if let Some(seen) = seen {
-                seen.store(done, Ordering::SeqCst);
-            }
-            if !shrinking {
-                steps.set(steps.get() + done as u64);
-                progress.case_done(cases.get(), steps.get(), 0);
-            }
-            match outcome {
-                Ok(_) => Ok(()),
-                Err(CaseError::Broken(e)) => {
-                    *broken.borrow_mut() = Some(e);
-                    Ok(())
-                }
-                Err(CaseError::Fails { step, reason }) => {
-                    found_at.set(found_at.get().or(Some(runs.get())));
-                    failing_step.set(step);
-                    Err(TestCaseError::fail(format!("step {step}: {reason}")))
-                }
-            }
+        |(cast, steps, seen): (World, Vec<Step>, Option<Arc<AtomicUsize>>)| {
+            hunt.case(&cast, &steps, seen.as_deref())
         },
     );
-    if let Some(e) = broken.take() {
-        return Err(e.into());
-    }
-    let mut explored = Explored {
-        seed: opts.seed,
-        cases: cases.get(),
-        steps: steps.get(),
-        elapsed: started.elapsed(),
-        out_of_time: out_of_time.get(),
-        failure: None,
-    };
-    let (first_reason, cast, case_steps) = match result {
-        Ok(()) => return Ok(explored),
-        Err(TestError::Fail(why, (cast, case_steps, _))) => (why.to_string(), cast, case_steps),
+    hunt.broken()?;
+    let failure = match result {
+        Ok(()) => None,
+        Err(TestError::Fail(why, (cast, steps, _))) => {
+            let found = hunt.shrink(cast, steps, why.to_string());
+            hunt.broken()?;
+            Some(found)
+        }
         Err(TestError::Abort(why)) => return Err(ExploreError::Broken(why.to_string())),
     };
-    let found_in_case = found_at.get().unwrap_or_default();
-    let proptest_runs = runs.get() - found_in_case;
-    // Shrink further: any step removed, the cast simplified, re-running against the system.
-    let fails_with = |cast: &World, steps: &[Step]| -> Option<String> {
-        if broken.borrow().is_some() {
-            return None;
-        }
-        progress.shrinking(proptest_runs + 1);
-        match rt.block_on(run_case(target, cast, steps)) {
-            Ok(_) => None,
-            Err(CaseError::Fails { step, reason }) => Some(format!("{step}\n{reason}")),
-            Err(CaseError::Broken(e)) => {
-                *broken.borrow_mut() = Some(e);
-                None
-            }
-        }
-    };
-    let first = fails_with(&cast, &case_steps).unwrap_or_else(|| {
-        format!(
-            "{}\n{first_reason} (it did not fail again when re-run: the system is not \
-             deterministic for this case)",
-            failing_step.get()
-        )
-    });
-    let shrunk = minimize(cast, case_steps, first, fails_with);
-    if let Some(e) = broken.take() {
-        return Err(e.into());
-    }
-    let (step, reason) = match shrunk.reason.split_once('\n') {
-        Some((n, r)) => (n.parse().unwrap_or(failing_step.get()), r.to_owned()),
-        None => (failing_step.get(), shrunk.reason.clone()),
-    };
-    explored.elapsed = started.elapsed();
-    explored.failure = Some(Found {
-        cast: shrunk.cast,
-        steps: shrunk.steps,
-        step,
-        reason,
-        found_in_case,
-        shrink_runs: proptest_runs + 1 + shrunk.runs,
-    });
-    Ok(explored)
+    Ok(Explored {
+        seed: opts.seed,
+        cases: hunt.cases.get(),
+        steps: hunt.steps.get(),
+        elapsed: hunt.found_after.get().unwrap_or(hunt.started.elapsed()),
+        shrinking: hunt
+            .found_after
+            .get()
+            .map(|at| hunt.started.elapsed().saturating_sub(at)),
+        out_of_time: hunt.out_of_time.get(),
+        failure,
+    })
 }
