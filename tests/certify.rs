@@ -463,6 +463,10 @@ fn cross_profile_runs_fail_exactly_where_the_dialects_differ() {
     );
 }
 
+fn names_of(r: &callconf::conformance::RunReport) -> Vec<String> {
+    r.scenarios.iter().map(|s| s.name.clone()).collect()
+}
+
 #[test]
 fn boundary_scenarios_are_generated_from_the_profile_limits() {
     let d = dir(&[("hold.feature", HOLD)]);
@@ -478,8 +482,14 @@ fn boundary_scenarios_are_generated_from_the_profile_limits() {
     };
     let vox = only_boundaries("voximplant", None);
     assert!(vox.ok(), "{}", table::render(&vox));
-    // 200/201 custom data, 8192/8193 info and message, 17 DTMF characters.
-    assert_eq!(vox.passed(), 6 + 17);
+    // 200/201 custom data, 8192/8193 info and message, the participant limit at and one over,
+    // 17 DTMF characters.
+    assert_eq!(vox.passed(), 6 + 2 + 17);
+    assert!(
+        names_of(&vox).contains(&"Inviting one over the participant limit of 64 is refused".into()),
+        "{:?}",
+        names_of(&vox)
+    );
     let names: Vec<&str> = vox.scenarios.iter().map(|s| s.name.as_str()).collect();
     assert!(names.contains(&"DTMF 'A' is refused"), "{names:?}");
     assert!(names.contains(&"Custom data one over the limit, 201 bytes, is refused"));

@@ -1,5 +1,5 @@
 //! Boundary scenarios generated from a profile's limits (`certify --boundaries`): exactly at a
-//! limit succeeds, one over is refused; each DTMF character of the canonical set is relayed if
+//! limit succeeds, one over is refused (payload sizes, participants per call); each DTMF character of the canonical set is relayed if
 //! the dialect allows it and refused with 400 if not.
 //!
 //! Why generated: the limits live in the profile, so hand-written boundary scenarios would copy
@@ -63,6 +63,37 @@ fn payload(out: &mut String, what: &str, max: usize, op: &str, seen: &str) {
     scenario(out, &name, &steps);
 }
 
+/// The participant limit of one call: a group call placed with exactly `max` members rings
+/// everyone; inviting one more is refused with 403 and changes nothing. The host's plan allows
+/// the dialect's limit, so it is the dialect's limit that is met.
+fn participants(out: &mut String, max: usize, rings: bool) {
+    let others: Vec<String> = (2..=max).map(|n| format!("p{n}")).collect();
+    let given = format!(
+        "    Given users alice, {} and extra\n    And alice's plan allows at most {max} participants\n",
+        others.join(", ")
+    );
+    let to = match others.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let place = format!("    And alice places an audio call to {to}\n");
+    let last = others.last().cloned().unwrap_or_default();
+    // Without ring acknowledgements in the dialect, an invitee stays invited.
+    let state = if rings { "ringing" } else { "invited" };
+    let _ = writeln!(
+        out,
+        "  Scenario: A call at the participant limit, {max} members, rings everyone\n{given}{place}    \
+         Then {last}'s state in call-1 is {state}\n"
+    );
+    let _ = writeln!(
+        out,
+        "  Scenario: Inviting one over the participant limit of {max} is refused\n{given}{place}    \
+         When alice invites extra to the call\n    Then it fails with 403 saying \"at most {max}\"\n    \
+         And nobody sees anything more\n"
+    );
+}
+
 /// The feature text.
 pub fn text(profile: &Profile) -> String {
     let d = profile.name.as_str();
@@ -102,6 +133,10 @@ pub fn text(profile: &Profile) -> String {
             "alice sends a message of {n} bytes",
             &seen,
         );
+    }
+    if policy.has(Capability::GroupCalls) && policy.has(Capability::Invite) {
+        let rings = policy.has(Capability::Ringing);
+        participants(&mut out, limits.participants_per_call_max, rings);
     }
     if policy.has(Capability::Dtmf) {
         for c in DTMF_CHARACTERS.chars() {
