@@ -86,9 +86,15 @@ struct CertifyArgs {
     html: Option<std::path::PathBuf>,
     /// Drive devices behind this adapter (`callconf-driver/1` over its standard input and
     /// output, docs/driver-protocol.md), against a `callconf serve --clock manual` of its own,
-    /// e.g. `--adapter 'callconf adapter'`.
+    /// e.g. `--adapter 'callconf adapter'`. `web` (or `web PAGE.html`) is the built-in web
+    /// adapter: headless Chromium hosting `adapters/web/` (or your page), dialing in.
     #[arg(long, value_name = "CMD")]
     adapter: Option<String>,
+    /// With --adapter: the WebSocket transport. callconf listens on ADDR and starts CMD with
+    /// the URL to dial (one-time token included) in CALLCONF_DRIVER_URL; `web` dials in anyway
+    /// (by default on a free loopback port).
+    #[arg(long, value_name = "ADDR", requires = "adapter")]
+    adapter_listen: Option<std::net::SocketAddr>,
     /// With --adapter: how long to wait for each adapter response and for events, in ms.
     #[arg(long, default_value_t = 5000, value_name = "N")]
     deadline_ms: u64,
@@ -296,8 +302,14 @@ fn certify(args: CertifyArgs) -> Result<bool> {
                 }
                 _ => None,
             };
+            // Ctrl-C and SIGTERM run no destructors: kill the adapter (a browser and all it
+            // started) and remove its scratch directory here.
+            let _ = ctrlc::set_handler(|| {
+                callconf::driver::peer::kill_all();
+                std::process::exit(130);
+            });
             let config = conformance::rig::RigConfig {
-                adapter: adapter.clone(),
+                adapter: callconf::driver::remote::Launch::new(adapter, args.adapter_listen),
                 serve_binary: std::env::current_exe()?,
                 faults: args.inject_fault.clone(),
                 deadline: std::time::Duration::from_millis(args.deadline_ms),

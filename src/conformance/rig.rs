@@ -27,7 +27,7 @@ use crate::core::{CallId, CallSnapshot, Delivery, DeviceId, Limits, Op, Reply, U
 use crate::driver::msg::{
     Automatic, Capabilities, ClockCapability, Credentials, Method, Named, Open,
 };
-use crate::driver::remote::{Refused, Remote, RemoteError};
+use crate::driver::remote::{Launch, Refused, Remote, RemoteError};
 use crate::net::admin::AdminClient;
 use crate::server::ClockMode;
 use crate::server::admin::{AdminOp, AdminReply, TraceRecord};
@@ -39,8 +39,8 @@ pub use super::rig_client::RigClient;
 /// How to build a rig.
 #[derive(Debug, Clone)]
 pub struct RigConfig {
-    /// The adapter's command line.
-    pub adapter: String,
+    /// How to start and reach the adapter.
+    pub adapter: Launch,
     /// The `callconf` binary that runs `serve`.
     pub serve_binary: PathBuf,
     /// `--inject-fault` names for the server.
@@ -203,18 +203,7 @@ struct Rig {
     trace_next: u64,
 }
 
-/// Makes the child get SIGKILL when this process dies, whatever way it dies (Linux), so that a
-/// server or an adapter never outlives the run that started it.
-pub fn die_with_parent(cmd: &mut Process) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe and touches only the child being set up.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-}
+pub use crate::driver::peer::die_with_parent;
 
 fn admin_err(e: impl std::fmt::Display) -> String {
     format!("admin channel: {e}")
