@@ -31,7 +31,7 @@ enum Command {
     Demo,
     /// Run Gherkin features against the reference implementation and print a verdict per
     /// capability; exits non-zero if any scenario fails.
-    Certify(CertifyArgs),
+    Certify(Box<CertifyArgs>),
     /// Print the step catalog, with one example per step, for writing your own features.
     Steps,
     /// Write an ed25519 key pair for signing certificates: the private key to PREFIX (owner
@@ -95,6 +95,10 @@ struct CertifyArgs {
     /// (by default on a free loopback port).
     #[arg(long, value_name = "ADDR", requires = "adapter")]
     adapter_listen: Option<std::net::SocketAddr>,
+    /// With --adapter: the devices of USER go through another adapter, CMD (a command over
+    /// stdio, or `web`), e.g. `--adapter web --adapter-for 'bob=callconf adapter'`; repeatable.
+    #[arg(long, value_name = "USER=CMD", requires = "adapter", value_parser = parse_route)]
+    adapter_for: Vec<callconf::driver::fleet::Route>,
     /// With --adapter: how long to wait for each adapter response and for events, in ms.
     #[arg(long, default_value_t = 5000, value_name = "N")]
     deadline_ms: u64,
@@ -199,7 +203,7 @@ fn main() -> Result<()> {
             print!("{}", callconf::demo::render(&lines));
         }
         Command::Certify(args) => {
-            if !certify(args)? {
+            if !certify(*args)? {
                 std::process::exit(1);
             }
         }
@@ -244,6 +248,18 @@ fn main() -> Result<()> {
         Command::MediaCapacity(args) => std::process::exit(callconf::media::capacity::run(&args)?),
     }
     Ok(())
+}
+
+/// `--adapter-for USER=CMD`.
+fn parse_route(text: &str) -> Result<callconf::driver::fleet::Route, String> {
+    let (user, command) = text
+        .split_once('=')
+        .filter(|(u, c)| !u.is_empty() && !u.contains('/') && !c.trim().is_empty())
+        .ok_or_else(|| format!("`{text}` is not USER=CMD"))?;
+    Ok(callconf::driver::fleet::Route {
+        user: user.to_owned(),
+        launch: callconf::driver::remote::Launch::new(command, None),
+    })
 }
 
 /// The profile `name` names (none for `None`); an unknown one ends the process with its code.
@@ -310,6 +326,7 @@ fn certify(args: CertifyArgs) -> Result<bool> {
             });
             let config = conformance::rig::RigConfig {
                 adapter: callconf::driver::remote::Launch::new(adapter, args.adapter_listen),
+                routes: args.adapter_for.clone(),
                 serve_binary: std::env::current_exe()?,
                 faults: args.inject_fault.clone(),
                 deadline: std::time::Duration::from_millis(args.deadline_ms),

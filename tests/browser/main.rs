@@ -5,6 +5,7 @@
 
 mod cleanup;
 mod missing;
+mod mixed;
 mod offline;
 mod suite;
 
