@@ -117,25 +117,31 @@ enum Flush {
     Task(tokio::task::JoinHandle<()>),
 }
 
-async fn session(args: &AdapterArgs) -> std::io::Result<i32> {
-    let server = args.server.clone();
+/// The adapter's end of the driver protocol: standard input and output, or the WebSocket it
+/// dials (`--dial`, or `CALLCONF_DRIVER_URL`).
+async fn open_link(args: &AdapterArgs) -> std::io::Result<(Out, mpsc::Receiver<InLine>, Flush)> {
     let dial = args
         .dial
         .clone()
         .or_else(|| std::env::var(super::remote::DRIVER_URL_ENV).ok());
-    let (out, mut input, flush) = match dial {
+    match dial {
         None => {
             let (out, writer) = line_writer(std::io::stdout());
-            (out, line_reader(std::io::stdin()), Flush::Thread(writer))
+            Ok((out, line_reader(std::io::stdin()), Flush::Thread(writer)))
         }
         Some(url) => {
             let within = Duration::from_millis(OPEN_TIMEOUT_MS);
             let (out, input, task) = super::link::dial(&url, within)
                 .await
                 .map_err(|e| std::io::Error::other(format!("cannot dial callconf: {e}")))?;
-            (out, input, Flush::Task(task))
+            Ok((out, input, Flush::Task(task)))
         }
-    };
+    }
+}
+
+async fn session(args: &AdapterArgs) -> std::io::Result<i32> {
+    let server = args.server.clone();
+    let (out, mut input, flush) = open_link(args).await?;
     let _ = out.send(line(&hello(args))).await;
     let mut devices: HashMap<String, mpsc::Sender<ToDevice>> = HashMap::new();
     // Bounded: ends with the input, or at `session.end`.

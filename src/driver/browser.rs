@@ -10,13 +10,15 @@
 //!
 //! Every flag is in [`CHROMIUM_FLAGS`]: headless, as root, no first-run or background traffic,
 //! no proxy, name resolution off for everything but loopback, WebRTC without UDP. The profile
-//! is a fresh directory under the temporary directory, removed with the browser.
+//! is a fresh scratch directory, removed with the browser, and so is the directory Chromium
+//! makes for its singleton socket in the temporary directory (it cannot go inside the
+//! scratch: a socket's path is limited to 108 bytes).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::peer::Peer;
+use super::peer::{Peer, Scratch};
 use super::remote::RemoteError;
 
 /// The built-in page: the template a web-SDK vendor replaces with its own SDK.
@@ -117,6 +119,22 @@ fn scratch_dir() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// Removes the directory of the singleton socket of the browser whose scratch is `dir`
+/// (`$TMPDIR/org.chromium.Chromium.XXXXXX`, which the profile's `SingletonSocket` links to):
+/// a killed browser leaves it behind.
+fn remove_singleton(dir: &Path) {
+    let Ok(target) = std::fs::read_link(dir.join("profile").join("SingletonSocket")) else {
+        return;
+    };
+    if let Some(parent) = target.parent()
+        && parent
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("org.chromium.Chromium."))
+    {
+        let _ = std::fs::remove_dir_all(parent);
+    }
+}
+
 /// The page's `file://` URL, with the driver URL in its fragment (a fragment is never sent
 /// anywhere). The built-in page is written into `dir`; a vendor's is used where it is.
 fn page_url(page: Option<&Path>, dir: &Path, driver_url: &str) -> Result<String, String> {
@@ -165,7 +183,11 @@ pub fn launch(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let mut peer = Peer::spawn(&mut cmd, true, Some(dir))
+    let scratch = Scratch {
+        dir,
+        also: remove_singleton,
+    };
+    let mut peer = Peer::spawn(&mut cmd, true, Some(scratch))
         .map_err(|e| fail(format!("cannot start {}: {e}", binary.display())))?;
     let stderr = peer.child_mut().stderr.take().expect("piped");
     Ok((peer, stderr))

@@ -9,13 +9,33 @@
 //! - is killed when dropped, and is listed in a process-wide registry that a signal handler
 //!   empties ([`kill_all`]), because a signal handler cannot run destructors.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::Mutex;
 
 /// Peers alive now: their process (group) id, whether it leads a group, and the scratch
 /// directory to remove.
-static LIVE: Mutex<Vec<(i32, bool, Option<PathBuf>)>> = Mutex::new(Vec::new());
+static LIVE: Mutex<Vec<(i32, bool, Option<Scratch>)>> = Mutex::new(Vec::new());
+
+/// A peer's scratch directory, removed when the peer is gone, and what else to remove then
+/// (`also` runs first, given the directory: a browser's files outside it).
+#[derive(Debug, Clone)]
+pub struct Scratch {
+    pub dir: PathBuf,
+    pub also: fn(&Path),
+}
+
+impl Scratch {
+    /// Just the directory.
+    pub fn dir(dir: PathBuf) -> Scratch {
+        Scratch { dir, also: |_| {} }
+    }
+
+    fn remove(&self) {
+        (self.also)(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
 
 /// Makes the child get SIGKILL when this process dies, whatever way it dies (Linux), so that a
 /// server or an adapter never outlives the run that started it.
@@ -37,7 +57,7 @@ pub struct Peer {
     /// Whether the child leads its own process group (killed as a whole).
     group: bool,
     /// Removed once the process is gone.
-    scratch: Option<PathBuf>,
+    scratch: Option<Scratch>,
     /// Whether it ends by itself after `session.end` (a browser does not).
     exits_by_itself: bool,
 }
@@ -48,7 +68,7 @@ impl Peer {
     pub fn spawn(
         cmd: &mut Command,
         group: bool,
-        scratch: Option<PathBuf>,
+        scratch: Option<Scratch>,
     ) -> std::io::Result<Peer> {
         use std::os::unix::process::CommandExt;
         die_with_parent(cmd);
@@ -59,7 +79,7 @@ impl Peer {
             Ok(c) => c,
             Err(e) => {
                 if let Some(dir) = &scratch {
-                    let _ = std::fs::remove_dir_all(dir);
+                    dir.remove();
                 }
                 return Err(e);
             }
@@ -104,7 +124,7 @@ impl Peer {
         }
         let _ = self.child.wait();
         if let Some(dir) = self.scratch.take() {
-            let _ = std::fs::remove_dir_all(dir);
+            dir.remove();
         }
         lock().retain(|(p, ..)| *p != pid);
     }
@@ -117,7 +137,7 @@ impl Drop for Peer {
     }
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Vec<(i32, bool, Option<PathBuf>)>> {
+fn lock() -> std::sync::MutexGuard<'static, Vec<(i32, bool, Option<Scratch>)>> {
     LIVE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -133,7 +153,7 @@ pub fn kill_all() {
             }
         }
         if let Some(dir) = scratch {
-            let _ = std::fs::remove_dir_all(dir);
+            dir.remove();
         }
     }
 }
@@ -151,7 +171,7 @@ mod tests {
         let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
         let mut cmd = Command::new("sh");
         cmd.args(["-c", &script]);
-        let mut peer = Peer::spawn(&mut cmd, true, Some(scratch.clone())).unwrap();
+        let mut peer = Peer::spawn(&mut cmd, true, Some(Scratch::dir(scratch.clone()))).unwrap();
         let grandchild = (0..200)
             .find_map(|_| {
                 std::thread::sleep(std::time::Duration::from_millis(10));

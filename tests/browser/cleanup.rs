@@ -62,10 +62,11 @@ fn a_crashed_page_is_an_error_and_leaves_no_browser_behind() {
     let tmp = scratch("crashed");
     let child = start(certify_cmd(&["--adapter", "web"], &tmp));
     let browser = browser_under(&tmp, Duration::from_secs(20)).expect("the browser started");
+    // Midway through the run (the page is up within a second; the suite takes many): every
+    // renderer then, the page's among them (Chromium also keeps a spare one).
+    std::thread::sleep(Duration::from_secs(2));
     let renderers = renderers_in_group(browser, Duration::from_secs(10));
     assert!(!renderers.is_empty(), "the page has a renderer");
-    // Midway through the run.
-    std::thread::sleep(Duration::from_secs(1));
     for r in &renderers {
         // SAFETY: a renderer of the browser this test's certify started.
         unsafe {

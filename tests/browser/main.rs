@@ -115,13 +115,18 @@ pub fn browser_under(dir: &Path, within: std::time::Duration) -> Option<u32> {
     None
 }
 
-/// Scratch directories of the web adapter left in `dir`.
+/// What the web adapter and its browser left in `dir`: scratch directories, and Chromium's
+/// own temporary files.
 pub fn scratch_left(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with("callconf-web-"))
+                .filter(|n| {
+                    n.starts_with("callconf-web-")
+                        || n.starts_with(".org.chromium")
+                        || n.starts_with("org.chromium")
+                })
                 .collect()
         })
         .unwrap_or_default()
