@@ -56,9 +56,9 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--no-proxy-server",
     // Names resolve to nothing but loopback: a stray lookup fails instead of leaving.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-    // WebRTC gets no UDP at all (no proxy exists to carry it), so ICE gathers nothing off the
-    // machine; the page makes no RTCPeerConnection for signaling anyway.
-    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    // WebRTC gets no UDP at all (no proxy exists to carry it): ICE gathers no candidate, so
+    // nothing can leave the machine that way (tests/browser/ice.rs); the signaling page makes
+    // no RTCPeerConnection anyway. (Chromium reads this switch into its policy preference.)
     "--webrtc-ip-handling-policy=disable_non_proxied_udp",
     // The page's console goes to standard error, where callconf keeps it for the report.
     "--enable-logging=stderr",

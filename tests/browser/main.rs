@@ -4,6 +4,7 @@
 //! missing browser fails them with certify's message, it does not skip them.
 
 mod cleanup;
+mod ice;
 mod missing;
 mod mixed;
 mod offline;
