@@ -475,3 +475,41 @@ async fn connect(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_is_the_browser_adapter_and_anything_else_a_command() {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let fixed: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        assert_eq!(
+            Launch::new("web", None),
+            Launch::Web {
+                page: None,
+                addr: any
+            }
+        );
+        assert_eq!(
+            Launch::new("web 'my page.html'", Some(fixed)),
+            Launch::Web {
+                page: Some(PathBuf::from("my page.html")),
+                addr: fixed
+            }
+        );
+        assert_eq!(
+            Launch::new("./web", None),
+            Launch::Stdio {
+                command: "./web".into()
+            }
+        );
+        assert_eq!(
+            Launch::new("callconf adapter", Some(fixed)),
+            Launch::Listen {
+                command: "callconf adapter".into(),
+                addr: fixed
+            }
+        );
+    }
+}

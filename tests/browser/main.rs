@@ -43,12 +43,32 @@ pub fn start(mut cmd: Command) -> Child {
         .expect("callconf starts")
 }
 
-/// A fresh, empty temporary directory for one test.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("callconf-browser-{name}-{}", std::process::id()));
+/// A fresh, empty temporary directory for one test, removed when dropped.
+pub struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn scratch(name: &str) -> Tmp {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "callconf-browser-{name}-{}-{n}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    Tmp(dir)
 }
 
 /// The count of a verdict line's `N passed` (or `N error`, …): `verdict: PASS — 287 passed, …`.

@@ -26,7 +26,7 @@ fn a_browser_certification_passes_with_only_loopback() {
     );
     let mut cmd = std::process::Command::new("unshare");
     cmd.args(["-n", "sh", "-c", &script])
-        .env("TMPDIR", &tmp)
+        .env("TMPDIR", &*tmp)
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     let (code, out) = run(cmd);
     assert_eq!(code, 0, "{out}");
