@@ -126,6 +126,20 @@ impl Fleet {
         futures::future::join_all(waits).await.into_iter().collect()
     }
 
+    /// Waits up to `max` for one message from any adapter and files it; whether one came.
+    pub async fn next_message(&mut self, max: Duration) -> Result<bool, RemoteError> {
+        if let [one] = self.remotes.as_mut_slice() {
+            return one.next_message(max).await;
+        }
+        // The first adapter to say something (or the first to time out) decides; the others'
+        // waits are dropped, which loses nothing (a queue's recv is cancel-safe).
+        let waits = self
+            .remotes
+            .iter_mut()
+            .map(|r| Box::pin(r.next_message(max)));
+        futures::future::select_all(waits).await.0
+    }
+
     pub fn take_events(&mut self, device: &str) -> Vec<Event> {
         let i = self.route(device);
         self.remotes[i].take_events(device)

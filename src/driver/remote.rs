@@ -294,6 +294,24 @@ impl Remote {
         }
     }
 
+    /// Waits up to `max` for one message from the adapter and files it; whether one came.
+    /// `Err` if the adapter misbehaves.
+    pub async fn next_message(&mut self, max: Duration) -> Result<bool, RemoteError> {
+        if let Some(e) = &self.broken {
+            return Err(e.clone());
+        }
+        let result = match tokio::time::timeout(max, self.lines.recv()).await {
+            Err(_) => Ok(false),
+            Ok(None) => Err(self.exited().await),
+            Ok(Some(Err(e))) => Err(e),
+            Ok(Some(Ok(m))) => self.take(m).map(|()| true),
+        };
+        if let Err(e) = &result {
+            self.broken = Some(e.clone());
+        }
+        result
+    }
+
     /// Reads events until none comes for `window` (or `max` passes); `Err` if the adapter
     /// misbehaves meanwhile.
     pub async fn quiet(&mut self, window: Duration, max: Duration) -> Result<(), RemoteError> {

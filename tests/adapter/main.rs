@@ -6,6 +6,7 @@
 mod dial_in;
 mod external_server;
 mod faults;
+mod fleet;
 mod misbehaving;
 mod real_time;
 mod suite;
