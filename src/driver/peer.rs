@@ -145,12 +145,25 @@ fn lock() -> std::sync::MutexGuard<'static, Vec<(i32, bool, Option<Scratch>)>> {
 /// handler, just before the process exits.
 pub fn kill_all() {
     let live = std::mem::take(&mut *lock());
-    for (pid, group, scratch) in live {
-        if pid > 0 {
+    for (pid, group, _) in &live {
+        if *pid > 0 {
             // SAFETY: kill(2) on a child (or its group) this process started.
             unsafe {
-                libc::kill(if group { -pid } else { pid }, libc::SIGKILL);
+                libc::kill(if *group { -pid } else { *pid }, libc::SIGKILL);
             }
+        }
+    }
+    // Reap each (bounded: 1 s in all), so that nothing still writes to the scratch directories
+    // when they are removed.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    for (pid, _, scratch) in live {
+        while pid > 0 && std::time::Instant::now() < until {
+            // SAFETY: waitpid on a child of this process, without blocking.
+            let reaped = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+            if reaped != 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
         if let Some(dir) = scratch {
             dir.remove();

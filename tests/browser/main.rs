@@ -153,8 +153,15 @@ pub fn scratch_left(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Asserts that nothing of the browser is left: no process, no scratch directory.
+/// Asserts that nothing of the browser is left: no process, no scratch directory. Processes
+/// killed with SIGKILL take a moment to die: they are given 3 s.
 pub fn assert_nothing_left(dir: &Path, out: &str) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while !(running_under(dir).is_empty() && scratch_left(dir).is_empty())
+        && std::time::Instant::now() < until
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert_eq!(
         running_under(dir),
         Vec::<String>::new(),
