@@ -31,7 +31,7 @@ enum Command {
     Demo,
     /// Run Gherkin features against the reference implementation and print a verdict per
     /// capability; exits non-zero if any scenario fails.
-    Certify(CertifyArgs),
+    Certify(Box<CertifyArgs>),
     /// Run random cases against a system under test (devices behind an adapter, or the reference
     /// in process), compare every answer, event and call state with the model, and shrink a
     /// failure to a minimal case written as a feature file. Exits 1 when a failure is found.
@@ -90,9 +90,19 @@ struct CertifyArgs {
     html: Option<std::path::PathBuf>,
     /// Drive devices behind this adapter (`callconf-driver/1` over its standard input and
     /// output, docs/driver-protocol.md), against a `callconf serve --clock manual` of its own,
-    /// e.g. `--adapter 'callconf adapter'`.
+    /// e.g. `--adapter 'callconf adapter'`. `web` (or `web PAGE.html`) is the built-in web
+    /// adapter: headless Chromium hosting `adapters/web/` (or your page), dialing in.
     #[arg(long, value_name = "CMD")]
     adapter: Option<String>,
+    /// With --adapter: the WebSocket transport. callconf listens on ADDR and starts CMD with
+    /// the URL to dial (one-time token included) in CALLCONF_DRIVER_URL; `web` dials in anyway
+    /// (by default on a free loopback port).
+    #[arg(long, value_name = "ADDR", requires = "adapter")]
+    adapter_listen: Option<std::net::SocketAddr>,
+    /// With --adapter: the devices of USER go through another adapter, CMD (a command over
+    /// stdio, or `web`), e.g. `--adapter web --adapter-for 'bob=callconf adapter'`; repeatable.
+    #[arg(long, value_name = "USER=CMD", requires = "adapter", value_parser = parse_route)]
+    adapter_for: Vec<callconf::driver::fleet::Route>,
     /// With --adapter: how long to wait for each adapter response and for events, in ms.
     #[arg(long, default_value_t = 5000, value_name = "N")]
     deadline_ms: u64,
@@ -197,7 +207,7 @@ fn main() -> Result<()> {
             print!("{}", callconf::demo::render(&lines));
         }
         Command::Certify(args) => {
-            if !certify(args)? {
+            if !certify(*args)? {
                 std::process::exit(1);
             }
         }
@@ -251,6 +261,18 @@ fn main() -> Result<()> {
         Command::MediaCapacity(args) => std::process::exit(callconf::media::capacity::run(&args)?),
     }
     Ok(())
+}
+
+/// `--adapter-for USER=CMD`.
+fn parse_route(text: &str) -> Result<callconf::driver::fleet::Route, String> {
+    let (user, command) = text
+        .split_once('=')
+        .filter(|(u, c)| !u.is_empty() && !u.contains('/') && !c.trim().is_empty())
+        .ok_or_else(|| format!("`{text}` is not USER=CMD"))?;
+    Ok(callconf::driver::fleet::Route {
+        user: user.to_owned(),
+        launch: callconf::driver::remote::Launch::new(command, None),
+    })
 }
 
 /// The profile `name` names (none for `None`); an unknown one ends the process with its code.
@@ -309,8 +331,15 @@ fn certify(args: CertifyArgs) -> Result<bool> {
                 }
                 _ => None,
             };
+            // Ctrl-C and SIGTERM run no destructors: kill the adapter (a browser and all it
+            // started) and remove its scratch directory here.
+            let _ = ctrlc::set_handler(|| {
+                callconf::driver::peer::kill_all();
+                std::process::exit(130);
+            });
             let config = conformance::rig::RigConfig {
-                adapter: adapter.clone(),
+                adapter: callconf::driver::remote::Launch::new(adapter, args.adapter_listen),
+                routes: args.adapter_for.clone(),
                 serve_binary: std::env::current_exe()?,
                 faults: args.inject_fault.clone(),
                 deadline: std::time::Duration::from_millis(args.deadline_ms),

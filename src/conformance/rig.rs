@@ -24,10 +24,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::core::{CallId, CallSnapshot, Delivery, DeviceId, Limits, Op, Reply, UserConfig};
+use crate::driver::fleet::{Fleet, Route};
 use crate::driver::msg::{
     Automatic, Capabilities, ClockCapability, Credentials, Method, Named, Open,
 };
-use crate::driver::remote::{Refused, Remote, RemoteError};
+use crate::driver::remote::{Launch, Refused, RemoteError};
 use crate::net::admin::AdminClient;
 use crate::server::ClockMode;
 use crate::server::admin::{AdminOp, AdminReply, TraceRecord};
@@ -39,8 +40,10 @@ pub use super::rig_client::RigClient;
 /// How to build a rig.
 #[derive(Debug, Clone)]
 pub struct RigConfig {
-    /// The adapter's command line.
-    pub adapter: String,
+    /// How to start and reach the adapter.
+    pub adapter: Launch,
+    /// Users whose devices go through another adapter (`--adapter-for`).
+    pub routes: Vec<Route>,
     /// The `callconf` binary that runs `serve`.
     pub serve_binary: PathBuf,
     /// `--inject-fault` names for the server.
@@ -191,7 +194,7 @@ struct Rig {
     serve: Option<Child>,
     devices_url: String,
     admin: AdminClient,
-    adapter: Option<Remote>,
+    adapter: Option<Fleet>,
     /// The first adapter's hello and the clock, for every scenario.
     started: Started,
     automatic: Automatic,
@@ -203,18 +206,7 @@ struct Rig {
     trace_next: u64,
 }
 
-/// Makes the child get SIGKILL when this process dies, whatever way it dies (Linux), so that a
-/// server or an adapter never outlives the run that started it.
-pub fn die_with_parent(cmd: &mut Process) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe and touches only the child being set up.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-}
+pub use crate::driver::peer::die_with_parent;
 
 fn admin_err(e: impl std::fmt::Display) -> String {
     format!("admin channel: {e}")
@@ -294,7 +286,7 @@ async fn spawn_serve(
 impl Rig {
     async fn start(config: RigConfig) -> Result<Rig, String> {
         // The adapter first: whether its SUT runs on a drivable clock decides the server's.
-        let remote = Remote::start(&config.adapter, config.deadline)
+        let remote = Fleet::start(&config.adapter, &config.routes, config.deadline)
             .await
             .map_err(|e| e.to_string())?;
         let hello = remote.hello().clone();
@@ -358,9 +350,10 @@ impl Rig {
     }
 
     /// The adapter, started anew after one that broke.
-    async fn adapter(&mut self) -> Result<&mut Remote, String> {
+    async fn adapter(&mut self) -> Result<&mut Fleet, String> {
         if self.adapter.is_none() {
-            let remote = Remote::start(&self.config.adapter, self.config.deadline)
+            let config = &self.config;
+            let remote = Fleet::start(&config.adapter, &config.routes, config.deadline)
                 .await
                 .map_err(|e| e.to_string())?;
             self.adapter = Some(remote);

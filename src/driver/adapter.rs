@@ -40,6 +40,11 @@ pub struct AdapterArgs {
     /// SUT whose clock it cannot drive (the server it starts runs on the wall clock).
     #[arg(long)]
     pub real_time: bool,
+    /// Speak the driver protocol over a WebSocket dialed to this URL (`certify
+    /// --adapter-listen`) instead of standard input and output; by default the URL in
+    /// CALLCONF_DRIVER_URL, when it is set.
+    #[arg(long, value_name = "URL")]
+    pub dial: Option<String>,
 }
 
 /// Runs the adapter until `session.end` or the end of its input; returns the exit code.
@@ -106,12 +111,39 @@ enum ToDevice {
     Close { done: oneshot::Sender<()> },
 }
 
+/// How the adapter's output is flushed at the end: the stdout thread, or the socket's task.
+enum Flush {
+    Thread(std::thread::JoinHandle<()>),
+    Task(tokio::task::JoinHandle<()>),
+}
+
+/// The adapter's end of the driver protocol: standard input and output, or the WebSocket it
+/// dials (`--dial`, or `CALLCONF_DRIVER_URL`).
+async fn open_link(args: &AdapterArgs) -> std::io::Result<(Out, mpsc::Receiver<InLine>, Flush)> {
+    let dial = args
+        .dial
+        .clone()
+        .or_else(|| std::env::var(super::remote::DRIVER_URL_ENV).ok());
+    match dial {
+        None => {
+            let (out, writer) = line_writer(std::io::stdout());
+            Ok((out, line_reader(std::io::stdin()), Flush::Thread(writer)))
+        }
+        Some(url) => {
+            let within = Duration::from_millis(OPEN_TIMEOUT_MS);
+            let (out, input, task) = super::link::dial(&url, within)
+                .await
+                .map_err(|e| std::io::Error::other(format!("cannot dial callconf: {e}")))?;
+            Ok((out, input, Flush::Task(task)))
+        }
+    }
+}
+
 async fn session(args: &AdapterArgs) -> std::io::Result<i32> {
     let server = args.server.clone();
-    let (out, writer) = line_writer(std::io::stdout());
+    let (out, mut input, flush) = open_link(args).await?;
     let _ = out.send(line(&hello(args))).await;
     let mut devices: HashMap<String, mpsc::Sender<ToDevice>> = HashMap::new();
-    let mut input = line_reader(std::io::stdin());
     // Bounded: ends with the input, or at `session.end`.
     let code = loop {
         let text = match input.recv().await {
@@ -156,7 +188,14 @@ async fn session(args: &AdapterArgs) -> std::io::Result<i32> {
     };
     close_all(&mut devices).await;
     drop(out);
-    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+    match flush {
+        Flush::Thread(writer) => {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+        Flush::Task(task) => {
+            let _ = tokio::time::timeout(Duration::from_millis(OPEN_TIMEOUT_MS), task).await;
+        }
+    }
     Ok(code)
 }
 

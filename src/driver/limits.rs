@@ -26,3 +26,10 @@ pub const WALL_PASS_MS_MAX: u64 = 10_000;
 /// Against a system whose clock callconf cannot drive, how far an event's time may be from the
 /// time a `sees` line gives (`[5s] …`): scheduling, the wire and the adapter add latency.
 pub const WALL_TIME_SLACK_MS: u64 = 250;
+/// With the WebSocket transport: from starting the adapter (or the browser) to its dial-in.
+pub const DIAL_IN_TIMEOUT_MS: u64 = 20_000;
+/// With the WebSocket transport: from a dial-in's TCP connection to its completed handshake.
+pub const DIAL_IN_HANDSHAKE_TIMEOUT_MS: u64 = 2_000;
+/// With the WebSocket transport: dial-ins refused (wrong path or token, bad handshake) before
+/// callconf stops waiting for the right one.
+pub const DIAL_IN_REFUSED_MAX: usize = 16;

@@ -6,26 +6,26 @@
 //! into the verdict *error*. Adapters report; callconf judges.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::process::Stdio;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command as Process, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use std::process::{Child, Command as Process};
 use thiserror::Error;
 
 use tokio::sync::mpsc;
 
-use super::lines::{InLine, line_reader, line_writer};
-
 use super::limits::{
-    DEVICE_EVENTS_QUEUED_MAX, EXIT_TIMEOUT_MS, HELLO_TIMEOUT_MS, LINES_QUEUED_MAX,
-    STDERR_KEPT_BYTES,
+    DEVICE_EVENTS_QUEUED_MAX, DIAL_IN_TIMEOUT_MS, EXIT_TIMEOUT_MS, HELLO_TIMEOUT_MS,
 };
+use super::link::{DialIn, Incoming, Link, keep_tail};
 use super::msg::{AdapterMsg, Capabilities, Command, Method, Named, PROTOCOL, Vendor};
+use super::peer::Peer;
 use crate::core::Event;
 
-/// Why the adapter, not the system under test, is at fault. Codes 1100–1107.
+/// Why the adapter, not the system under test, is at fault. Codes 1100–1108.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RemoteError {
     /// 1100: the command could not be started.
@@ -54,6 +54,9 @@ pub enum RemoteError {
     /// 1107: more events queued for one device than callconf keeps.
     #[error("the adapter flooded {0} with events")]
     Flood(String),
+    /// 1108: the WebSocket transport: no valid dial-in in time.
+    #[error("the adapter did not dial in: {0}")]
+    DialIn(String),
 }
 
 impl RemoteError {
@@ -67,6 +70,7 @@ impl RemoteError {
             RemoteError::Unexpected(_) => 1105,
             RemoteError::BadEvent(_) => 1106,
             RemoteError::Flood(_) => 1107,
+            RemoteError::DialIn(_) => 1108,
         }
     }
 }
@@ -87,12 +91,64 @@ pub struct Hello {
     pub capabilities: Capabilities,
 }
 
-/// What the reader task hands over: a message, or why the stream ended.
-type Incoming = Result<AdapterMsg, RemoteError>;
+/// How callconf reaches its adapter (docs/driver-protocol.md §1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launch {
+    /// Start the command and speak over its standard input and output.
+    Stdio { command: String },
+    /// Listen on `addr`, start the command with the URL to dial in
+    /// `CALLCONF_DRIVER_URL`, and speak over the WebSocket it opens.
+    Listen { command: String, addr: SocketAddr },
+    /// Start headless Chromium at the web adapter's page (the built-in one, or `page`),
+    /// which dials in to a listener on `addr`.
+    Web {
+        page: Option<PathBuf>,
+        addr: SocketAddr,
+    },
+}
+
+/// The environment variable that gives a dialing adapter its URL (token included).
+pub const DRIVER_URL_ENV: &str = "CALLCONF_DRIVER_URL";
+
+impl Launch {
+    /// `--adapter` and `--adapter-listen` read: `web` (or `web PAGE.html`) is the built-in
+    /// browser adapter, which always dials in (to `listen`, or any free loopback port);
+    /// anything else is a command, over stdio unless `listen` is given.
+    pub fn new(adapter: &str, listen: Option<SocketAddr>) -> Launch {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let words = shlex::split(adapter).unwrap_or_default();
+        match words.as_slice() {
+            [web] if web == "web" => Launch::Web {
+                page: None,
+                addr: listen.unwrap_or(loopback),
+            },
+            [web, page] if web == "web" => Launch::Web {
+                page: Some(PathBuf::from(page)),
+                addr: listen.unwrap_or(loopback),
+            },
+            _ => match listen {
+                None => Launch::Stdio {
+                    command: adapter.to_owned(),
+                },
+                Some(addr) => Launch::Listen {
+                    command: adapter.to_owned(),
+                    addr,
+                },
+            },
+        }
+    }
+
+    fn command(&self) -> &str {
+        match self {
+            Launch::Stdio { command } | Launch::Listen { command, .. } => command,
+            Launch::Web { .. } => "web",
+        }
+    }
+}
 
 /// A running adapter.
 pub struct Remote {
-    child: Child,
+    peer: Peer,
     /// Lines to the adapter's standard input, written by their own thread.
     stdin: mpsc::Sender<String>,
     lines: mpsc::Receiver<Incoming>,
@@ -110,31 +166,12 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// Starts `command` (split like a shell would, no shell involved) and reads its hello.
-    pub async fn start(command: &str, deadline: Duration) -> Result<Remote, RemoteError> {
-        let spawn_err = |message: String| RemoteError::Spawn {
-            command: command.to_owned(),
-            message,
-        };
-        let words = shlex::split(command).ok_or_else(|| spawn_err("unbalanced quotes".into()))?;
-        let (program, args) = words
-            .split_first()
-            .ok_or_else(|| spawn_err("empty".into()))?;
-        let mut cmd = Process::new(program);
-        crate::conformance::rig::die_with_parent(&mut cmd);
-        let mut child = cmd
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| spawn_err(e.to_string()))?;
-        let (stdin, _writer) = line_writer(child.stdin.take().expect("piped"));
-        let mut lines = messages(line_reader(child.stdout.take().expect("piped")));
+    /// Starts the adapter and reads its hello.
+    pub async fn start(launch: &Launch, deadline: Duration) -> Result<Remote, RemoteError> {
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        keep_stderr(child.stderr.take().expect("piped"), stderr.clone());
+        let (peer, mut lines) = connect(launch, &stderr).await?;
         let first =
-            tokio::time::timeout(Duration::from_millis(HELLO_TIMEOUT_MS), lines.recv()).await;
+            tokio::time::timeout(Duration::from_millis(HELLO_TIMEOUT_MS), lines.from.recv()).await;
         let hello = match first {
             Ok(Some(Ok(AdapterMsg::Hello {
                 protocol,
@@ -161,9 +198,9 @@ impl Remote {
             Err(_) => return Err(RemoteError::Hello("timed out".into())),
         };
         Ok(Remote {
-            child,
-            stdin,
-            lines,
+            peer,
+            stdin: lines.to,
+            lines: lines.from,
             hello,
             next_id: 0,
             deadline,
@@ -356,7 +393,7 @@ impl Remote {
     async fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
         let until = tokio::time::Instant::now() + within;
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(status) = self.peer.try_wait() {
                 return Some(status);
             }
             if tokio::time::Instant::now() >= until {
@@ -369,6 +406,9 @@ impl Remote {
     async fn exited(&mut self) -> RemoteError {
         let what = match self.wait_exit(Duration::from_millis(500)).await {
             Some(s) => s.to_string(),
+            None if !self.peer.exits_by_itself() => {
+                "its page closed the driver connection: crashed, or navigated away".to_owned()
+            }
             None => "its output closed".to_owned(),
         };
         RemoteError::Exited(what)
@@ -379,63 +419,115 @@ impl Remote {
         if self.broken.is_none() {
             let _ = self.command(Method::End).await;
         }
-        if self
-            .wait_exit(Duration::from_millis(EXIT_TIMEOUT_MS))
-            .await
-            .is_none()
-        {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        if self.peer.exits_by_itself() {
+            let _ = self.wait_exit(Duration::from_millis(EXIT_TIMEOUT_MS)).await;
         }
+        // Dropping the peer kills what is left of it (a browser is killed at once).
     }
 }
 
-impl Drop for Remote {
-    fn drop(&mut self) {
-        // Never leave an adapter behind, whatever path the run took.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+/// Starts the adapter's process as `launch` says and opens its link.
+async fn connect(
+    launch: &Launch,
+    stderr: &Arc<Mutex<VecDeque<u8>>>,
+) -> Result<(Peer, Link), RemoteError> {
+    let spawn_err = |message: String| RemoteError::Spawn {
+        command: launch.command().to_owned(),
+        message,
+    };
+    let (dial, mut peer) = match launch {
+        Launch::Web { page, addr } => {
+            let dial = DialIn::bind(*addr).await?;
+            let (peer, pipe) = super::browser::launch(page.as_deref(), &dial.url())?;
+            keep_tail(pipe, stderr.clone(), Some(super::browser::CONSOLE_MARK));
+            (dial, peer)
         }
-    }
-}
-
-/// The adapter's output lines read as messages; a line that is not one ends the stream with
-/// its error.
-fn messages(mut lines: mpsc::Receiver<InLine>) -> mpsc::Receiver<Incoming> {
-    let (tx, rx) = mpsc::channel(LINES_QUEUED_MAX);
-    tokio::spawn(async move {
-        while let Some(l) = lines.recv().await {
-            let msg = match l {
-                InLine::TooLong => Err(RemoteError::Malformed("a line over 1 MiB".into())),
-                InLine::Line(text) => serde_json::from_str::<AdapterMsg>(&text).map_err(|e| {
-                    let shown: String = text.chars().take(200).collect();
-                    RemoteError::Malformed(format!("{e}: {shown}"))
-                }),
+        Launch::Stdio { command } | Launch::Listen { command, .. } => {
+            let words =
+                shlex::split(command).ok_or_else(|| spawn_err("unbalanced quotes".into()))?;
+            let (program, args) = words
+                .split_first()
+                .ok_or_else(|| spawn_err("empty".into()))?;
+            let mut cmd = Process::new(program);
+            cmd.args(args).stderr(Stdio::piped());
+            let dial = match launch {
+                Launch::Listen { addr, .. } => {
+                    let dial = DialIn::bind(*addr).await?;
+                    cmd.env(DRIVER_URL_ENV, dial.url())
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null());
+                    Some(dial)
+                }
+                _ => {
+                    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+                    None
+                }
             };
-            let stop = msg.is_err();
-            if tx.send(msg).await.is_err() || stop {
-                return;
+            let mut peer =
+                Peer::spawn(&mut cmd, false, None).map_err(|e| spawn_err(e.to_string()))?;
+            let child = peer.child_mut();
+            keep_tail(child.stderr.take().expect("piped"), stderr.clone(), None);
+            let Some(dial) = dial else {
+                let link = super::link::stdio(
+                    child.stdin.take().expect("piped"),
+                    child.stdout.take().expect("piped"),
+                );
+                return Ok((peer, link));
+            };
+            (dial, peer)
+        }
+    };
+    // The dial-in, unless the process ends first.
+    let within = Duration::from_millis(DIAL_IN_TIMEOUT_MS);
+    let accept = dial.accept(within);
+    tokio::pin!(accept);
+    // Bounded: the accept has its deadline; each pass waits 50 ms.
+    loop {
+        tokio::select! {
+            link = &mut accept => return link.map(|l| (peer, l)),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {
+                if let Some(status) = peer.try_wait() {
+                    return Err(RemoteError::Exited(format!("{status}, before dialing in")));
+                }
             }
         }
-    });
-    rx
+    }
 }
 
-/// Keeps the last [`STDERR_KEPT_BYTES`] of the adapter's standard error, on its own thread.
-fn keep_stderr(mut pipe: std::process::ChildStderr, kept: Arc<Mutex<VecDeque<u8>>>) {
-    std::thread::spawn(move || {
-        use std::io::Read;
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut buf) {
-            if n == 0 {
-                return;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_is_the_browser_adapter_and_anything_else_a_command() {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let fixed: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        assert_eq!(
+            Launch::new("web", None),
+            Launch::Web {
+                page: None,
+                addr: any
             }
-            let mut k = kept.lock().expect("stderr lock");
-            k.extend(&buf[..n]);
-            while k.len() > STDERR_KEPT_BYTES {
-                k.pop_front();
+        );
+        assert_eq!(
+            Launch::new("web 'my page.html'", Some(fixed)),
+            Launch::Web {
+                page: Some(PathBuf::from("my page.html")),
+                addr: fixed
             }
-        }
-    });
+        );
+        assert_eq!(
+            Launch::new("./web", None),
+            Launch::Stdio {
+                command: "./web".into()
+            }
+        );
+        assert_eq!(
+            Launch::new("callconf adapter", Some(fixed)),
+            Launch::Listen {
+                command: "callconf adapter".into(),
+                addr: fixed
+            }
+        );
+    }
 }

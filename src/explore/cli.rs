@@ -12,7 +12,8 @@ use crate::model::STEPS_MAX;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExploreArgs {
-    /// Drive devices behind this adapter (`callconf-driver/1`, as `certify --adapter`), against a
+    /// Drive devices behind this adapter (`callconf-driver/1`, as `certify --adapter`; `web` for
+    /// the web adapter in headless Chromium), against a
     /// `callconf serve --clock manual` of its own. Without it, the reference implementation in
     /// this process is explored.
     #[arg(long, value_name = "CMD")]
@@ -98,7 +99,8 @@ pub fn target(args: &ExploreArgs, serve_binary: &Path) -> Result<Target, Explore
         return Ok(Target::Local { faults });
     };
     let config = RigConfig {
-        adapter: adapter.clone(),
+        adapter: crate::driver::remote::Launch::new(adapter, None),
+        routes: Vec::new(),
         serve_binary: serve_binary.to_owned(),
         faults: args.inject_fault.clone(),
         deadline: Duration::from_millis(args.deadline_ms),

@@ -3,8 +3,10 @@
 //! that certify starts itself; and proof that certification through an adapter catches every
 //! deliberate bug the server can be started with.
 
+mod dial_in;
 mod external_server;
 mod faults;
+mod fleet;
 mod misbehaving;
 mod real_time;
 mod suite;

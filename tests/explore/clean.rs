@@ -1,5 +1,5 @@
 //! Against a correct server every generated case agrees with the model, through the reference
-//! adapter and through the Python template adapter; and in process.
+//! adapter, the Python template adapter and the web adapter in headless Chromium; and in process.
 
 use crate::{callconf, count_before, reference_adapter};
 
@@ -32,4 +32,9 @@ fn the_python_adapter_agrees_with_the_model() {
 #[test]
 fn the_reference_in_process_agrees_with_the_model() {
     passes(None, "500");
+}
+
+#[test]
+fn the_web_adapter_in_chromium_agrees_with_the_model() {
+    passes(Some("web"), "20");
 }
