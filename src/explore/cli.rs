@@ -10,6 +10,25 @@ use crate::conformance::rig::{RigClient, RigConfig};
 use crate::core::Fault;
 use crate::model::STEPS_MAX;
 
+/// The operations the generator uses, as the driver protocol names them (`Op::name`).
+const OPERATIONS: [&str; 15] = [
+    "place",
+    "ringing",
+    "accept",
+    "start_session",
+    "decline",
+    "cancel",
+    "hangup",
+    "end_for_all",
+    "join",
+    "invite",
+    "hold",
+    "mute",
+    "dtmf",
+    "transfer",
+    "get_call",
+];
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExploreArgs {
     /// Drive devices behind this adapter (`callconf-driver/1`, as `certify --adapter`; `web` for
@@ -110,6 +129,20 @@ pub fn target(args: &ExploreArgs, serve_binary: &Path) -> Result<Target, Explore
         profile: None,
     };
     let rig = RigClient::start(config, None).map_err(ExploreError::Start)?;
+    let declared = &rig.started().capabilities.operations;
+    let missing: Vec<&str> = OPERATIONS
+        .iter()
+        .copied()
+        .filter(|op| !declared.iter().any(|d| d == op))
+        .collect();
+    if !missing.is_empty() {
+        rig.stop();
+        return Err(ExploreError::Unsupported(format!(
+            "the model generates every operation of the lifecycle; the adapter's \
+             capabilities.operations lack {}",
+            missing.join(", ")
+        )));
+    }
     if !rig.started().clock_driven {
         rig.stop();
         return Err(ExploreError::Unsupported(

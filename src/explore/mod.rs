@@ -193,6 +193,8 @@ fn runner(opts: &Options) -> TestRunner {
         cases: opts.cases,
         failure_persistence: None,
         max_shrink_iters: opts.shrink_runs_max,
+        // Bounds what is generated after the time budget ran out (see `Hunt::case`).
+        max_global_rejects: 64,
         // Our own shrinker goes on from where proptest's stops.
         ..Config::default()
     };
@@ -237,14 +239,16 @@ impl Hunt<'_> {
             return Ok(());
         }
         let shrinking = self.found_at.get().is_some();
-        if !shrinking
-            && self
-                .opts
+        let over_budget = || {
+            self.opts
                 .time_budget
                 .is_some_and(|b| self.started.elapsed() >= b)
-        {
+        };
+        if self.out_of_time.get() || (!shrinking && over_budget()) {
+            // Rejected cases make the runner give up after `max_global_rejects` of them,
+            // each only generated, not run: the budget stops the run, not just the cases.
             self.out_of_time.set(true);
-            return Ok(());
+            return Err(TestCaseError::reject("the time budget ran out"));
         }
         self.runs.set(self.runs.get() + 1);
         if shrinking {
@@ -376,6 +380,7 @@ pub fn explore(
             hunt.broken()?;
             Some(found)
         }
+        Err(TestError::Abort(_)) if hunt.out_of_time.get() => None,
         Err(TestError::Abort(why)) => return Err(ExploreError::Broken(why.to_string())),
     };
     Ok(Explored {

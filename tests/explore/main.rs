@@ -6,10 +6,12 @@
 //!   steps, and written as a feature that fails against that server and passes against a
 //!   correct one;
 //! - `clean`: against a correct server, every case passes, through both adapters;
+//! - `limits`: the time budget, and coded errors for adapters that cannot be explored;
 //! - `replay`: the same seed gives the same cases and the same report.
 
 mod clean;
 mod faults;
+mod limits;
 mod replay;
 
 use std::path::Path;
