@@ -11,7 +11,10 @@ fn passes(adapter: Option<&str>, cases: &str) {
     let (code, out) = callconf(&args);
     assert_eq!(code, 0, "a case failed against a correct system:\n{out}");
     assert!(out.contains("no failure"), "{out}");
-    let report = out.lines().find(|l| l.contains("cases/s")).unwrap_or_default();
+    let report = out
+        .lines()
+        .find(|l| l.contains("cases/s"))
+        .unwrap_or_default();
     assert_eq!(
         count_before(report, "cases").map(|n| n.to_string()),
         Some(cases.to_owned()),

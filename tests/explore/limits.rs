@@ -21,7 +21,10 @@ fn the_time_budget_stops_generating_cases() {
     ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("the time budget ran out"), "{out}");
-    let report = out.lines().find(|l| l.contains("cases/s")).unwrap_or_default();
+    let report = out
+        .lines()
+        .find(|l| l.contains("cases/s"))
+        .unwrap_or_default();
     let cases = count_before(report, "cases").unwrap_or(0);
     assert!(cases > 0 && cases < 100_000_000, "{out}");
     assert!(started.elapsed() < Duration::from_secs(30), "{out}");
