@@ -206,11 +206,12 @@ impl DialIn {
     }
 }
 
-/// Pumps a dial-in's frames into a [`Link`]: a task reads, a task writes.
-fn link(ws: tokio_tungstenite::WebSocketStream<TcpStream>) -> Link {
-    let (mut sink, mut stream) = ws.split();
-    let (to, mut outgoing) = mpsc::channel::<String>(LINES_QUEUED_MAX);
-    let (tx, from) = mpsc::channel(LINES_QUEUED_MAX);
+/// The writing half of a WebSocket, fed by `outgoing`: one text frame a message, closed when
+/// `outgoing` ends; the task ends early if the connection is gone.
+fn write_frames<S>(mut sink: S, mut outgoing: mpsc::Receiver<String>) -> tokio::task::JoinHandle<()>
+where
+    S: futures_util::Sink<Message> + Unpin + Send + 'static,
+{
     tokio::spawn(async move {
         while let Some(text) = outgoing.recv().await {
             if sink.send(Message::text(text)).await.is_err() {
@@ -218,7 +219,15 @@ fn link(ws: tokio_tungstenite::WebSocketStream<TcpStream>) -> Link {
             }
         }
         let _ = sink.close().await;
-    });
+    })
+}
+
+/// Pumps a dial-in's frames into a [`Link`]: a task reads, a task writes.
+fn link(ws: tokio_tungstenite::WebSocketStream<TcpStream>) -> Link {
+    let (sink, mut stream) = ws.split();
+    let (to, outgoing) = mpsc::channel::<String>(LINES_QUEUED_MAX);
+    let (tx, from) = mpsc::channel(LINES_QUEUED_MAX);
+    write_frames(sink, outgoing);
     tokio::spawn(async move {
         // Bounded: ends with the connection, or at the first frame that is not a message.
         while let Some(frame) = stream.next().await {
@@ -260,17 +269,10 @@ pub async fn dial(
         .await
         .map_err(|_| format!("no connection within {} ms", within.as_millis()))?
         .map_err(|e| e.to_string())?;
-    let (mut sink, mut stream) = ws.split();
-    let (out, mut outgoing) = mpsc::channel::<String>(LINES_QUEUED_MAX);
+    let (sink, mut stream) = ws.split();
+    let (out, outgoing) = mpsc::channel::<String>(LINES_QUEUED_MAX);
     let (tx, input) = mpsc::channel(LINES_QUEUED_MAX);
-    let writer = tokio::spawn(async move {
-        while let Some(text) = outgoing.recv().await {
-            if sink.send(Message::text(text)).await.is_err() {
-                return;
-            }
-        }
-        let _ = sink.close().await;
-    });
+    let writer = write_frames(sink, outgoing);
     tokio::spawn(async move {
         // Bounded: ends with the connection.
         while let Some(frame) = stream.next().await {

@@ -16,11 +16,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::client::DeviceOptions;
-use crate::conformance::sut::{Refusal as Refused, Sut, SutError};
+use crate::conformance::sut::{Sut, SutError};
 use crate::core::{
-    Alert, CallId, CallSnapshot, CallStatus, Delivery, Event, GroupId, Limits, Media, Op,
-    PlaceCall, Reply, UserId,
+    Alert, CallError, CallId, CallSnapshot, Delivery, GroupId, Limits, Media, Op, PlaceCall, Reply,
+    UserId,
 };
+use crate::model::compare::{check_events, check_snapshots};
 use crate::model::invariants::{Observation, Observer};
 use crate::model::{
     Dev, GROUPS, LIVE_CALLS_MAX, Outcome, RING_TIMEOUT_MS, Step, USERS, World, call_type, user_name,
@@ -59,6 +60,8 @@ pub fn session_config() -> SessionConfig {
 pub struct Case {
     sut: Sut,
     observer: Observer,
+    /// Every device of the cast.
+    devices: Vec<Dev>,
     online: BTreeSet<Dev>,
     /// Calls the model has placed before the current step, to resolve the calls steps count
     /// back to.
@@ -91,6 +94,7 @@ impl Case {
         Ok(Case {
             sut,
             observer: Observer::new(cast),
+            devices: cast.devices(),
             online: cast.online.clone(),
             placed: 0,
             now_ms: 0,
@@ -115,8 +119,8 @@ impl Case {
         let snapshots = self.snapshots(model.calls.len()).await?;
         self.placed = model.calls.len();
         let outcome = agree(&seen, &model.expect.outcome).map_err(fails)?;
-        self.compare_events(&events, model).map_err(fails)?;
-        compare_snapshots(&snapshots, model).map_err(fails)?;
+        check_events(model, &events, self.slack_ms).map_err(fails)?;
+        check_snapshots(model, &snapshots).map_err(fails)?;
         let observation = Observation {
             step: step.clone(),
             call,
@@ -173,13 +177,14 @@ impl Case {
                 let op = self.op(step);
                 if !self.online.contains(&by) {
                     // Nothing to send it on: the SDK is not connected.
-                    Seen::Refused(401)
+                    Err(CallError::NotConnected.code())
                 } else {
                     let is_entry = matches!(op, Op::Accept { .. } | Op::Join { .. });
                     let call = op.call();
-                    let seen = Seen::of(self.sut.request(&by.key(), op).await?);
+                    let answer = self.sut.request(&by.key(), op).await?;
+                    let seen: Seen = answer.map_err(|e| e.code);
                     self.sut.settle().await?;
-                    if is_entry && seen == Seen::Done {
+                    if is_entry && seen == Ok(Reply::Done) {
                         let seed = self.read_call(by, call).await?;
                         return Ok((Some(seen), seed));
                     }
@@ -263,17 +268,10 @@ impl Case {
     /// What each device reported during the step.
     fn take_events(&mut self) -> Result<BTreeMap<Dev, Vec<Delivery>>, SutError> {
         let mut out = BTreeMap::new();
-        for u in 0..USERS {
-            for slot in 0..2 {
-                let d = Dev { user: u, slot };
-                let key = d.key();
-                if !self.sut.device_names().contains(&key) {
-                    continue;
-                }
-                let list = self.sut.take_new(&key)?;
-                if !list.is_empty() {
-                    out.insert(d, list);
-                }
+        for d in &self.devices {
+            let list = self.sut.take_new(&d.key())?;
+            if !list.is_empty() {
+                out.insert(*d, list);
             }
         }
         Ok(out)
@@ -292,111 +290,33 @@ impl Case {
         }
         Ok(out)
     }
-
-    /// Per device and call, the events and their times (the order between calls on one device
-    /// is not part of the contract).
-    fn compare_events(
-        &self,
-        events: &BTreeMap<Dev, Vec<Delivery>>,
-        model: &World,
-    ) -> Result<(), String> {
-        let mut got: BTreeMap<(Dev, CallId), Vec<(u64, Event)>> = BTreeMap::new();
-        for (d, list) in events {
-            for e in list {
-                got.entry((*d, e.event.call()))
-                    .or_default()
-                    .push((e.at_ms, e.event.clone()));
-            }
-        }
-        let mut want: BTreeMap<(Dev, CallId), Vec<(u64, Event)>> = BTreeMap::new();
-        for (d, list) in &model.expect.events {
-            for (at, e) in list {
-                want.entry((*d, e.call()))
-                    .or_default()
-                    .push((*at, e.clone()));
-            }
-        }
-        let keys: BTreeSet<_> = got.keys().chain(want.keys()).collect();
-        for key in keys {
-            let g = got.get(key).map_or(&[][..], Vec::as_slice);
-            let w = want.get(key).map_or(&[][..], Vec::as_slice);
-            let same = g.len() == w.len()
-                && g.iter()
-                    .zip(w)
-                    .all(|(a, b)| a.1 == b.1 && a.0.abs_diff(b.0) <= self.slack_ms);
-            if !same {
-                return Err(format!(
-                    "{:?} received for call-{}: {}; the model says: {}",
-                    key.0,
-                    key.1.0,
-                    show_events(g),
-                    show_events(w)
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
-/// An answer as the system gave it: a refusal by its code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Seen {
-    Placed {
-        call: CallId,
-        busy: Vec<UserId>,
-        unavailable: Vec<UserId>,
-    },
-    Invited {
-        busy: Vec<UserId>,
-        unavailable: Vec<UserId>,
-    },
-    Snapshot(Box<CallSnapshot>),
-    Done,
-    Refused(u16),
-}
+/// An answer as the system gave it: the reply, or a refusal's code.
+type Seen = Result<Reply, u16>;
 
-impl Seen {
-    fn of(answer: Result<Reply, Refused>) -> Seen {
-        match answer {
-            Ok(Reply::Placed {
-                call,
-                busy,
-                unavailable,
-            }) => Seen::Placed {
-                call,
-                busy,
-                unavailable,
-            },
-            Ok(Reply::Invited { busy, unavailable }) => Seen::Invited { busy, unavailable },
-            Ok(Reply::Call(s)) => Seen::Snapshot(Box::new(s)),
-            Ok(Reply::Done) => Seen::Done,
-            Err(e) => Seen::Refused(e.code),
-        }
-    }
-
-    /// What the model's outcome looks like from outside.
-    fn of_model(o: &Outcome) -> Seen {
-        match o.clone() {
-            Outcome::Placed {
-                call,
-                busy,
-                unavailable,
-            } => Seen::Placed {
-                call,
-                busy,
-                unavailable,
-            },
-            Outcome::Invited { busy, unavailable } => Seen::Invited { busy, unavailable },
-            Outcome::Snapshot(s) => Seen::Snapshot(s),
-            Outcome::Done => Seen::Done,
-            Outcome::Refused(r) => Seen::Refused(r.code()),
-        }
+/// What the model's outcome looks like from outside.
+fn seen_of_model(o: &Outcome) -> Seen {
+    match o.clone() {
+        Outcome::Placed {
+            call,
+            busy,
+            unavailable,
+        } => Ok(Reply::Placed {
+            call,
+            busy,
+            unavailable,
+        }),
+        Outcome::Invited { busy, unavailable } => Ok(Reply::Invited { busy, unavailable }),
+        Outcome::Snapshot(s) => Ok(Reply::Call(*s)),
+        Outcome::Done => Ok(Reply::Done),
+        Outcome::Refused(r) => Err(r.code()),
     }
 }
 
 /// The answer, if it agrees with the model's (then as the model words it, for the invariants).
 fn agree(seen: &Option<Seen>, model: &Option<Outcome>) -> Result<Option<Outcome>, String> {
-    let predicted = model.as_ref().map(Seen::of_model);
+    let predicted = model.as_ref().map(seen_of_model);
     if *seen == predicted {
         return Ok(model.clone());
     }
@@ -413,58 +333,7 @@ fn agree(seen: &Option<Seen>, model: &Option<Outcome>) -> Result<Option<Outcome>
 fn show_seen(s: &Option<Seen>) -> String {
     match s {
         None => "nothing".into(),
-        Some(Seen::Refused(code)) => format!("refused with {code}"),
-        Some(Seen::Snapshot(s)) => format!("{s:?}"),
-        Some(other) => format!("{other:?}"),
+        Some(Err(code)) => format!("refused with {code}"),
+        Some(Ok(reply)) => format!("{reply:?}"),
     }
-}
-
-/// Events as lines: `at 30000 ms: call-1: ended, no answer`.
-fn show_events(list: &[(u64, Event)]) -> String {
-    if list.is_empty() {
-        return "nothing".into();
-    }
-    let lines: Vec<String> = list
-        .iter()
-        .map(|(at, e)| format!("at {at} ms: {e}"))
-        .collect();
-    format!("[{}]", lines.join("; "))
-}
-
-/// Every call as the server holds it against the model's: in full while live; once ended,
-/// the end and the members' last states.
-fn compare_snapshots(snapshots: &[CallSnapshot], model: &World) -> Result<(), String> {
-    if snapshots.len() != model.calls.len() {
-        return Err(format!(
-            "the server has {} calls, the model {}",
-            snapshots.len(),
-            model.calls.len()
-        ));
-    }
-    for (c, got) in snapshots.iter().enumerate() {
-        let want = model.snapshot(c);
-        let same = if want.status == CallStatus::Ended {
-            let brief = |s: &CallSnapshot| {
-                (
-                    s.status,
-                    s.end_reason.clone(),
-                    s.ended_ms,
-                    s.members
-                        .iter()
-                        .map(|m| (m.user.clone(), m.state.clone()))
-                        .collect::<Vec<_>>(),
-                )
-            };
-            brief(got) == brief(&want)
-        } else {
-            *got == want
-        };
-        if !same {
-            return Err(format!(
-                "the server's call-{} is {got:?}; the model's is {want:?}",
-                got.call.0
-            ));
-        }
-    }
-    Ok(())
 }

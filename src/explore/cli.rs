@@ -77,7 +77,7 @@ pub struct ExploreArgs {
 struct Bar(ProgressBar);
 
 impl Progress for Bar {
-    fn case_done(&self, cases: u32, steps: u64, _failures: u32) {
+    fn case_done(&self, cases: u32, steps: u64) {
         self.0.set_position(u64::from(cases));
         self.0.set_message(format!("{steps} steps"));
     }

@@ -161,9 +161,9 @@ pub struct Explored {
     pub failure: Option<Found>,
 }
 
-/// Progress, as the run goes: cases run, steps, failures found.
+/// Progress, as the run goes: cases run and their steps, then the shrinking.
 pub trait Progress {
-    fn case_done(&self, cases: u32, steps: u64, failures: u32);
+    fn case_done(&self, cases: u32, steps: u64);
     fn shrinking(&self, runs: u32);
 }
 
@@ -171,7 +171,7 @@ pub trait Progress {
 pub struct Quiet;
 
 impl Progress for Quiet {
-    fn case_done(&self, _: u32, _: u64, _: u32) {}
+    fn case_done(&self, _: u32, _: u64) {}
     fn shrinking(&self, _: u32) {}
 }
 
@@ -268,8 +268,7 @@ impl Hunt<'_> {
         if !shrinking {
             self.cases.set(self.cases.get() + 1);
             self.steps.set(self.steps.get() + done as u64);
-            self.progress
-                .case_done(self.cases.get(), self.steps.get(), 0);
+            self.progress.case_done(self.cases.get(), self.steps.get());
         }
         match outcome {
             Ok(_) => Ok(()),

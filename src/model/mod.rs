@@ -24,10 +24,12 @@
 //! - `ringing`, `in_call`: the rules, one function per operation;
 //! - `step`: the steps of a case, naming devices and calls as the model does;
 //! - `generate`: the strategies that generate casts and steps;
+//! - `compare`: what a system showed after a step against the prediction;
 //! - `invariants`: what must hold after every step, whatever the model says;
 //! - `shrink`: the shrinker that runs after proptest's.
 
 mod cast;
+pub mod compare;
 pub mod generate;
 mod in_call;
 pub mod invariants;

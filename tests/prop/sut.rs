@@ -22,14 +22,14 @@ use std::time::{Duration, Instant};
 
 use callconf::client::{ClientError, Device, DeviceOptions};
 use callconf::core::{
-    Alert, CallId, CallSnapshot, Delivery, Event, Fault, GroupId, Limits, Media, PlaceCall, Reply,
-    UserId,
+    Alert, CallId, CallSnapshot, Delivery, Fault, GroupId, Limits, Media, PlaceCall, Reply, UserId,
 };
 use callconf::session::{Session, SessionConfig, ms, runtime};
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use tokio::runtime::Runtime;
 
+use callconf::model::compare::{check_events, check_snapshots};
 use callconf::model::invariants::{Observation, Observer};
 use callconf::model::shrink::{minimize, script};
 use callconf::model::{
@@ -325,73 +325,8 @@ impl Sut {
                 show_outcome(&model.expect.outcome)
             ));
         }
-        // Per device and call: the order between calls on one device is not part of the contract.
-        let mut got: BTreeMap<(Dev, CallId), Vec<(u64, Event)>> = BTreeMap::new();
-        for (d, list) in events {
-            for e in list {
-                got.entry((*d, e.event.call()))
-                    .or_default()
-                    .push((e.at_ms, e.event.clone()));
-            }
-        }
-        let mut want: BTreeMap<(Dev, CallId), Vec<(u64, Event)>> = BTreeMap::new();
-        for (d, list) in &model.expect.events {
-            for (at, e) in list {
-                want.entry((*d, e.call()))
-                    .or_default()
-                    .push((*at, e.clone()));
-            }
-        }
-        let keys: std::collections::BTreeSet<_> = got.keys().chain(want.keys()).collect();
-        for key in keys {
-            let (g, w) = (
-                got.get(key).map_or(&[][..], Vec::as_slice),
-                want.get(key).map_or(&[][..], Vec::as_slice),
-            );
-            if g != w {
-                return Err(format!(
-                    "{:?} received for {:?}: {}; the model says: {}",
-                    key.0,
-                    key.1,
-                    show_events(g, w),
-                    show_events(w, g)
-                ));
-            }
-        }
-        if snapshots.len() != model.calls.len() {
-            return Err(format!(
-                "the server has {} calls, the model {}",
-                snapshots.len(),
-                model.calls.len()
-            ));
-        }
-        for (c, got) in snapshots.iter().enumerate() {
-            let want = model.snapshot(c);
-            let same = if want.status == callconf::core::CallStatus::Ended {
-                // Once ended, only the end and the members' last states count.
-                let brief = |s: &CallSnapshot| {
-                    (
-                        s.status,
-                        s.end_reason.clone(),
-                        s.ended_ms,
-                        s.members
-                            .iter()
-                            .map(|m| (m.user.clone(), m.state.clone()))
-                            .collect::<Vec<_>>(),
-                    )
-                };
-                brief(got) == brief(&want)
-            } else {
-                *got == want
-            };
-            if !same {
-                return Err(format!(
-                    "the server's {:?} is {got:?}; the model's is {want:?}",
-                    got.call
-                ));
-            }
-        }
-        Ok(())
+        check_events(model, events, 0)?;
+        check_snapshots(model, snapshots)
     }
 }
 
@@ -408,20 +343,6 @@ fn show_outcome(o: &Option<Outcome>) -> String {
         Some(Outcome::Refused(r)) => format!("refused {r:?}"),
         Some(Outcome::Snapshot(s)) => format!("{s:?}"),
         Some(other) => format!("{other:?}"),
-    }
-}
-
-/// Events as lines; in full when the lines alone do not show the difference from `other`.
-fn show_events(list: &[(u64, Event)], other: &[(u64, Event)]) -> String {
-    let line = |l: &[(u64, Event)]| -> Vec<String> {
-        l.iter().map(|(at, e)| format!("at {at} ms: {e}")).collect()
-    };
-    if list.is_empty() {
-        "nothing".into()
-    } else if line(list) == line(other) {
-        format!("{list:?}")
-    } else {
-        format!("[{}]", line(list).join("; "))
     }
 }
 
