@@ -33,3 +33,20 @@ pub const DIAL_IN_HANDSHAKE_TIMEOUT_MS: u64 = 2_000;
 /// With the WebSocket transport: dial-ins refused (wrong path or token, bad handshake) before
 /// callconf stops waiting for the right one.
 pub const DIAL_IN_REFUSED_MAX: usize = 16;
+
+/// `callconf explore` in real time: every amount of time a step lets pass, and the ring
+/// timeout, are multiples of this, so no operation lands just short of a deadline the model
+/// says has not passed yet (docs/explore.md).
+pub const REAL_TIME_QUANTUM_MS: u64 = 500;
+
+/// `callconf explore` in real time: the ring timeout the system is reset with (a multiple of
+/// [`REAL_TIME_QUANTUM_MS`]); short, since a case that lets it pass really waits it.
+pub const REAL_TIME_RING_TIMEOUT_MS: u64 = 1_000;
+
+/// `callconf explore` in real time: a step that lets time pass waits this much longer, so that
+/// a timer due at its end has fired on the server when the events are read.
+pub const REAL_TIME_ADVANCE_MARGIN_MS: u64 = 20;
+
+/// `callconf explore` in real time: how far the server's clock may run ahead of the case's while
+/// an invitation rings, below [`WALL_TIME_SLACK_MS`] so event times still agree.
+pub const REAL_TIME_DRIFT_MS_MAX: u64 = 200;

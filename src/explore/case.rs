@@ -13,7 +13,7 @@
 //! offline device is not sent: it has no connection to send it on, and the model says 401.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::client::DeviceOptions;
 use crate::conformance::sut::{Sut, SutError};
@@ -21,10 +21,11 @@ use crate::core::{
     Alert, CallError, CallId, CallSnapshot, Delivery, GroupId, Limits, Media, Op, PlaceCall, Reply,
     UserId,
 };
-use crate::model::compare::{check_events, check_snapshots};
+use crate::driver::limits::{REAL_TIME_ADVANCE_MARGIN_MS, REAL_TIME_DRIFT_MS_MAX};
+use crate::model::compare::{check_events, check_snapshots, with_times_of};
 use crate::model::invariants::{Observation, Observer};
 use crate::model::{
-    Dev, GROUPS, LIVE_CALLS_MAX, Outcome, RING_TIMEOUT_MS, Step, USERS, World, call_type, user_name,
+    Dev, Dialect, GROUPS, LIVE_CALLS_MAX, Outcome, Step, USERS, World, call_type, user_name,
 };
 use crate::session::SessionConfig;
 
@@ -39,14 +40,20 @@ pub enum CaseError {
     Broken(SutError),
 }
 
-/// The session every case starts from: the model's limits, the automatic steps off.
-pub fn session_config() -> SessionConfig {
+/// The limits a system is reset with under `dialect`: `base` (a profile's limits and policy)
+/// with the model's ring timeout and live-call limit.
+pub fn limits_of(dialect: &Dialect, base: &Limits) -> Limits {
+    Limits {
+        ring_timeout_ms: dialect.ring_timeout_ms,
+        live_calls_max: LIVE_CALLS_MAX,
+        ..base.clone()
+    }
+}
+
+/// The session every case starts from: `limits`, the automatic steps off.
+pub fn session_config(limits: Limits) -> SessionConfig {
     SessionConfig {
-        limits: Limits {
-            ring_timeout_ms: RING_TIMEOUT_MS,
-            live_calls_max: LIVE_CALLS_MAX,
-            ..Limits::default()
-        },
+        limits,
         device: DeviceOptions {
             auto_ringing: false,
             auto_start_session: false,
@@ -66,10 +73,14 @@ pub struct Case {
     /// Calls the model has placed before the current step, to resolve the calls steps count
     /// back to.
     placed: usize,
-    /// The server's time: the sum of the time that passed (the clock is driven).
-    now_ms: u64,
     /// How far an event's time may be from the model's (0 with a driven clock).
     slack_ms: u64,
+    /// When the case began, about when the server's clock was reset to 0 (real time).
+    began: Instant,
+    /// The dialect has the call-state query: a device reads the call after entering it.
+    can_read_calls: bool,
+    /// Real time: when the step that lets time pass ends.
+    pass_until: Option<Instant>,
     done: usize,
 }
 
@@ -90,22 +101,61 @@ impl Case {
                 .await
                 .map_err(|e| CaseError::Broken(e.context("provisioning the groups")))?;
         }
+        let began = Instant::now();
         let slack_ms = sut.time_slack_ms();
         Ok(Case {
             sut,
-            observer: Observer::new(cast),
+            observer: Observer::new(cast).with_slack_ms(slack_ms),
             devices: cast.devices(),
             online: cast.online.clone(),
             placed: 0,
-            now_ms: 0,
             slack_ms,
+            began,
+            can_read_calls: cast.dialect.has(crate::core::Capability::GetCall),
+            pass_until: None,
             done: 0,
         })
     }
 
-    /// The system under test, to reuse for the next case.
-    pub fn into_sut(self) -> Sut {
-        self.sut
+    /// Real time only, before `step` is applied to `world`: the model's clock catches up with
+    /// the server's while nothing is due (no invitation rings), so that the times of later
+    /// events agree again; while something is due it must not jump (a deadline would move),
+    /// and the case cannot go on if the server gets too far ahead. A step that lets time pass
+    /// is given the instant it ends at.
+    pub fn before(&mut self, world: &mut World, step: &Step) -> Result<(), CaseError> {
+        if self.slack_ms == 0 {
+            return Ok(());
+        }
+        let ahead = self.elapsed_ms().saturating_sub(world.now);
+        if ahead > 0 && !world.rings() {
+            world.step(&Step::Advance { ms: ahead });
+        } else if ahead > REAL_TIME_DRIFT_MS_MAX {
+            return Err(CaseError::Broken(SutError::Unsupported(format!(
+                "in real time the server's clock ran {ahead} ms ahead of the case's while an \
+                 invitation rang (at most {REAL_TIME_DRIFT_MS_MAX} ms keep event times within \
+                 the {} ms slack): the steps are too slow for real time; try fewer steps a \
+                 case (--steps-max)",
+                self.slack_ms
+            ))));
+        }
+        if let Step::Advance { ms } = step {
+            // As far ahead of the model as the server already is, so the lead does not grow;
+            // a margin more when a ring timeout is due at the end, so it has fired on the
+            // server when the events are read.
+            let end = world.now + ms;
+            let lead = self.elapsed_ms().saturating_sub(world.now);
+            let margin = if world.due_at(end) {
+                REAL_TIME_ADVANCE_MARGIN_MS
+            } else {
+                0
+            };
+            self.pass_until = Some(self.began + Duration::from_millis(end + lead + margin));
+        }
+        Ok(())
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.began.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Carries out `step` and compares it with `model`, the model's state after the step.
@@ -115,12 +165,13 @@ impl Case {
         let fails = |reason: String| CaseError::Fails { step: done, reason };
         let call = step.actor_and_call().map(|(_, b)| b.resolve(self.placed));
         let (seen, seed) = self.perform(step).await.map_err(CaseError::Broken)?;
+        let seed = seed.map_err(fails)?;
         let events = self.take_events().map_err(CaseError::Broken)?;
         let snapshots = self.snapshots(model.calls.len()).await?;
         self.placed = model.calls.len();
-        let outcome = agree(&seen, &model.expect.outcome).map_err(fails)?;
+        let outcome = agree(&seen, &model.expect.outcome, self.slack_ms).map_err(fails)?;
         check_events(model, &events, self.slack_ms).map_err(fails)?;
-        check_snapshots(model, &snapshots).map_err(fails)?;
+        check_snapshots(model, &snapshots, self.slack_ms).map_err(fails)?;
         let observation = Observation {
             step: step.clone(),
             call,
@@ -128,7 +179,7 @@ impl Case {
             seed,
             events,
             snapshots,
-            now: self.now_ms,
+            now: model.now,
             online: self.online.clone(),
         };
         self.observer
@@ -138,15 +189,16 @@ impl Case {
 
     /// Does `step`; its answer, and for a successful accept or join the call's state as the
     /// device then reads it (how an SDK learns the hold and mute states of those already in it).
-    async fn perform(
-        &mut self,
-        step: &Step,
-    ) -> Result<(Option<Seen>, Option<CallSnapshot>), SutError> {
+    async fn perform(&mut self, step: &Step) -> Result<(Option<Seen>, Read), SutError> {
         let seen = match step {
             Step::Advance { ms } => {
-                self.sut.advance(Duration::from_millis(*ms)).await?;
-                self.now_ms += ms;
-                return Ok((None, None));
+                // In real time, until the instant `before` set.
+                let pass = match self.pass_until.take() {
+                    Some(until) => until.saturating_duration_since(Instant::now()),
+                    None => Duration::from_millis(*ms),
+                };
+                self.sut.advance(pass).await?;
+                return Ok((None, Ok(None)));
             }
             Step::Offline { dev } | Step::Online { dev } => {
                 let online = matches!(step, Step::Online { .. });
@@ -170,7 +222,7 @@ impl Case {
                     self.online.remove(dev);
                 }
                 self.sut.settle().await?;
-                return Ok((None, None));
+                return Ok((None, Ok(None)));
             }
             _ => {
                 let by = step.device().unwrap_or(Dev { user: 0, slot: 0 });
@@ -184,7 +236,7 @@ impl Case {
                     let answer = self.sut.request(&by.key(), op).await?;
                     let seen: Seen = answer.map_err(|e| e.code);
                     self.sut.settle().await?;
-                    if is_entry && seen == Ok(Reply::Done) {
+                    if is_entry && seen == Ok(Reply::Done) && self.can_read_calls {
                         let seed = self.read_call(by, call).await?;
                         return Ok((Some(seen), seed));
                     }
@@ -193,26 +245,26 @@ impl Case {
             }
         };
         self.sut.settle().await?;
-        Ok((Some(seen), None))
+        Ok((Some(seen), Ok(None)))
     }
 
-    /// The call as device `by` reads it with the call-state query.
-    async fn read_call(
-        &mut self,
-        by: Dev,
-        call: Option<CallId>,
-    ) -> Result<Option<CallSnapshot>, SutError> {
+    /// The call as device `by` reads it with the call-state query; the dialect has it, so a
+    /// refusal is a disagreement with the model.
+    async fn read_call(&mut self, by: Dev, call: Option<CallId>) -> Result<Read, SutError> {
         let Some(call) = call else {
-            return Ok(None);
+            return Ok(Ok(None));
         };
-        match self.sut.request(&by.key(), Op::GetCall { call }).await? {
-            Ok(Reply::Call(s)) => Ok(Some(s)),
-            other => Err(SutError::Broken(format!(
-                "{} could not read call-{} right after entering it: {other:?}",
-                by.key(),
-                call.0
-            ))),
-        }
+        Ok(
+            match self.sut.request(&by.key(), Op::GetCall { call }).await? {
+                Ok(Reply::Call(s)) => Ok(Some(s)),
+                other => Err(format!(
+                    "{} could not read call-{} right after entering it (the dialect has the \
+                 call-state query): {other:?}",
+                    by.key(),
+                    call.0
+                )),
+            },
+        )
     }
 
     /// The operation `step` asks for.
@@ -295,6 +347,10 @@ impl Case {
 /// An answer as the system gave it: the reply, or a refusal's code.
 type Seen = Result<Reply, u16>;
 
+/// The call as a device read it after entering it (none if it did not enter), or why it could
+/// not.
+type Read = Result<Option<CallSnapshot>, String>;
+
 /// What the model's outcome looks like from outside.
 fn seen_of_model(o: &Outcome) -> Seen {
     match o.clone() {
@@ -314,9 +370,17 @@ fn seen_of_model(o: &Outcome) -> Seen {
     }
 }
 
-/// The answer, if it agrees with the model's (then as the model words it, for the invariants).
-fn agree(seen: &Option<Seen>, model: &Option<Outcome>) -> Result<Option<Outcome>, String> {
-    let predicted = model.as_ref().map(seen_of_model);
+/// The answer, if it agrees with the model's (then as the model words it, for the invariants);
+/// a call's times in it within `slack_ms`.
+fn agree(
+    seen: &Option<Seen>,
+    model: &Option<Outcome>,
+    slack_ms: u64,
+) -> Result<Option<Outcome>, String> {
+    let mut predicted = model.as_ref().map(seen_of_model);
+    if let (Some(Ok(Reply::Call(got))), Some(Ok(Reply::Call(want)))) = (seen, &mut predicted) {
+        *want = with_times_of(got, want.clone(), slack_ms);
+    }
     if *seen == predicted {
         return Ok(model.clone());
     }

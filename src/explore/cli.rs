@@ -5,29 +5,15 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use std::sync::Arc;
+
 use super::{ExploreError, Explored, Options, Progress, SHRINK_RUNS_MAX, Target, explore};
 use crate::conformance::rig::{RigClient, RigConfig};
-use crate::core::Fault;
-use crate::model::STEPS_MAX;
-
-/// The operations the generator uses, as the driver protocol names them (`Op::name`).
-const OPERATIONS: [&str; 15] = [
-    "place",
-    "ringing",
-    "accept",
-    "start_session",
-    "decline",
-    "cancel",
-    "hangup",
-    "end_for_all",
-    "join",
-    "invite",
-    "hold",
-    "mute",
-    "dtmf",
-    "transfer",
-    "get_call",
-];
+use crate::core::{Fault, Limits};
+use crate::driver::limits::{REAL_TIME_QUANTUM_MS, REAL_TIME_RING_TIMEOUT_MS};
+use crate::model::generate::Timing;
+use crate::model::{Dialect, STEPS_MAX};
+use crate::profile::Profile;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExploreArgs {
@@ -37,10 +23,21 @@ pub struct ExploreArgs {
     /// this process is explored.
     #[arg(long, value_name = "CMD")]
     pub adapter: Option<String>,
-    /// The dialect to explore under. The model predicts the canonical rules only, so only
-    /// `canonical` is accepted for now (docs/explore.md).
+    /// The dialect to explore under: a built-in profile (`canonical`, `mirrorfly`,
+    /// `cometchat`, `stringee`, `voximplant`, `stream`) or a profile file. Only the dialect's
+    /// operations are generated, the model predicts with its rules and limits, and the system
+    /// is reset with them before every case.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// With --adapter: run in real time even if the adapter's clock could be driven (the
+    /// server runs on the wall clock).
+    #[arg(long)]
+    pub real_time: bool,
+    /// The ring timeout the model predicts with and the system is reset with, in ms (default:
+    /// the dialect's with a driven clock, 1000 in real time, where it must be a multiple of
+    /// 500).
+    #[arg(long, value_name = "N")]
+    pub ring_timeout_ms: Option<u64>,
     /// Cases to generate.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub cases: u32,
@@ -88,6 +85,12 @@ impl Progress for Bar {
     }
 }
 
+/// The profile `args` name (canonical by default).
+fn profile(args: &ExploreArgs) -> Result<Profile, ExploreError> {
+    Profile::resolve(args.profile.as_deref().unwrap_or("canonical"))
+        .map_err(|e| ExploreError::Profile(format!("error {}: {e}", e.code())))
+}
+
 /// The system `args` name: the rig (adapter + server) or the reference in process.
 pub fn target(args: &ExploreArgs, serve_binary: &Path) -> Result<Target, ExploreError> {
     let faults = args
@@ -103,17 +106,6 @@ pub fn target(args: &ExploreArgs, serve_binary: &Path) -> Result<Target, Explore
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(name) = &args.profile {
-        let profile = crate::profile::Profile::resolve(name)
-            .map_err(|e| ExploreError::Profile(format!("error {}: {e}", e.code())))?;
-        if profile.name != "canonical" {
-            return Err(ExploreError::Profile(format!(
-                "--profile {name}: the model predicts the canonical rules, limits and \
-                 operations only; exploring under `{}` is not built yet (docs/explore.md)",
-                profile.name
-            )));
-        }
-    }
     let Some(adapter) = &args.adapter else {
         return Ok(Target::Local { faults });
     };
@@ -124,34 +116,69 @@ pub fn target(args: &ExploreArgs, serve_binary: &Path) -> Result<Target, Explore
         faults: args.inject_fault.clone(),
         deadline: Duration::from_millis(args.deadline_ms),
         quiet: Duration::from_millis(args.quiet_ms),
-        clock: crate::server::ClockMode::Manual,
+        clock: if args.real_time {
+            crate::server::ClockMode::Wall
+        } else {
+            crate::server::ClockMode::Manual
+        },
         server: None,
-        profile: None,
+        profile: args.profile.clone(),
     };
     let rig = RigClient::start(config, None).map_err(ExploreError::Start)?;
+    let dialect = Dialect::of(&profile(args)?);
     let declared = &rig.started().capabilities.operations;
-    let missing: Vec<&str> = OPERATIONS
-        .iter()
-        .copied()
+    let missing: Vec<&str> = dialect
+        .operations()
+        .into_iter()
         .filter(|op| !declared.iter().any(|d| d == op))
         .collect();
     if !missing.is_empty() {
         rig.stop();
         return Err(ExploreError::Unsupported(format!(
-            "the model generates every operation of the lifecycle; the adapter's \
+            "the model generates every operation the dialect `{}` has; the adapter's \
              capabilities.operations lack {}",
+            dialect.name,
             missing.join(", ")
         )));
     }
-    if !rig.started().clock_driven {
-        rig.stop();
-        return Err(ExploreError::Unsupported(
-            "the adapter declares a clock that cannot be driven; explore needs one: the model \
-             lets 30 s and more pass for ring timeouts (docs/explore.md)"
-                .into(),
+    Ok(Target::Remote(rig))
+}
+
+/// What the cases run under: the dialect (its ring timeout as `--ring-timeout-ms` or the clock
+/// says), the limits the system is reset with, and how time passes.
+fn plan(
+    args: &ExploreArgs,
+    target: &Target,
+) -> Result<(Arc<Dialect>, Limits, Timing), ExploreError> {
+    if args.real_time && args.adapter.is_none() {
+        return Err(ExploreError::Option(
+            "--real-time needs --adapter: in process the clock is always driven".into(),
         ));
     }
-    Ok(Target::Remote(rig))
+    let profile = profile(args)?;
+    let dialect = Dialect::of(&profile);
+    let real_time = matches!(target, Target::Remote(rig) if !rig.started().clock_driven);
+    let (ring_ms, timing) = if real_time {
+        let ring_ms = args.ring_timeout_ms.unwrap_or(REAL_TIME_RING_TIMEOUT_MS);
+        if ring_ms == 0 || !ring_ms.is_multiple_of(REAL_TIME_QUANTUM_MS) {
+            return Err(ExploreError::Option(format!(
+                "--ring-timeout-ms {ring_ms}: in real time the ring timeout must be a positive \
+                 multiple of {REAL_TIME_QUANTUM_MS} ms (docs/explore.md)"
+            )));
+        }
+        (ring_ms, Timing::real(ring_ms, REAL_TIME_QUANTUM_MS))
+    } else {
+        let ring_ms = args.ring_timeout_ms.unwrap_or(dialect.ring_timeout_ms);
+        if ring_ms < 2 {
+            return Err(ExploreError::Option(format!(
+                "--ring-timeout-ms {ring_ms}: at least 2 ms"
+            )));
+        }
+        (ring_ms, Timing::driven(ring_ms))
+    };
+    let dialect = Arc::new(dialect.with_ring_timeout_ms(ring_ms));
+    let limits = super::case::limits_of(&dialect, &profile.core_limits());
+    Ok((dialect, limits, timing))
 }
 
 /// Runs `callconf explore`; the exit code: 0 when every case passed, 1 when a failure was
@@ -163,13 +190,31 @@ pub fn run(args: &ExploreArgs, serve_binary: &Path) -> Result<i32, ExploreError>
             .map_or(0, |d| d.as_secs())
     });
     let target = target(args, serve_binary)?;
+    let (dialect, limits, timing) = match plan(args, &target) {
+        Ok(p) => p,
+        Err(e) => {
+            if let Target::Remote(rig) = &target {
+                rig.stop();
+            }
+            return Err(e);
+        }
+    };
     let against = match &target {
         Target::Local { .. } => "the reference implementation in process".to_owned(),
         Target::Remote(rig) => rig.describe(),
     };
     println!(
-        "explore: seed {seed}, {} cases of up to {} steps, against {against}",
-        args.cases, args.steps_max
+        "explore: seed {seed}, {} cases of up to {} steps, dialect {}, ring timeout {} ms, {}, \
+         against {against}",
+        args.cases,
+        args.steps_max,
+        dialect.name,
+        dialect.ring_timeout_ms,
+        if timing == Timing::driven(dialect.ring_timeout_ms) {
+            "driven clock"
+        } else {
+            "real time"
+        }
     );
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -191,6 +236,9 @@ pub fn run(args: &ExploreArgs, serve_binary: &Path) -> Result<i32, ExploreError>
         seed,
         time_budget: args.time_budget,
         shrink_runs_max: SHRINK_RUNS_MAX,
+        dialect,
+        limits,
+        timing,
     };
     let result = explore(&target, &opts, &Bar(bar.clone()));
     bar.finish_and_clear();
@@ -205,25 +253,40 @@ pub fn run(args: &ExploreArgs, serve_binary: &Path) -> Result<i32, ExploreError>
     if let Some(dir) = &args.out {
         let path = write_feature(dir, &explored, args)?;
         println!("  feature: {}", path.display());
-        let with = match &args.adapter {
-            Some(a) => format!(" --adapter '{a}'"),
-            None => String::new(),
-        };
         println!(
-            "  run it:  callconf certify{with} --features {}",
+            "  run it:  callconf certify{} --features {}",
+            system_flags(args, false),
             path.display()
         );
     }
     println!(
         "  replay:  callconf explore{} --seed {seed} --cases {} --steps-max {}",
-        args.adapter
-            .as_ref()
-            .map(|a| format!(" --adapter '{a}'"))
-            .unwrap_or_default(),
+        system_flags(args, true),
         found.found_in_case,
         args.steps_max
     );
     Ok(1)
+}
+
+/// The flags that pick the system and its dialect, to replay with explore or run a written
+/// feature with certify (whose feature names a built-in dialect itself).
+fn system_flags(args: &ExploreArgs, explore: bool) -> String {
+    let mut out = String::new();
+    if let Some(a) = &args.adapter {
+        out += &format!(" --adapter '{a}'");
+    }
+    if let Some(p) = &args.profile
+        && (explore || !crate::profile::builtin_names().contains(&p.as_str()))
+    {
+        out += &format!(" --profile '{p}'");
+    }
+    if args.real_time {
+        out += " --real-time";
+    }
+    if let Some(ms) = args.ring_timeout_ms.filter(|_| explore) {
+        out += &format!(" --ring-timeout-ms {ms}");
+    }
+    out
 }
 
 /// The report: what ran, how fast, and the failure if any, the model's prediction beside what

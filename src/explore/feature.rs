@@ -14,9 +14,7 @@ use std::fmt::Write as _;
 
 use crate::conformance::expect::stamped;
 use crate::core::{CallId, CallStatus, Delivery, Event, ParticipantState as P};
-use crate::model::{
-    Dev, GROUPS, LIVE_CALLS_MAX, Outcome, PlanKind, RING_TIMEOUT_MS, Step, USERS, World, user_name,
-};
+use crate::model::{Dev, GROUPS, LIVE_CALLS_MAX, Outcome, PlanKind, Step, USERS, World, user_name};
 
 /// The case as a feature file: `title` names the scenario, `about` is its description (one
 /// paragraph per line). An error names a step the vocabulary cannot say.
@@ -34,8 +32,9 @@ pub fn write(
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "  Scenario: {title}");
-    for line in given(cast) {
-        let _ = writeln!(out, "    {line}");
+    for (n, line) in given(cast).iter().enumerate() {
+        let keyword = if n == 0 { "Given" } else { "And" };
+        let _ = writeln!(out, "    {keyword} {line}");
     }
     let mut world = cast.clone();
     for (n, step) in steps.iter().enumerate() {
@@ -53,41 +52,46 @@ pub fn write(
     Ok(out)
 }
 
-/// The cast: no automatic steps, the model's limits, the users and the groups.
+/// The cast: the dialect (first, since choosing one replaces the limits and automatic steps),
+/// no automatic steps, the model's limits, the users and the groups; each line without its
+/// keyword.
 fn given(cast: &World) -> Vec<String> {
-    let mut out = vec![
-        "Given devices do not acknowledge ringing automatically".to_owned(),
-        "And devices do not start the media session automatically".to_owned(),
-        format!("And the ring timeout is {RING_TIMEOUT_MS} ms"),
-        format!("And the limit live_calls_max is {LIVE_CALLS_MAX}"),
-    ];
+    // A profile file is not known by name to the step: run the feature with `--profile FILE`.
+    let name = cast.dialect.name.as_str();
+    let mut out = Vec::new();
+    if crate::profile::builtin_names().contains(&name) {
+        out.push(format!("the dialect is \"{name}\""));
+    }
+    out.extend([
+        "devices do not acknowledge ringing automatically".to_owned(),
+        "devices do not start the media session automatically".to_owned(),
+        format!("the ring timeout is {} ms", cast.dialect.ring_timeout_ms),
+        format!("the limit live_calls_max is {LIVE_CALLS_MAX}"),
+    ]);
     for u in 0..USERS {
         let s = cast.setup[u];
         let name = user_name(u);
         let labels: Vec<&str> = cast.devices_of(u).iter().map(|d| d.label()).collect();
-        out.push(format!(
-            "And user {name} with devices {}",
-            and_list(&labels)
-        ));
+        out.push(format!("user {name} with devices {}", and_list(&labels)));
         if s.phone {
-            out.push(format!("And {name} is a phone number"));
+            out.push(format!("{name} is a phone number"));
         }
         if s.call_waiting {
-            out.push(format!("And {name} has call waiting"));
+            out.push(format!("{name} has call waiting"));
         }
         if s.may_end {
-            out.push(format!("And {name} may end calls for everyone"));
+            out.push(format!("{name} may end calls for everyone"));
         }
         match s.plan {
             PlanKind::Full => {}
-            PlanKind::Small => out.push(format!("And {name}'s plan allows at most 3 participants")),
-            PlanKind::AudioOnly => out.push(format!("And {name} is on the audio-only plan")),
+            PlanKind::Small => out.push(format!("{name}'s plan allows at most 3 participants")),
+            PlanKind::AudioOnly => out.push(format!("{name} is on the audio-only plan")),
         }
     }
     for (group, members) in GROUPS {
         let names: Vec<String> = members.iter().map(|u| user_name(*u)).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        out.push(format!("And a group {group} of {}", and_list(&names)));
+        out.push(format!("a group {group} of {}", and_list(&names)));
     }
     out
 }

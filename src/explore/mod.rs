@@ -25,13 +25,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use proptest_state_machine::ReferenceStateMachine;
+use proptest_state_machine::strategy::Sequential;
 
 use crate::conformance::rig::RigClient;
 use crate::conformance::sut::{Sut, SutError};
-use crate::core::Fault;
+use crate::core::{Fault, Limits};
+use crate::model::generate::{Timing, init_state_in, transitions_timed, valid};
 use crate::model::shrink::{minimize, script};
-use crate::model::{Lifecycle, Step, World};
+use crate::model::{Dialect, Step, World};
 use case::{Case, CaseError};
 
 /// Why exploring could not finish; each with a stable code.
@@ -82,9 +83,9 @@ pub enum Target {
 }
 
 impl Target {
-    /// A fresh system: the server reset, no devices.
-    async fn fresh(&self) -> Result<Sut, SutError> {
-        let config = case::session_config();
+    /// A fresh system: the server reset with `limits`, no devices.
+    async fn fresh(&self, limits: &Limits) -> Result<Sut, SutError> {
+        let config = case::session_config(limits.clone());
         match self {
             Target::Local { faults } => {
                 let sut = Sut::local(config).await;
@@ -117,6 +118,31 @@ pub struct Options {
     pub time_budget: Option<Duration>,
     /// Runs of the system while shrinking one failure, at most.
     pub shrink_runs_max: u32,
+    /// The dialect the model predicts with and the generator draws operations from.
+    pub dialect: Arc<Dialect>,
+    /// The limits (and dialect policy) the system is reset with before every case: the
+    /// profile's, with the model's ring timeout and live-call limit.
+    pub limits: Limits,
+    /// How time passes in generated cases (a driven clock, or real time).
+    pub timing: Timing,
+}
+
+impl Options {
+    /// `cases` cases of at most `steps_max` steps from `seed`, under `dialect` with a driven
+    /// clock; the system is reset with `limits`.
+    pub fn driven(cases: u32, steps_max: usize, seed: u64, dialect: Arc<Dialect>) -> Options {
+        let limits = case::limits_of(&dialect, &Limits::default());
+        Options {
+            cases,
+            steps_max,
+            seed,
+            time_budget: None,
+            shrink_runs_max: SHRINK_RUNS_MAX,
+            timing: Timing::driven(dialect.ring_timeout_ms),
+            dialect,
+            limits,
+        }
+    }
 }
 
 /// The shrink runs allowed by default: enough for every injected fault (they need tens to a
@@ -175,12 +201,18 @@ impl Progress for Quiet {
     fn shrinking(&self, _: u32) {}
 }
 
-/// Runs one case from a fresh system; the steps it carried out.
-async fn run_case(target: &Target, cast: &World, steps: &[Step]) -> Result<usize, CaseError> {
-    let sut = target.fresh().await.map_err(CaseError::Broken)?;
+/// Runs one case from a fresh system reset with `limits`; the steps it carried out.
+async fn run_case(
+    target: &Target,
+    limits: &Limits,
+    cast: &World,
+    steps: &[Step],
+) -> Result<usize, CaseError> {
+    let sut = target.fresh(limits).await.map_err(CaseError::Broken)?;
     let mut case = Case::start(sut, cast).await?;
     let mut world = cast.clone();
     for step in steps {
+        case.before(&mut world, step)?;
         world.step(step);
         case.step(step, &world).await?;
     }
@@ -255,7 +287,9 @@ impl Hunt<'_> {
             self.progress
                 .shrinking(self.runs.get() - self.found_at.get().unwrap_or(0));
         }
-        let outcome = self.rt.block_on(run_case(self.target, cast, steps));
+        let outcome = self
+            .rt
+            .block_on(run_case(self.target, &self.opts.limits, cast, steps));
         let done = match &outcome {
             Ok(n) => *n,
             Err(CaseError::Fails { step, .. }) => *step,
@@ -277,8 +311,10 @@ impl Hunt<'_> {
                 Ok(())
             }
             Err(CaseError::Fails { step, reason }) => {
-                self.found_at
-                    .set(self.found_at.get().or(Some(self.runs.get())));
+                if self.found_at.get().is_none() {
+                    self.found_at.set(Some(self.runs.get()));
+                    self.found_after.set(Some(self.started.elapsed()));
+                }
                 self.failing_step.set(step);
                 Err(TestCaseError::fail(format!("step {step}: {reason}")))
             }
@@ -293,7 +329,10 @@ impl Hunt<'_> {
         self.runs.set(self.runs.get() + 1);
         self.progress
             .shrinking(self.runs.get() - self.found_at.get().unwrap_or(0));
-        match self.rt.block_on(run_case(self.target, cast, steps)) {
+        match self
+            .rt
+            .block_on(run_case(self.target, &self.opts.limits, cast, steps))
+        {
             Ok(_) => None,
             Err(CaseError::Fails { step, reason }) => Some(format!("{step}\n{reason}")),
             Err(CaseError::Broken(e)) => {
@@ -364,7 +403,17 @@ pub fn explore(
         out_of_time: Cell::new(false),
         broken: RefCell::new(None),
     };
-    let strategy = Lifecycle::sequential_strategy(1..=opts.steps_max);
+    let (dialect, timing) = (opts.dialect.clone(), opts.timing.clone());
+    let strategy = Sequential::new(
+        (1..=opts.steps_max).into(),
+        move || init_state_in(dialect.clone()),
+        valid,
+        move |world: &World| transitions_timed(world, &timing),
+        |mut world: World, step: &Step| {
+            world.step(step);
+            world
+        },
+    );
     let result = runner(opts).run(
         &strategy,
         |(cast, steps, seen): (World, Vec<Step>, Option<Arc<AtomicUsize>>)| {

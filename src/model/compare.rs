@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::core::{CallId, CallSnapshot, CallStatus, Delivery, Event};
+use crate::core::{CallId, CallInfo, CallSnapshot, CallStatus, Delivery, Event};
 use crate::model::{Dev, World};
 
 /// Per device and call, the events and their times against `model`'s prediction, times within
@@ -39,7 +39,7 @@ pub fn check_events(
         let same = g.len() == w.len()
             && g.iter()
                 .zip(w)
-                .all(|(a, b)| a.1 == b.1 && a.0.abs_diff(b.0) <= slack_ms);
+                .all(|(a, b)| same_event(&a.1, &b.1, slack_ms) && a.0.abs_diff(b.0) <= slack_ms);
         if !same {
             return Err(format!(
                 "{:?} received for call-{}: {}; the model says: {}",
@@ -51,6 +51,37 @@ pub fn check_events(
         }
     }
     Ok(())
+}
+
+/// `want` with `got`'s creation and end times where they are within `slack_ms` of its own, so
+/// that comparing the two compares everything else exactly.
+pub fn with_times_of(got: &CallSnapshot, mut want: CallSnapshot, slack_ms: u64) -> CallSnapshot {
+    if got.created_ms.abs_diff(want.created_ms) <= slack_ms {
+        want.created_ms = got.created_ms;
+    }
+    if let (Some(g), Some(w)) = (got.ended_ms, want.ended_ms)
+        && g.abs_diff(w) <= slack_ms
+    {
+        want.ended_ms = Some(g);
+    }
+    want
+}
+
+/// The same event, a call's creation time inside it within `slack_ms`.
+fn same_event(got: &Event, want: &Event, slack_ms: u64) -> bool {
+    match (got, want) {
+        (Event::Incoming { info: g }, Event::Incoming { info: w })
+        | (Event::Notified { info: g }, Event::Notified { info: w })
+            if slack_ms > 0 =>
+        {
+            g.created_ms.abs_diff(w.created_ms) <= slack_ms
+                && CallInfo {
+                    created_ms: w.created_ms,
+                    ..(**g).clone()
+                } == **w
+        }
+        _ => got == want,
+    }
 }
 
 /// Events as lines (`at 30000 ms: call-1: ended, no answer`); in full when the lines alone do
@@ -69,8 +100,12 @@ fn show_events(list: &[(u64, Event)], other: &[(u64, Event)]) -> String {
 }
 
 /// Every call as the server holds it against the model's: in full while live; once ended,
-/// the end and the members' last states.
-pub fn check_snapshots(model: &World, snapshots: &[CallSnapshot]) -> Result<(), String> {
+/// the end and the members' last states. Times (`created_ms`, `ended_ms`) within `slack_ms`.
+pub fn check_snapshots(
+    model: &World,
+    snapshots: &[CallSnapshot],
+    slack_ms: u64,
+) -> Result<(), String> {
     if snapshots.len() != model.calls.len() {
         return Err(format!(
             "the server has {} calls, the model {}",
@@ -79,7 +114,7 @@ pub fn check_snapshots(model: &World, snapshots: &[CallSnapshot]) -> Result<(), 
         ));
     }
     for (c, got) in snapshots.iter().enumerate() {
-        let want = model.snapshot(c);
+        let want = with_times_of(got, model.snapshot(c), slack_ms);
         let same = if want.status == CallStatus::Ended {
             let brief = |s: &CallSnapshot| {
                 (

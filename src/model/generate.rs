@@ -5,16 +5,25 @@
 //! *noise*: any operation, from any device, on any call id (including one not placed yet), so
 //! that refusals, non-members and offline devices are exercised too.
 
+use std::sync::Arc;
+
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::strategy::Union;
 
-use crate::core::{CallStatus, ParticipantState as P};
+use crate::core::{CallStatus, Capability, ParticipantState as P};
 use crate::model::{
-    Back, Dev, GROUPS, PlanKind, Step, USERS, UserSetup, World, active, in_session, pending,
+    Back, Dev, Dialect, GROUPS, PlanKind, Step, USERS, UserSetup, World, active, in_session,
+    pending,
 };
 
+/// A cast under the canonical lifecycle.
 pub fn init_state() -> BoxedStrategy<World> {
+    init_state_in(Dialect::canonical())
+}
+
+/// A cast under `dialect`.
+pub fn init_state_in(dialect: Arc<Dialect>) -> BoxedStrategy<World> {
     let plan = prop_oneof![
         8 => Just(PlanKind::Full),
         1 => Just(PlanKind::Small),
@@ -35,38 +44,76 @@ pub fn init_state() -> BoxedStrategy<World> {
             plan,
         });
     [user.clone(), user.clone(), user.clone(), user]
-        .prop_map(World::new)
+        .prop_map(move |setup| World::with_dialect(setup, dialect.clone()))
         .boxed()
 }
 
-/// A step is valid in a state if every device it names exists and it counts back no further
-/// than the next call.
+/// A step is valid in a state if every device it names exists, it counts back no further
+/// than the next call, and the dialect has the operation.
 pub fn valid(world: &World, step: &Step) -> bool {
     let devices_ok = step.device().is_none_or(|d| world.has_device(d));
     let call_ok = step
         .actor_and_call()
         .is_none_or(|(_, c)| c.0 <= world.calls.len());
-    devices_ok && call_ok && step.users().iter().all(|u| *u < USERS)
+    devices_ok && call_ok && step.users().iter().all(|u| *u < USERS) && world.dialect.allows(step)
+}
+
+/// How time passes in generated cases: the amounts one step lets pass, and how often such a
+/// step is picked (against 6 for placing a call).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timing {
+    pub advances_ms: Vec<u64>,
+    pub weight: u32,
+}
+
+impl Timing {
+    /// A driven clock: around the ring timeout, its edge probed from both sides
+    /// (`29999 ms`, `30000 ms` for the canonical 30 s).
+    pub fn driven(ring_timeout_ms: u64) -> Timing {
+        let r = ring_timeout_ms.max(2);
+        Timing {
+            advances_ms: vec![1_000, r / 3, r - 1, r, r + r / 2],
+            weight: 3,
+        }
+    }
+
+    /// Real time: every amount a multiple of `quantum_ms`, as the ring timeout must be, so no
+    /// step lands just short of a deadline (docs/explore.md), and fewer such steps: each one
+    /// really waits.
+    pub fn real(ring_timeout_ms: u64, quantum_ms: u64) -> Timing {
+        Timing {
+            advances_ms: vec![quantum_ms, ring_timeout_ms, ring_timeout_ms + quantum_ms],
+            weight: 1,
+        }
+    }
 }
 
 const DTMF: [&str; 6] = ["1", "*#0", "12pA", "", "9x", LONG_DTMF];
 const LONG_DTMF: &str = "11111111111111111111111111111111111111111111111111111111111111111";
 const DECLINE_CODES: [Option<u16>; 5] = [None, Some(486), Some(603), Some(299), Some(700)];
-const ADVANCES: [u64; 5] = [1_000, 10_000, 29_999, 30_000, 45_000];
 
-/// The next step from `world`.
+/// The next step from `world`, time passing as a driven clock allows.
 pub fn transitions(world: &World) -> BoxedStrategy<Step> {
+    transitions_timed(world, &Timing::driven(world.dialect.ring_timeout_ms))
+}
+
+/// The next step from `world`, time passing as `timing` says; only operations the world's
+/// dialect has.
+pub fn transitions_timed(world: &World, timing: &Timing) -> BoxedStrategy<Step> {
     let mut options: Vec<(u32, BoxedStrategy<Step>)> = vec![
         (
-            3,
-            select(&ADVANCES[..])
+            timing.weight,
+            select(timing.advances_ms.clone())
                 .prop_map(|ms| Step::Advance { ms })
                 .boxed(),
         ),
         (6, place(world)),
         (4, noise(world)),
     ];
-    let useful = useful(world);
+    let useful: Vec<Step> = useful(world)
+        .into_iter()
+        .filter(|s| world.dialect.allows(s))
+        .collect();
     if !useful.is_empty() {
         // A connected call is where hold, DTMF and transfer happen: stay with it.
         let connected = world
@@ -105,16 +152,21 @@ fn place(world: &World) -> BoxedStrategy<Step> {
     } else {
         online
     };
+    let groups = world.dialect.has(Capability::GroupCalls);
     select(from)
-        .prop_flat_map(|by| {
+        .prop_flat_map(move |by| {
             let others: Vec<usize> = (0..USERS).filter(|u| *u != by.user).collect();
+            if !groups {
+                let to = subsequence(others, 1..=1);
+                return (Just(by), to.boxed(), any::<bool>(), Just(None).boxed());
+            }
             let to = prop_oneof![
                 2 => subsequence(others.clone(), 1..=1),
                 1 => subsequence(others, 2..=3),
             ];
             // The trio leaves u3 out, so a call in it from or to u3 is refused.
             let group = prop_oneof![6 => Just(None), 3 => Just(Some(0)), 1 => Just(Some(1))];
-            (Just(by), to, any::<bool>(), group)
+            (Just(by), to.boxed(), any::<bool>(), group.boxed())
         })
         .prop_map(|(by, to, video, group)| Step::Place {
             by,
@@ -127,6 +179,7 @@ fn place(world: &World) -> BoxedStrategy<Step> {
 
 /// Any operation from any device on any call id up to the next one, with arbitrary arguments.
 fn noise(world: &World) -> BoxedStrategy<Step> {
+    let dialect = world.dialect.clone();
     let devices = world.devices();
     let placed = world.calls.len();
     let users = subsequence((0..USERS).collect::<Vec<_>>(), 0..=2);
@@ -178,6 +231,7 @@ fn noise(world: &World) -> BoxedStrategy<Step> {
                 _ => Step::GetCall { by, call },
             },
         )
+        .prop_filter("an operation of the dialect", move |s| dialect.allows(s))
         .boxed()
 }
 

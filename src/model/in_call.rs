@@ -61,7 +61,8 @@ impl World {
     }
 
     pub(super) fn end_for_all(&mut self, c: usize, i: usize, by: Dev) -> Answer {
-        if i != 0 && !self.setup[by.user].may_end {
+        let needs_permission = i != 0 || self.dialect.end_for_all_host_needs_permission;
+        if needs_permission && !self.setup[by.user].may_end {
             return Err(Refusal::Forbidden(Forbidden::EndCallPermission));
         }
         self.check_seat(c, i, by)?;
@@ -227,10 +228,13 @@ impl World {
         if digits.is_empty() {
             return Err(Refusal::BadArgument);
         }
-        if digits.len() > DTMF_DIGITS_MAX {
+        if digits.len() > self.dialect.dtmf_digits_max {
             return Err(Refusal::TooLarge);
         }
-        if !digits.chars().all(|d| "0123456789*#ABCDp".contains(d)) {
+        if !digits
+            .chars()
+            .all(|d| self.dialect.dtmf_characters.contains(d))
+        {
             return Err(Refusal::BadArgument);
         }
         self.check_joined(c, i, by)?;
@@ -261,7 +265,9 @@ impl World {
             .iter()
             .find(|p| p.state == P::Joined && p.user != by.user)
             .expect("a connected 1:1 call has two joined members");
-        if self.setup[by.user].phone == self.setup[other.user].phone {
+        if self.dialect.transfer_app_phone_only
+            && self.setup[by.user].phone == self.setup[other.user].phone
+        {
             return Err(Refusal::Forbidden(Forbidden::TransferNotAllowed));
         }
         let existing = call.person_of(target);
@@ -356,6 +362,24 @@ impl World {
 
     /// Time passes; each invitation whose ring timeout falls due is missed, in deadline order
     /// (ties by call, then by invitation order), each at its own instant.
+    /// Is an invitation ringing, with a deadline ahead?
+    pub fn rings(&self) -> bool {
+        self.calls.iter().filter(|c| c.live()).any(|c| {
+            c.people
+                .iter()
+                .any(|p| pending(&p.state) && p.rings_until.is_some())
+        })
+    }
+
+    /// Is an invitation due to time out at exactly `at_ms`?
+    pub fn due_at(&self, at_ms: u64) -> bool {
+        self.calls.iter().filter(|c| c.live()).any(|c| {
+            c.people
+                .iter()
+                .any(|p| pending(&p.state) && p.rings_until == Some(at_ms))
+        })
+    }
+
     pub(super) fn advance(&mut self, ms: u64) {
         let until = self.now + ms;
         loop {

@@ -16,7 +16,7 @@ use crate::core::{
 };
 
 use crate::model::Step;
-use crate::model::{Dev, Outcome, RING_TIMEOUT_MS, Refusal, USERS, World, user_id};
+use crate::model::{Dev, Outcome, Refusal, USERS, World, user_id};
 
 /// What one step showed.
 pub struct Observation {
@@ -60,8 +60,15 @@ pub struct Observer {
     /// Since when each pending invitation (user, call) has been ringing.
     pending_since: BTreeMap<(UserId, CallId), u64>,
     views: BTreeMap<(Dev, CallId), BTreeMap<UserId, Flags>>,
+    /// Sessions a device entered without reading the call (a dialect without the call-state
+    /// query): it cannot know the hold and mute states from before, so they are not checked.
+    unread: BTreeSet<(Dev, CallId)>,
     /// The server's calls after the previous step.
     before: Vec<CallSnapshot>,
+    /// The dialect's ring timeout.
+    ring_timeout_ms: u64,
+    /// How far the server's times may be from the case's (0 with a driven clock).
+    slack_ms: u64,
 }
 
 fn is_pending(s: &P) -> bool {
@@ -86,8 +93,17 @@ impl Observer {
             seated: BTreeSet::new(),
             pending_since: BTreeMap::new(),
             views: BTreeMap::new(),
+            unread: BTreeSet::new(),
             before: Vec::new(),
+            ring_timeout_ms: world.dialect.ring_timeout_ms,
+            slack_ms: 0,
         }
+    }
+
+    /// The same observer, for a system whose times may be `slack_ms` from the case's (real
+    /// time).
+    pub fn with_slack_ms(self, slack_ms: u64) -> Self {
+        Self { slack_ms, ..self }
     }
 
     pub fn observe(&mut self, o: &Observation) -> Result<(), String> {
@@ -149,6 +165,7 @@ impl Observer {
                 self.ringing.retain(|(d, _)| d != dev);
                 self.seated.retain(|(d, _)| d != dev);
                 self.views.retain(|(d, _), _| d != dev);
+                self.unread.retain(|(d, _)| d != dev);
             }
             (Step::Place { by, .. }, Some(Outcome::Placed { call, .. })) => {
                 self.seated.insert((*by, *call));
@@ -158,7 +175,12 @@ impl Observer {
                 let key = (*by, call);
                 self.ringing.remove(&key);
                 self.seated.insert(key);
-                let seed = o.seed.as_ref().expect("the call is read after entering it");
+                let Some(seed) = o.seed.as_ref() else {
+                    self.unread.insert(key);
+                    self.views.insert(key, BTreeMap::new());
+                    return;
+                };
+                self.unread.remove(&key);
                 let view = seed
                     .members
                     .iter()
@@ -261,6 +283,7 @@ impl Observer {
             self.ringing.remove(&key);
             self.seated.remove(&key);
             self.views.remove(&key);
+            self.unread.remove(&key);
         }
         Ok(())
     }
@@ -386,7 +409,7 @@ impl Observer {
                             format!("{} is invited to {:?} but no device rang", m.user, s.call)
                         })?,
                 };
-                if o.now >= since + RING_TIMEOUT_MS {
+                if o.now >= since + self.ring_timeout_ms + self.slack_ms {
                     return Err(format!(
                         "{} has been invited to {:?} since {since} ms and still is at {} ms",
                         m.user, s.call, o.now
@@ -415,6 +438,9 @@ impl Observer {
                     }
                     continue;
                 };
+                if self.unread.contains(&(*d, s.call)) {
+                    continue;
+                }
                 for other in &seated {
                     let believed = view.get(&other.user).copied().unwrap_or_default();
                     if believed != Flags::of(other) {

@@ -30,6 +30,7 @@
 
 mod cast;
 pub mod compare;
+mod dialect;
 pub mod generate;
 mod in_call;
 pub mod invariants;
@@ -39,17 +40,17 @@ mod step;
 mod world;
 
 pub use cast::*;
+pub use dialect::Dialect;
 pub use step::{Back, Step};
 pub use world::*;
 
 /// Users in the world, named `u0`..`u3`.
 pub const USERS: usize = 4;
-/// The server's ring timeout (the core's default).
+/// The canonical ring timeout (the core's default); a dialect may state another
+/// ([`Dialect::ring_timeout_ms`]).
 pub const RING_TIMEOUT_MS: u64 = 30_000;
 /// Calls alive at once; a fourth is refused with 503 (`Limits::live_calls_max`).
 pub const LIVE_CALLS_MAX: usize = 3;
-/// DTMF digits in one request (`Limits::dtmf_digits_max`, the default).
-pub const DTMF_DIGITS_MAX: usize = 64;
 /// The groups: a name and its members.
 pub const GROUPS: [(&str, &[usize]); 2] = [("all", &[0, 1, 2, 3]), ("trio", &[0, 1, 2])];
 /// Steps in one generated case, at most.

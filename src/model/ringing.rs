@@ -119,7 +119,7 @@ impl World {
         } else {
             let mut p = Person::new(u, P::Invited);
             p.ringing = self.online_devices(u);
-            p.rings_until = Some(self.now + RING_TIMEOUT_MS);
+            p.rings_until = Some(self.now + self.dialect.ring_timeout_ms);
             p
         }
     }
@@ -280,11 +280,19 @@ impl World {
         if self.calls[c].status < CallStatus::Connecting {
             self.set_status(c, CallStatus::Connecting);
         }
+        // Without the session-start rule, two members joined make the call connected.
+        let call = &self.calls[c];
+        if !self.dialect.session_start_required
+            && call.status == CallStatus::Connecting
+            && call.count(|p| p.state == P::Joined) >= 2
+        {
+            self.set_status(c, CallStatus::Connected);
+        }
     }
 
     pub(super) fn decline(&mut self, c: usize, i: usize, by: Dev, code: Option<u16>) -> Answer {
         let code = code.unwrap_or(603);
-        if !(300..=699).contains(&code) {
+        if !(self.dialect.decline_code_min()..=699).contains(&code) {
             return Err(Refusal::BadArgument);
         }
         self.check_answer(c, i, by)?;

@@ -91,7 +91,7 @@ fn simpler_casts(cast: &World, u: usize) -> Vec<World> {
     .map(|simple| {
         let mut setup = cast.setup;
         setup[u] = simple;
-        World::new(setup)
+        World::with_dialect(setup, cast.dialect.clone())
     })
     .collect()
 }

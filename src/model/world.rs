@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::core::{CallError, DeviceId};
+use crate::core::{CallError, Capability, DeviceId};
 use crate::core::{
     CallId, CallInfo, CallSnapshot, CallStatus, CallType, EndReason, Event, Forbidden, GroupId,
     MemberSnapshot, ParticipantState as P, TransferOutcome, UserId,
@@ -28,6 +28,8 @@ pub enum Refusal {
     Unavailable(String),
     Busy(String),
     Capacity,
+    /// The dialect does not have the operation (501).
+    NotInDialect(Capability),
 }
 
 impl Refusal {
@@ -46,6 +48,7 @@ impl Refusal {
             Refusal::Unavailable(_) => 480,
             Refusal::Busy(_) => 486,
             Refusal::Capacity => 503,
+            Refusal::NotInDialect(_) => 501,
         }
     }
 
@@ -62,7 +65,7 @@ impl Refusal {
             CallError::Unavailable(u) => Refusal::Unavailable(u.clone()),
             CallError::Busy(u) => Refusal::Busy(u.clone()),
             CallError::Capacity(_) => Refusal::Capacity,
-            other => panic!("a refusal the model does not know: {other:?}"),
+            CallError::NotInDialect(c) => Refusal::NotInDialect(*c),
         }
     }
 }
@@ -225,6 +228,8 @@ pub struct World {
     pub calls: Vec<CallM>,
     /// What the last step must have produced.
     pub expect: Expect,
+    /// The rules and limits the world follows.
+    pub dialect: Arc<Dialect>,
 }
 
 impl fmt::Debug for World {
@@ -239,7 +244,13 @@ impl fmt::Debug for World {
 }
 
 impl World {
+    /// The cast `setup` under the canonical lifecycle.
     pub fn new(setup: [UserSetup; USERS]) -> Self {
+        Self::with_dialect(setup, Dialect::canonical())
+    }
+
+    /// The cast `setup` under `dialect`.
+    pub fn with_dialect(setup: [UserSetup; USERS], dialect: Arc<Dialect>) -> Self {
         let online = (0..USERS)
             .flat_map(|user| (0..setup[user].devices).map(move |slot| Dev { user, slot }))
             .collect();
@@ -249,6 +260,7 @@ impl World {
             now: 0,
             calls: Vec::new(),
             expect: Expect::default(),
+            dialect,
         }
     }
 
@@ -378,15 +390,31 @@ impl World {
                 self.online_again(*dev);
                 None
             }
+            op => Some(self.operation(op)),
+        };
+        self.expect.outcome = outcome.map(|a| a.unwrap_or_else(Outcome::Refused));
+    }
+
+    /// An operation: refused with 501 when the dialect lacks it (after the connection check,
+    /// before anything about the call is looked at), else the operation's own rules.
+    fn operation(&mut self, step: &Step) -> Answer {
+        if let Some(capability) = self.dialect.lacking(step) {
+            let by = step.device().expect("an operation has a device");
+            return Err(if self.online.contains(&by) {
+                Refusal::NotInDialect(capability)
+            } else {
+                Refusal::NotConnected
+            });
+        }
+        match step {
             Step::Place {
                 by,
                 to,
                 video,
                 group,
-            } => Some(self.place(*by, to, *video, *group)),
-            other => Some(self.on_call(other)),
-        };
-        self.expect.outcome = outcome.map(|a| a.unwrap_or_else(Outcome::Refused));
+            } => self.place(*by, to, *video, *group),
+            other => self.on_call(other),
+        }
     }
 
     /// The call as the call-state query shows it.

@@ -7,11 +7,18 @@
 //!   correct one;
 //! - `clean`: against a correct server, every case passes, through both adapters;
 //! - `limits`: the time budget, and coded errors for adapters that cannot be explored;
-//! - `replay`: the same seed gives the same cases and the same report.
+//! - `replay`: the same seed gives the same cases and the same report;
+//! - `profiles`: under each dialect, only its operations and its rules; a failure written as a
+//!   feature of that dialect;
+//! - `matter`: the reference emulating one dialect disagrees with the model of another;
+//! - `real_time`: against an adapter whose clock cannot be driven, time really passes.
 
 mod clean;
 mod faults;
 mod limits;
+mod matter;
+mod profiles;
+mod real_time;
 mod replay;
 
 use std::path::Path;

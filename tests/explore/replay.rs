@@ -36,8 +36,11 @@ fn the_same_seed_finds_the_same_failure_and_writes_the_same_feature() {
 }
 
 #[test]
-fn a_profile_the_model_cannot_predict_is_refused_with_a_code() {
-    let (code, out) = callconf(&["explore", "--profile", "voximplant", "--cases", "1"]);
+fn a_profile_that_does_not_load_is_refused_with_a_code() {
+    let (code, out) = callconf(&["explore", "--profile", "acme", "--cases", "1"]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("error 1402"), "{out}");
+    assert!(
+        out.contains("error 1402") && out.contains("voximplant"),
+        "{out}"
+    );
 }

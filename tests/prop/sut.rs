@@ -326,7 +326,7 @@ impl Sut {
             ));
         }
         check_events(model, events, 0)?;
-        check_snapshots(model, snapshots)
+        check_snapshots(model, snapshots, 0)
     }
 }
 
