@@ -28,6 +28,25 @@ fn a_correct_server_agrees_in_real_time() {
 }
 
 #[test]
+fn the_python_adapter_agrees_in_real_time() {
+    // The template declares a driven clock; `--real-time` runs it on the wall clock anyway.
+    let (code, out) = callconf(&[
+        "explore",
+        "--adapter",
+        "python3 adapters/python/adapter.py",
+        "--real-time",
+        "--cases",
+        "5",
+        "--seed",
+        "5",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("real time"), "{out}");
+    assert_eq!(count_before(&out, "cases"), Some(5), "{out}");
+}
+
+#[test]
 fn a_ring_timeout_that_never_fires_is_found_in_real_time() {
     let adapter = real_time_adapter();
     let (code, out) = callconf(&[
