@@ -33,3 +33,8 @@ pub const DIAL_IN_HANDSHAKE_TIMEOUT_MS: u64 = 2_000;
 /// With the WebSocket transport: dial-ins refused (wrong path or token, bad handshake) before
 /// callconf stops waiting for the right one.
 pub const DIAL_IN_REFUSED_MAX: usize = 16;
+/// Commands callconf keeps unanswered at once with one adapter under load (`load --adapter`):
+/// about a second of a 9,000 calls/s run's operations. Past it the adapter is not keeping up.
+pub const COMMANDS_IN_FLIGHT_MAX: usize = 32_768;
+/// `device.open` commands sent ahead of their answers while a load run opens its devices.
+pub const OPENS_IN_FLIGHT_MAX: usize = 64;
