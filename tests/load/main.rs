@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod determinism;
+mod golden;
 mod mode_agreement;
 mod realtime;
 mod realtime_adapter;

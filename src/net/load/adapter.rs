@@ -254,7 +254,7 @@ impl Driver {
             match wake {
                 Wake::Delivery(d) => self.deliver(d).await?,
                 Wake::Cmds => {
-                    for (dev, cmd) in std::mem::take(&mut batch) {
+                    for (dev, cmd) in batch.drain(..) {
                         self.act(dev, Some(cmd)).await?;
                     }
                 }

@@ -216,11 +216,9 @@ async fn drive(
     control: Arc<Control>,
     via: &Via,
 ) -> Result<RealtimeRun, RealtimeError> {
-    let users = p.pop.users.len();
-    let interval_ms = (p.sc.report.interval_s * 1000.0).round().max(1.0) as u64;
     let (route, inbox) = match via {
         Via::Connections => {
-            let (tx, rx): (Vec<_>, Vec<_>) = (0..users).map(|_| mpsc::channel(64)).unzip();
+            let (tx, rx) = (0..p.pop.users.len()).map(|_| mpsc::channel(64)).unzip();
             (Route::PerDevice(tx), Inbox::PerDevice(rx))
         }
         Via::Adapter(_) => {
@@ -228,22 +226,7 @@ async fn drive(
             (Route::One(tx), Inbox::One(rx))
         }
     };
-    let shared = Arc::new(Shared {
-        sc: p.sc.clone(),
-        stats: Mutex::new(Stats::new(interval_ms)),
-        idle: Mutex::new((0..users).rev().collect()),
-        calls: Mutex::new(HashMap::new()),
-        slot_of: Mutex::new(vec![None; users]),
-        rng: Mutex::new(ChaCha8Rng::seed_from_u64(p.seed)),
-        start: OnceLock::new(),
-        route,
-        aborted: AtomicBool::new(false),
-        ids: p.pop.users.iter().map(|u| u.name.clone()).collect(),
-        control: control.clone(),
-        requests: AtomicU64::new(0),
-        deliveries: AtomicU64::new(0),
-        connected: AtomicU64::new(0),
-    });
+    let shared = shared_state(p, control, route);
     let tokens: Vec<Token> = p
         .pop
         .users
@@ -282,6 +265,7 @@ async fn drive(
             Some(named)
         }
     };
+    let interval_ms = shared.stats.lock().expect("stats").interval_ms;
     let mut stats = std::mem::replace(
         &mut *shared.stats.lock().expect("stats"),
         Stats::new(interval_ms),
@@ -296,6 +280,28 @@ async fn drive(
         cpu,
         connected: shared.connected.load(Ordering::Relaxed),
         through,
+    })
+}
+
+/// The run's bookkeeping before the first call: every user idle, no statistics yet.
+fn shared_state(p: &Plan<'_>, control: Arc<Control>, route: Route) -> Arc<Shared> {
+    let users = p.pop.users.len();
+    let interval_ms = (p.sc.report.interval_s * 1000.0).round().max(1.0) as u64;
+    Arc::new(Shared {
+        sc: p.sc.clone(),
+        stats: Mutex::new(Stats::new(interval_ms)),
+        idle: Mutex::new((0..users).rev().collect()),
+        calls: Mutex::new(HashMap::new()),
+        slot_of: Mutex::new(vec![None; users]),
+        rng: Mutex::new(ChaCha8Rng::seed_from_u64(p.seed)),
+        start: OnceLock::new(),
+        route,
+        aborted: AtomicBool::new(false),
+        ids: p.pop.users.iter().map(|u| u.name.clone()).collect(),
+        control,
+        requests: AtomicU64::new(0),
+        deliveries: AtomicU64::new(0),
+        connected: AtomicU64::new(0),
     })
 }
 
