@@ -590,6 +590,8 @@ impl<'a> Cell<'a> {
         self.drain(key, device);
     }
 
+    // Taken in its box, as it left the queue: unboxing it first would copy it once more.
+    #[allow(clippy::boxed_local)]
     fn deliver(&mut self, d: Box<Delivery>) {
         let Some(&key) = self.by_core.get(&d.event.call()) else {
             return;

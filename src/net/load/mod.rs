@@ -17,6 +17,15 @@
 //! callee mutes (told by the caller's task, which heard the answer). The agent keeps each
 //! device's timers; the device's task sleeps until the next one.
 //!
+//! Two transports carry the devices' messages ([`Via`]); what a device does and what is
+//! measured is one piece of code for both (`calls.rs`):
+//!
+//! - this process's own connections (`ws.rs`): a task and a WebSocket per device;
+//! - an adapter process hosting every device (`--adapter CMD`, `adapter.rs`), driven through the
+//!   driver protocol as certify drives it, so a vendor loads its SDK with the adapter it
+//!   certifies with. The SDK takes the automatic steps (ringing, session starts); the agents
+//!   here take only the user's.
+//!
 //! Against a server in another process (`--target ws://HOST:PORT --admin ws://HOST:PORT
 //! --admin-token-file F`), the driver provisions its own users through the admin channel
 //! (`add_user`, and `remove_user` when done) and connects only the clients; with `--shard K/N`
