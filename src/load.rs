@@ -46,6 +46,11 @@ pub struct LoadArgs {
     /// With --target: a file holding the server's admin token.
     #[arg(long, value_name = "FILE", requires = "target")]
     pub admin_token_file: Option<PathBuf>,
+    /// With --realtime: host every device in this adapter process (`callconf-driver/1` over its
+    /// standard input and output, docs/driver-protocol.md), e.g. 'callconf adapter', instead
+    /// of this process's own connections. With --shard, each generator starts its own.
+    #[arg(long, value_name = "CMD", requires = "realtime")]
+    pub adapter: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -167,7 +172,15 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
     if !args.out.quiet {
         print!("{}", crate::report::summary(&report));
         let secs = result.wall.as_secs_f64();
-        if let Some((cpu, connected)) = realtime_figures {
+        if let Some(Figures {
+            cpu,
+            connected,
+            through,
+        }) = realtime_figures
+        {
+            if let Some(adapter) = through {
+                println!("devices hosted by the adapter {adapter}");
+            }
             println!(
                 "placed {} calls in {:.2} s of wall time: {:.0} call setups and teardowns per second",
                 report.calls.started,
@@ -179,7 +192,7 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
                 connected
             );
             println!(
-                "CPU {:.2} s (client and server, user and system): {:.2} cores busy, {:.0} µs per call",
+                "CPU {:.2} s (client, adapter and server, user and system): {:.2} cores busy, {:.0} µs per call",
                 cpu.as_secs_f64(),
                 cpu.as_secs_f64() / secs.max(1e-9),
                 cpu.as_secs_f64() * 1e6 / (report.calls.started.max(1) as f64)
@@ -210,15 +223,22 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
     Ok(0)
 }
 
-/// Runs the real-time mode on its own multi-thread runtime; returns the result, the CPU time it
-/// used and the calls that reached `connected`.
+/// What a real-time run measured besides its report: the CPU time it used (the adapter's
+/// included), the calls that reached `connected`, and the adapter the devices went through.
+struct Figures {
+    cpu: Duration,
+    connected: u64,
+    through: Option<String>,
+}
+
+/// Runs the real-time mode on its own multi-thread runtime; returns the result and its figures.
 fn realtime(
     sc: &scenario::Scenario,
     seed: u64,
     threads: usize,
     control: Arc<Control>,
     args: &LoadArgs,
-) -> Result<(sim::SimResult, (Duration, u64)), LoadError> {
+) -> Result<(sim::SimResult, Figures), LoadError> {
     let target = match (&args.target, &args.admin, &args.admin_token_file) {
         (Some(devices), Some(admin), Some(file)) => Some(crate::net::load::Target {
             devices_url: devices.clone(),
@@ -239,12 +259,17 @@ fn realtime(
             source,
         })?;
     let interrupted = control.clone();
-    let run = rt.block_on(crate::net::load::run(
+    let via = match &args.adapter {
+        Some(cmd) => crate::net::load::Via::Adapter(crate::driver::remote::Launch::new(cmd, None)),
+        None => crate::net::load::Via::Connections,
+    };
+    let run = rt.block_on(crate::net::load::run_via(
         sc,
         seed,
         control,
         target.as_ref(),
         args.shard,
+        &via,
     ))?;
     let result = sim::SimResult {
         stats: run.stats,
@@ -254,7 +279,12 @@ fn realtime(
         interrupted: interrupted.interrupt.load(Ordering::Relaxed),
         wall: run.wall,
     };
-    Ok((result, (run.cpu, run.connected)))
+    let figures = Figures {
+        cpu: run.cpu,
+        connected: run.connected,
+        through: run.through,
+    };
+    Ok((result, figures))
 }
 
 fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {

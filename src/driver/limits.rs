@@ -33,6 +33,11 @@ pub const DIAL_IN_HANDSHAKE_TIMEOUT_MS: u64 = 2_000;
 /// With the WebSocket transport: dial-ins refused (wrong path or token, bad handshake) before
 /// callconf stops waiting for the right one.
 pub const DIAL_IN_REFUSED_MAX: usize = 16;
+/// Commands callconf keeps unanswered at once with one adapter under load (`load --adapter`):
+/// about a second of a 9,000 calls/s run's operations. Past it the adapter is not keeping up.
+pub const COMMANDS_IN_FLIGHT_MAX: usize = 32_768;
+/// `device.open` commands sent ahead of their answers while a load run opens its devices.
+pub const OPENS_IN_FLIGHT_MAX: usize = 64;
 
 /// `callconf explore` in real time: every amount of time a step lets pass, and the ring
 /// timeout, are multiples of this, so no operation lands just short of a deadline the model
@@ -43,8 +48,8 @@ pub const REAL_TIME_QUANTUM_MS: u64 = 500;
 /// [`REAL_TIME_QUANTUM_MS`]); short, since a case that lets it pass really waits it.
 pub const REAL_TIME_RING_TIMEOUT_MS: u64 = 1_000;
 
-/// `callconf explore` in real time: a step that lets time pass waits this much longer, so that
-/// a timer due at its end has fired on the server when the events are read.
+/// `callconf explore` in real time: a step that lets time pass waits this much longer when a
+/// ring timeout is due at its end, so that it has fired on the server when the events are read.
 pub const REAL_TIME_ADVANCE_MARGIN_MS: u64 = 20;
 
 /// `callconf explore` in real time: how far the server's clock may run ahead of the case's while

@@ -18,4 +18,5 @@ pub mod lines;
 pub mod link;
 pub mod msg;
 pub mod peer;
+pub mod pipeline;
 pub mod remote;

@@ -25,7 +25,7 @@ use super::msg::{AdapterMsg, Capabilities, Command, Method, Named, PROTOCOL, Ven
 use super::peer::Peer;
 use crate::core::Event;
 
-/// Why the adapter, not the system under test, is at fault. Codes 1100–1108.
+/// Why the adapter, not the system under test, is at fault. Codes 1100–1109.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RemoteError {
     /// 1100: the command could not be started.
@@ -57,6 +57,9 @@ pub enum RemoteError {
     /// 1108: the WebSocket transport: no valid dial-in in time.
     #[error("the adapter did not dial in: {0}")]
     DialIn(String),
+    /// 1109: more commands unanswered than callconf keeps in flight (load through an adapter).
+    #[error("the adapter left {0} commands unanswered, the most callconf keeps in flight")]
+    Backlog(usize),
 }
 
 impl RemoteError {
@@ -71,6 +74,7 @@ impl RemoteError {
             RemoteError::BadEvent(_) => 1106,
             RemoteError::Flood(_) => 1107,
             RemoteError::DialIn(_) => 1108,
+            RemoteError::Backlog(_) => 1109,
         }
     }
 }
@@ -170,33 +174,7 @@ impl Remote {
     pub async fn start(launch: &Launch, deadline: Duration) -> Result<Remote, RemoteError> {
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         let (peer, mut lines) = connect(launch, &stderr).await?;
-        let first =
-            tokio::time::timeout(Duration::from_millis(HELLO_TIMEOUT_MS), lines.from.recv()).await;
-        let hello = match first {
-            Ok(Some(Ok(AdapterMsg::Hello {
-                protocol,
-                adapter,
-                sdk,
-                capabilities,
-            }))) => {
-                if protocol != PROTOCOL {
-                    return Err(RemoteError::Hello(format!(
-                        "protocol `{protocol}`, not {PROTOCOL}"
-                    )));
-                }
-                Hello {
-                    adapter,
-                    sdk,
-                    capabilities,
-                }
-            }
-            Ok(Some(Ok(other))) => {
-                return Err(RemoteError::Hello(format!("first message {other:?}")));
-            }
-            Ok(Some(Err(e))) => return Err(RemoteError::Hello(e.to_string())),
-            Ok(None) => return Err(RemoteError::Hello("the adapter closed its output".into())),
-            Err(_) => return Err(RemoteError::Hello("timed out".into())),
-        };
+        let hello = read_hello(&mut lines.from).await?;
         Ok(Remote {
             peer,
             stdin: lines.to,
@@ -426,8 +404,36 @@ impl Remote {
     }
 }
 
+/// Reads the adapter's first message, its hello, within [`HELLO_TIMEOUT_MS`].
+pub(super) async fn read_hello(from: &mut mpsc::Receiver<Incoming>) -> Result<Hello, RemoteError> {
+    let first = tokio::time::timeout(Duration::from_millis(HELLO_TIMEOUT_MS), from.recv()).await;
+    match first {
+        Ok(Some(Ok(AdapterMsg::Hello {
+            protocol,
+            adapter,
+            sdk,
+            capabilities,
+        }))) => {
+            if protocol != PROTOCOL {
+                return Err(RemoteError::Hello(format!(
+                    "protocol `{protocol}`, not {PROTOCOL}"
+                )));
+            }
+            Ok(Hello {
+                adapter,
+                sdk,
+                capabilities,
+            })
+        }
+        Ok(Some(Ok(other))) => Err(RemoteError::Hello(format!("first message {other:?}"))),
+        Ok(Some(Err(e))) => Err(RemoteError::Hello(e.to_string())),
+        Ok(None) => Err(RemoteError::Hello("the adapter closed its output".into())),
+        Err(_) => Err(RemoteError::Hello("timed out".into())),
+    }
+}
+
 /// Starts the adapter's process as `launch` says and opens its link.
-async fn connect(
+pub(super) async fn connect(
     launch: &Launch,
     stderr: &Arc<Mutex<VecDeque<u8>>>,
 ) -> Result<(Peer, Link), RemoteError> {

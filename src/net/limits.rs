@@ -42,3 +42,10 @@ pub const WS_READ_BUFFER_BYTES: usize = 1024;
 /// Bytes of queued outgoing frames after which a WebSocket writes to its socket without waiting
 /// for the flush; below it, frames fed in one wakeup leave together in one write.
 pub const WS_WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
+/// Commands for the devices behind an adapter (calls to place, callees' in-call actions) queued
+/// for the one task that drives them, before the arrivals wait for room.
+pub const ADAPTER_COMMANDS_QUEUED_MAX: usize = 4096;
+/// Beyond the ring timeout, how long a real-time run waits for its placed calls to end before
+/// it counts the rest as lost.
+pub const DRAIN_SPARE_MS: u64 = 120_000;

@@ -73,6 +73,9 @@ struct Key {
     generation: u32,
 }
 
+/// A pending event. The large payloads (operations, replies, deliveries: 100 to 170 bytes) are
+/// boxed so that an event is a few words: every event is moved into the slab and out of it
+/// again, and the slab holds every pending event of the cell (a few per live call).
 #[derive(Debug)]
 enum Ev {
     Arrival,
@@ -80,7 +83,7 @@ enum Ev {
     Request {
         call: Key,
         device: DeviceId,
-        op: Op,
+        op: Box<Op>,
     },
     /// A reply reaches the device that asked: the cell's own place request, or one whose reply
     /// its agent awaits.
@@ -89,10 +92,10 @@ enum Ev {
         device: DeviceId,
         placed: bool,
         tag: Tag,
-        result: Result<Reply, u16>,
+        result: Box<Result<Reply, u16>>,
     },
     /// A delivery reaches its device.
-    Deliver(Delivery),
+    Deliver(Box<Delivery>),
     /// A timer of a device's agent is due.
     Timer {
         device: DeviceId,
@@ -266,14 +269,14 @@ impl<'a> Cell<'a> {
             self.now_ms = at_ms;
             match ev {
                 Ev::Arrival => self.arrival(),
-                Ev::Request { call, device, op } => self.request(call, device, op),
+                Ev::Request { call, device, op } => self.request(call, device, *op),
                 Ev::Reply {
                     call,
                     device,
                     placed,
                     tag,
                     result,
-                } => self.reply(call, device, placed, tag, result),
+                } => self.reply(call, device, placed, tag, *result),
                 Ev::Deliver(d) => self.deliver(d),
                 Ev::Timer { device, timer } => self.timer(device, timer),
                 Ev::CoreTimer => {
@@ -342,6 +345,7 @@ impl<'a> Cell<'a> {
         let at = (self.now_ms + lat).max(*last);
         *last = at;
         self.stats.requests += 1;
+        let op = Box::new(op);
         self.push(at, Ev::Request { call, device, op });
     }
 
@@ -478,7 +482,7 @@ impl<'a> Cell<'a> {
         // agent's to its accepts (the session starts on their success).
         if placed || tag.awaits_reply() {
             let at = self.downstream(device);
-            let result = result.map_err(|e| e.code());
+            let result = Box::new(result.map_err(|e| e.code()));
             self.push(
                 at,
                 Ev::Reply {
@@ -510,7 +514,7 @@ impl<'a> Cell<'a> {
                     }
             );
             if reacts {
-                self.push(at, Ev::Deliver(d));
+                self.push(at, Ev::Deliver(Box::new(d)));
             }
         }
         if let Some(t) = self.core.poll_timeout()
@@ -586,7 +590,9 @@ impl<'a> Cell<'a> {
         self.drain(key, device);
     }
 
-    fn deliver(&mut self, d: Delivery) {
+    // Taken in its box, as it left the queue: unboxing it first would copy it once more.
+    #[allow(clippy::boxed_local)]
+    fn deliver(&mut self, d: Box<Delivery>) {
         let Some(&key) = self.by_core.get(&d.event.call()) else {
             return;
         };

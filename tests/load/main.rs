@@ -3,8 +3,13 @@
 
 mod bad_input;
 mod determinism;
+mod golden;
 mod mode_agreement;
 mod realtime;
+mod realtime_adapter;
+mod realtime_adapter_silent;
+mod realtime_adapter_target;
+mod realtime_adapter_unfit;
 mod realtime_agent;
 mod realtime_file_limit;
 mod realtime_ring_timeout;

@@ -1,0 +1,187 @@
+//! The real-time load's own transport: one WebSocket per device, straight to the server, JSON
+//! frames of `callconf-wire/1`. A task per device owns its socket and its [`Device`]; what the
+//! device does and measures is in `calls.rs`, shared with the adapter transport.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::RealtimeError;
+use super::calls::{Cmd, Device, Shared};
+use crate::net::FRAMES_PER_WAKEUP_MAX;
+use crate::net::wire::{ClientMsg, ServerMsg};
+use crate::server::auth::Token;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects every device to `url` and starts its task.
+pub(super) async fn start(
+    url: &str,
+    tokens: &[Token],
+    receivers: Vec<mpsc::Receiver<Cmd>>,
+    shared: &Arc<Shared>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, RealtimeError> {
+    let mut tasks = Vec::new();
+    for (i, rx) in receivers.into_iter().enumerate() {
+        let (ws, _) =
+            tokio_tungstenite::connect_async_with_config(url, Some(crate::net::ws_config()), true)
+                .await
+                .map_err(|e| RealtimeError::Io(e.to_string()))?;
+        let hello = ClientMsg::hello(shared.ids[i].clone(), "d0", tokens[i].clone());
+        tasks.push(tokio::spawn(device(i, hello, ws, rx, shared.clone())));
+    }
+    Ok(tasks)
+}
+
+/// What woke a device.
+enum Work {
+    /// Commands arrived (already moved into the batch).
+    Cmds,
+    /// Every sender of commands is gone.
+    CmdsClosed,
+    Frame(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
+    /// The agent's next timer is due.
+    Timer,
+}
+
+/// One device: its connection, and its agent's steps.
+///
+/// One task owns the whole socket. Each wakeup it takes every frame already received and every
+/// command already queued, hands them to the agent, fires the agent's due timers, feeds the
+/// requests, and flushes once: a callee that answers at once sends `ringing` and `accept` in one
+/// write, as a real client would. Between wakeups it sleeps until the agent's next timer.
+async fn device(
+    me: usize,
+    hello: ClientMsg,
+    mut ws: Ws,
+    mut cmds: mpsc::Receiver<Cmd>,
+    shared: Arc<Shared>,
+) {
+    let hello = serde_json::to_string(&hello).expect("serializes");
+    if ws.send(Message::text(hello)).await.is_err() {
+        return;
+    }
+    let mut dev = Device::new(me, &shared, crate::agent::Options::default());
+    let mut batch: Vec<Cmd> = Vec::with_capacity(FRAMES_PER_WAKEUP_MAX);
+    let mut clock = Clock::new();
+    // Bounded: ends when the connection closes or fails, or the driver drops the command queue.
+    loop {
+        clock.set(dev.next_timer_ms().map(|t| shared.instant_of(t)));
+        let work = poll_fn(|cx| {
+            match cmds.poll_recv_many(cx, &mut batch, FRAMES_PER_WAKEUP_MAX) {
+                Poll::Ready(0) => return Poll::Ready(Work::CmdsClosed),
+                Poll::Ready(_) => return Poll::Ready(Work::Cmds),
+                Poll::Pending => {}
+            }
+            if let Poll::Ready(frame) = ws.poll_next_unpin(cx) {
+                return Poll::Ready(Work::Frame(frame));
+            }
+            clock.poll(cx).map(|()| Work::Timer)
+        })
+        .await;
+        let mut taken = 0;
+        match work {
+            Work::CmdsClosed => return,
+            Work::Cmds | Work::Timer => {}
+            Work::Frame(frame) => {
+                taken = 1;
+                if !on_frame(&mut dev, frame, &shared) {
+                    return;
+                }
+            }
+        }
+        // The other frames already received. No wait (`now_or_never`): the next wait polls the
+        // socket again with this task's waker.
+        while taken < FRAMES_PER_WAKEUP_MAX {
+            let Some(frame) = ws.next().now_or_never() else {
+                break;
+            };
+            taken += 1;
+            if !on_frame(&mut dev, frame, &shared) {
+                return;
+            }
+        }
+        if batch.len() < FRAMES_PER_WAKEUP_MAX {
+            let room = FRAMES_PER_WAKEUP_MAX - batch.len();
+            if let Some(0) = cmds.recv_many(&mut batch, room).now_or_never() {
+                return;
+            }
+        }
+        dev.act(batch.drain(..), &shared);
+        if flush(&mut dev, &mut ws).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Feeds the device's requests and flushes once.
+async fn flush(dev: &mut Device, ws: &mut Ws) -> Result<(), ()> {
+    if dev.outbox.is_empty() {
+        return Ok(());
+    }
+    for (id, op) in dev.outbox.drain(..) {
+        let msg = serde_json::to_string(&ClientMsg::Request { id, op }).expect("serializes");
+        ws.feed(Message::text(msg)).await.map_err(|_| ())?;
+    }
+    ws.flush().await.map_err(|_| ())
+}
+
+/// Handles one received frame; `false` when the connection is over.
+fn on_frame(
+    dev: &mut Device,
+    frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    shared: &Arc<Shared>,
+) -> bool {
+    let t = match frame {
+        Some(Ok(Message::Text(t))) => t,
+        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
+        Some(Ok(_)) => return true,
+    };
+    match ServerMsg::from_json(&t) {
+        Ok(ServerMsg::Reply { id, result }) => {
+            dev.on_reply(id, result.as_ref().map_err(|e| e.code), shared);
+        }
+        Ok(ServerMsg::Event { delivery }) => dev.on_event(&delivery.event, shared),
+        Ok(ServerMsg::Welcome { .. }) | Ok(ServerMsg::Error { .. }) | Err(_) => {}
+    }
+    true
+}
+
+/// A device task's one timer: the agent's next deadline.
+struct Clock {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    until: Option<Instant>,
+}
+
+impl Clock {
+    fn new() -> Self {
+        Self {
+            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            until: None,
+        }
+    }
+
+    /// Sleeps until `due` from now on (re-armed only when it changed); `None`: never fires.
+    fn set(&mut self, due: Option<Instant>) {
+        if let Some(d) = due
+            && self.until != Some(d)
+        {
+            self.sleep.as_mut().reset(d);
+        }
+        self.until = due;
+    }
+
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.until.is_none() {
+            return Poll::Pending;
+        }
+        self.sleep.as_mut().poll(cx)
+    }
+}
