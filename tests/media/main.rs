@@ -8,6 +8,9 @@ mod delay_accuracy;
 mod done_when;
 mod jitter_accuracy;
 mod loss_accuracy;
+mod recovery_freezes;
+mod recovery_off;
+mod recovery_on;
 
 use std::sync::{Mutex, MutexGuard};
 
