@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod capacity;
 pub mod codec;
 pub mod error;
+pub mod fake_capture;
 pub mod framebuf;
 pub mod impair;
 pub mod limits;

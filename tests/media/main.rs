@@ -6,6 +6,7 @@
 mod capacity;
 mod delay_accuracy;
 mod done_when;
+mod fake_capture;
 mod jitter_accuracy;
 mod loss_accuracy;
 mod recovery_freezes;
