@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use callconf::media::impair::{LinkProfile, LossModel};
+use callconf::media::recovery::Recovery;
 use callconf::media::report::MediaReport;
 use callconf::media::session::{MediaConfig, MediaSession, TrackChange};
 use callconf::media::stream::Kind;
@@ -98,6 +99,20 @@ async fn session(w: &mut MediaWorld, list: String) {
     let users = names(&list);
     let refs: Vec<&str> = users.iter().map(String::as_str).collect();
     let s = MediaSession::start(MediaConfig::default(), &refs)
+        .await
+        .expect("media session starts");
+    w.session = Some(s);
+}
+
+#[given(regex = r"^a media session without loss recovery with (.+)$")]
+async fn session_without_recovery(w: &mut MediaWorld, list: String) {
+    let users = names(&list);
+    let refs: Vec<&str> = users.iter().map(String::as_str).collect();
+    let config = MediaConfig {
+        recovery: Recovery::None,
+        ..MediaConfig::default()
+    };
+    let s = MediaSession::start(config, &refs)
         .await
         .expect("media session starts");
     w.session = Some(s);
@@ -270,6 +285,51 @@ async fn loss(w: &mut MediaWorld, from: String, to: String, want: f64, tol: f64)
     assert!(
         (got - want).abs() <= tol,
         "packet loss {from}→{to} is {got:.2}%, expected {want}% ± {tol}%\n{}",
+        r.table()
+    );
+}
+
+#[then(regex = r"^the residual (video )?loss from (\w+) to (\w+) is at most ([\d.]+)%$")]
+async fn residual(w: &mut MediaWorld, video: String, from: String, to: String, max: f64) {
+    let r = w.report();
+    let got = if video.is_empty() {
+        r.residual_loss(&from, &to)
+            .unwrap_or_else(|| panic!("no packets from {from} to {to}"))
+            .pct
+    } else {
+        stream(&r, &from, &to, Kind::Video).residual_loss_pct
+    };
+    assert!(
+        got <= max,
+        "residual loss {from}→{to} is {got:.2}%, expected at most {max}%\n{}",
+        r.table()
+    );
+}
+
+#[then(regex = r"^the median video PSNR from (\w+) to (\w+) is at least ([\d.]+) dB$")]
+async fn median_psnr(w: &mut MediaWorld, from: String, to: String, min: f64) {
+    let r = w.report();
+    let got = stream(&r, &from, &to, Kind::Video)
+        .psnr_db
+        .expect("quality samples")
+        .median;
+    assert!(
+        got >= min,
+        "median PSNR {from}→{to} is {got:.1} dB, expected at least {min}\n{}",
+        r.table()
+    );
+}
+
+#[then(regex = r"^the p95 video latency from (\w+) to (\w+) is at most (\d+) ms$")]
+async fn p95_latency(w: &mut MediaWorld, from: String, to: String, max: f64) {
+    let r = w.report();
+    let got = stream(&r, &from, &to, Kind::Video)
+        .latency_ms
+        .expect("latency samples")
+        .p95;
+    assert!(
+        got <= max,
+        "p95 video latency {from}→{to} is {got:.0} ms, expected at most {max}\n{}",
         r.table()
     );
 }

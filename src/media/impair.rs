@@ -261,6 +261,8 @@ pub struct LinkCounters {
     pub lost: AtomicU64,
     pub queue_full: AtomicU64,
     pub delivered: AtomicU64,
+    /// The same, per RTP stream (see `wire`).
+    pub rtp: super::wire::Tallies,
 }
 
 /// A shared handle to a link's model and counters: steps change the profile mid-call.
@@ -467,6 +469,7 @@ impl AsyncUdpSocket for ImpairedSocket {
             if !held {
                 counters.offered.fetch_add(1, Ordering::Relaxed);
                 counters.delivered.fetch_add(1, Ordering::Relaxed);
+                counters.rtp.count(transmit.contents, false);
                 return self.inner.poll_send(cx, transmit);
             }
             // The profile was just cleared while datagrams are still held: queue behind
@@ -474,6 +477,10 @@ impl AsyncUdpSocket for ImpairedSocket {
             return Poll::Ready(self.hold(transmit, Duration::ZERO));
         };
         counters.offered.fetch_add(1, Ordering::Relaxed);
+        counters.rtp.count(
+            transmit.contents,
+            !matches!(verdict, Verdict::Deliver { .. }),
+        );
         match verdict {
             Verdict::Lost => {
                 counters.lost.fetch_add(1, Ordering::Relaxed);

@@ -47,3 +47,24 @@ pub const ANALYSIS_LAG_MS_MAX: u64 = 100;
 pub const CAPACITY_CALLS_MAX: usize = 64;
 /// Failure reasons a capacity step keeps for its verdict.
 pub const CAPACITY_REASONS_MAX: usize = 8;
+
+/// Sent RTP packets a sender keeps for retransmission on NACK (webrtc-rs wants a power of two;
+/// 1,024 is ~10 s of 600 kbit/s video, far more than any recoverable round trip).
+pub const NACK_BUFFER_PACKETS_MAX: u16 = 1_024;
+/// Sequence numbers a receiver's NACK generator tracks per stream (a power of two).
+pub const NACK_RECEIVE_LOG_PACKETS_MAX: u16 = 512;
+/// How often the NACK generator reports what is still missing.
+pub const NACK_INTERVAL_MS: u64 = 40;
+/// NACKs sent for one missing packet before the generator stops asking for it.
+pub const NACKS_PER_PACKET_MAX: u16 = 3;
+/// How long a receiver with recovery waits for a frame that cannot be decoded yet (a packet
+/// of it, or of one before it, is missing) before giving it up and asking for a key frame.
+pub const RECOVERY_WAIT_MS_MAX: u64 = 1_000;
+/// Shortest time between two PLIs on one stream (a key frame takes a round trip to come).
+pub const PLI_INTERVAL_MS_MIN: u64 = 300;
+/// Keyframe requests queued from an analysis thread to its track's RTCP writer.
+pub const PLI_QUEUE_MAX: usize = 4;
+/// Sequence numbers a receiver remembers to tell a retransmission from a duplicate.
+pub const SEEN_SEQ_WINDOW_PACKETS: u64 = 4_096;
+/// RTP streams (SSRCs) whose datagrams one impaired link counts separately.
+pub const LINK_SSRC_TALLIES_MAX: usize = 64;

@@ -1,9 +1,11 @@
 //! One webrtc-rs peer connection between two participants, over loopback, with real ICE,
 //! DTLS and SRTP, its UDP impaired by the link profile of its sending direction.
 //!
-//! Both ends register the same two codecs with fixed payload types (Opus 111, VP8 96) and no
-//! RTCP feedback: no NACK retransmission and no FEC, so the packet loss a receiver measures
-//! is the loss the link applied, and the latency it measures is one trip.
+//! Both ends register the same two codecs with fixed payload types (Opus 111, VP8 96). What
+//! repairs loss is the session's [`Recovery`]: by default NACK with RTX (payload type 97) and
+//! PLI for video, as browsers negotiate it (`recovery`); with `Recovery::None` there is no
+//! RTCP feedback at all, so the packet loss a receiver measures is the loss the link applied
+//! and the latency it measures is one trip. Opus is never retransmitted (as in browsers).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +23,7 @@ use webrtc::runtime::Runtime;
 use super::error::MediaError;
 use super::impair::{ImpairedRuntime, Link};
 use super::limits;
+use super::recovery::{self, Recovery};
 use super::sender::{OPUS_PT, VP8_PT};
 use super::stream::Kind;
 
@@ -93,13 +96,20 @@ pub struct Peer {
 
 impl Peer {
     /// Builds a connection bound to loopback whose outgoing datagrams go through `link`.
-    pub async fn build(runtime: Arc<dyn Runtime>, link: Link) -> Result<Self, MediaError> {
+    pub async fn build(
+        runtime: Arc<dyn Runtime>,
+        link: Link,
+        recovery: Recovery,
+    ) -> Result<Self, MediaError> {
         let (events_tx, events) = mpsc::channel(8);
         let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
         let (gathered_tx, gathered) = watch::channel(false);
         let runtime: Arc<dyn Runtime> = Arc::new(ImpairedRuntime::new(runtime, link.clone()));
+        let mut engine = media_engine()?;
+        let registry = recovery::registry(recovery, &mut engine)?;
         let pc = PeerConnectionBuilder::new()
-            .with_media_engine(media_engine()?)
+            .with_media_engine(engine)
+            .with_interceptor_registry(registry)
             .with_handler(Arc::new(Handler {
                 tracks: events_tx,
                 state: state_tx,

@@ -3,11 +3,16 @@
 //! A tokio task reads the remote track and hands each packet, stamped with its arrival
 //! time, to a dedicated analysis thread (decoding blocks, so it stays off the async
 //! runtime). The thread:
-//! - counts packets and loss from the RTP sequence numbers;
+//! - counts packets and loss from the RTP sequence numbers, telling first transmissions from
+//!   retransmissions (which arrive after a later packet: the link is FIFO) and duplicates, so
+//!   it reports both the loss the link applied and the loss left after recovery;
 //! - assembles video frames (all packets of one RTP timestamp, from the partition head to
-//!   the marker, contiguous) and decodes each frame as soon as it is complete: no playout
-//!   delay, so measured latency is capture → network → decode and nothing else. A frame
-//!   still incomplete when a later one completes is given up (counted incomplete);
+//!   the marker, contiguous). With recovery, frames are decoded in order as soon as each and
+//!   all before it are whole, waiting for retransmissions and asking for a key frame when one
+//!   cannot be had (`framebuf`); without, each frame is decoded as soon as it is complete and
+//!   a frame still incomplete when a later one completes is given up (counted incomplete).
+//!   There is no playout delay either way, so measured latency is capture → network (and
+//!   retransmission) → decode and nothing else;
 //! - reads the frame number and sender tag out of every decoded picture, looks the frame up
 //!   in the sender's log, and measures latency, PSNR and SSIM against the picture that was
 //!   sent;
@@ -19,12 +24,11 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use rtc::rtp::codec::vp8::Vp8Packet;
-use rtc::rtp::packetizer::Depacketizer;
+use bytes::Bytes;
 
 use super::analyze;
 use super::codec::{AudioDecoder, VideoDecoder};
+use super::framebuf::{FrameBuffer, complete};
 use super::limits;
 use super::stream::{AUDIO_TICKS_PER_PACKET, Kind, SenderLog, StreamStats, VIDEO_CLOCK_HZ};
 
@@ -42,6 +46,9 @@ pub struct StreamCtx {
     /// The RTP timestamp of the sender's packet/frame 0 on this stream.
     pub ts_base: u32,
     pub stats: Arc<Mutex<StreamStats>>,
+    /// With loss recovery: where to ask for a key frame (the track's RTCP writer). Video is
+    /// then decoded in order, waiting for retransmissions; without, as it comes.
+    pub pli: Option<tokio::sync::mpsc::Sender<()>>,
 }
 
 /// Starts the analysis thread of one stream; dropping the returned sender ends it.
@@ -59,117 +66,245 @@ pub fn spawn(ctx: StreamCtx) -> std::io::Result<SyncSender<Inbound>> {
 }
 
 fn run(ctx: StreamCtx, rx: Receiver<Inbound>) -> Result<(), String> {
-    let mut seq = SeqTracker::default();
     match ctx.kind {
-        Kind::Audio => {
-            let mut dec = AudioDecoder::new().map_err(|e| e.to_string())?;
-            let mut window: Vec<i16> = Vec::with_capacity(limits::TONE_WINDOW_SAMPLES);
-            loop {
-                let Some(inb) = next(&rx) else { return Ok(()) };
-                let lag = inb.arrival.elapsed();
-                let ext = seq.extend(inb.packet.header.sequence_number);
-                let rel = inb.packet.header.timestamp.wrapping_sub(ctx.ts_base);
-                let key = u64::from(rel / AUDIO_TICKS_PER_PACKET);
-                let pts = Duration::from_millis(key * 20);
-                let decoded = dec.decode(&inb.packet.payload, pts);
-                let done = Instant::now();
-                let mut s = ctx.stats.lock().expect("stats lock");
-                count_packet(&mut s, ext, lag);
-                match decoded {
-                    Ok(samples) => {
-                        s.frames_decoded += 1;
-                        s.decoded_unit(key);
-                        if let Some(capture) = ctx.sender.audio_capture(key) {
-                            let ms = done.saturating_duration_since(capture).as_secs_f64() * 1e3;
-                            StreamStats::push_sample(&mut s.latency_ms, ms);
-                        }
-                        s.output(done);
-                        window.extend_from_slice(&samples);
-                        if window.len() >= limits::TONE_WINDOW_SAMPLES {
-                            if let Some(hz) = analyze::dominant_hz(&window, 48_000) {
-                                StreamStats::push_sample(&mut s.tone_hz, hz);
-                            }
-                            window.clear();
-                        }
-                    }
-                    Err(_) => s.decode_errors += 1,
-                }
-            }
+        Kind::Audio => run_audio(&ctx, &rx),
+        Kind::Video => run_video(&ctx, &rx),
+    }
+}
+
+fn run_audio(ctx: &StreamCtx, rx: &Receiver<Inbound>) -> Result<(), String> {
+    let mut seq = SeqTracker::default();
+    let mut seen = Seen::default();
+    let mut dec = AudioDecoder::new().map_err(|e| e.to_string())?;
+    let mut window: Vec<i16> = Vec::with_capacity(limits::TONE_WINDOW_SAMPLES);
+    loop {
+        let inb = match next(rx, None) {
+            Next::Packet(i) => i,
+            Next::Idle => continue,
+            Next::End => return Ok(()),
+        };
+        let lag = inb.arrival.elapsed();
+        let ext = seq.extend(inb.packet.header.sequence_number);
+        let arrival = seen.arrive(ext);
+        let mut s = ctx.stats.lock().expect("stats lock");
+        count_packet(&mut s, ext, lag, arrival);
+        if arrival == Arrival::Duplicate {
+            continue;
         }
-        Kind::Video => {
-            let mut dec = VideoDecoder::new().map_err(|e| e.to_string())?;
-            let mut asm = Assembler::default();
-            let per_frame = VIDEO_CLOCK_HZ / ctx.sender.fps.max(1);
-            loop {
-                let Some(inb) = next(&rx) else { return Ok(()) };
+        let rel = inb.packet.header.timestamp.wrapping_sub(ctx.ts_base);
+        let key = u64::from(rel / AUDIO_TICKS_PER_PACKET);
+        let pts = Duration::from_millis(key * 20);
+        let decoded = dec.decode(&inb.packet.payload, pts);
+        let done = Instant::now();
+        let Ok(samples) = decoded else {
+            s.decode_errors += 1;
+            continue;
+        };
+        s.frames_decoded += 1;
+        s.decoded_unit(key);
+        if let Some(capture) = ctx.sender.audio_capture(key) {
+            let ms = done.saturating_duration_since(capture).as_secs_f64() * 1e3;
+            StreamStats::push_sample(&mut s.latency_ms, ms);
+        }
+        s.output(done);
+        window.extend_from_slice(&samples);
+        if window.len() >= limits::TONE_WINDOW_SAMPLES {
+            if let Some(hz) = analyze::dominant_hz(&window, 48_000) {
+                StreamStats::push_sample(&mut s.tone_hz, hz);
+            }
+            window.clear();
+        }
+    }
+}
+
+/// Video frames go out of a `FrameBuffer` (recovery: in decode order, waiting for
+/// retransmissions) or an `Assembler` (no recovery: each as soon as it is whole).
+enum Frames {
+    InOrder(FrameBuffer),
+    AsTheyCome(Assembler),
+}
+
+fn run_video(ctx: &StreamCtx, rx: &Receiver<Inbound>) -> Result<(), String> {
+    let mut seq = SeqTracker::default();
+    let mut seen = Seen::default();
+    let mut dec = VideoDecoder::new().map_err(|e| e.to_string())?;
+    let mut frames = if ctx.pli.is_some() {
+        Frames::InOrder(FrameBuffer::default())
+    } else {
+        Frames::AsTheyCome(Assembler::default())
+    };
+    let mut ready: Vec<(u32, Bytes)> = Vec::new();
+    loop {
+        let deadline = match &frames {
+            Frames::InOrder(b) => b.deadline(),
+            Frames::AsTheyCome(_) => None,
+        };
+        match next(rx, deadline) {
+            Next::Packet(inb) => {
                 let lag = inb.arrival.elapsed();
                 let ext = seq.extend(inb.packet.header.sequence_number);
-                {
-                    let mut s = ctx.stats.lock().expect("stats lock");
-                    count_packet(&mut s, ext, lag);
+                let arrival = seen.arrive(ext);
+                count_packet(
+                    &mut ctx.stats.lock().expect("stats lock"),
+                    ext,
+                    lag,
+                    arrival,
+                );
+                if arrival == Arrival::Duplicate {
+                    continue;
                 }
                 let ts = inb.packet.header.timestamp;
-                let (frame, given_up) = asm.push(ext, inb.packet);
-                if given_up > 0 {
-                    ctx.stats.lock().expect("stats lock").frames_incomplete += given_up;
-                }
-                let Some(frame) = frame else { continue };
-                let rel = ts.wrapping_sub(ctx.ts_base);
-                let pts = Duration::from_secs_f64(
-                    f64::from(rel / per_frame) / f64::from(ctx.sender.fps.max(1)),
-                );
-                let decoded = dec.decode(&frame, pts);
-                let done = Instant::now();
-                let mut s = ctx.stats.lock().expect("stats lock");
-                match decoded {
-                    Ok(Some(y)) => {
-                        s.frames_decoded += 1;
-                        s.output(done);
-                        match analyze::read_mark(&y) {
-                            Some((tag, n)) if tag == ctx.sender.tag => {
-                                s.decoded_unit(u64::from(n));
-                                if let Some((capture, reference)) = ctx.sender.video_capture(n) {
-                                    let ms =
-                                        done.saturating_duration_since(capture).as_secs_f64() * 1e3;
-                                    StreamStats::push_sample(&mut s.latency_ms, ms);
-                                    StreamStats::push_sample(
-                                        &mut s.psnr_db,
-                                        analyze::psnr_db(&reference, &y),
-                                    );
-                                    StreamStats::push_sample(
-                                        &mut s.ssim,
-                                        analyze::ssim(&reference, &y),
-                                    );
-                                }
-                            }
-                            Some(_) => s.frames_from_wrong_sender += 1,
-                            None => s.frames_unmarked += 1,
-                        }
+                match &mut frames {
+                    Frames::InOrder(b) => b.push(ext, inb.packet),
+                    Frames::AsTheyCome(a) => {
+                        let (frame, given_up) = a.push(ext, inb.packet);
+                        ctx.stats.lock().expect("stats lock").frames_incomplete += given_up;
+                        ready.extend(frame.map(|f| (ts, f)));
                     }
-                    Ok(None) => {}
-                    Err(_) => s.decode_errors += 1,
                 }
             }
+            Next::Idle => {}
+            Next::End => return Ok(()),
+        }
+        if let Frames::InOrder(b) = &mut frames {
+            drain_in_order(ctx, b, &mut dec);
+        }
+        for (ts, frame) in ready.drain(..) {
+            decode_frame(ctx, &mut dec, ts, &frame);
         }
     }
 }
 
-fn next(rx: &Receiver<Inbound>) -> Option<Inbound> {
-    loop {
-        match rx.recv_timeout(Duration::from_millis(limits::PULL_TIMEOUT_MS)) {
-            Ok(i) => return Some(i),
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => return None,
+/// Decodes what the frame buffer lets out, and sends the keyframe requests it asks for.
+fn drain_in_order(ctx: &StreamCtx, b: &mut FrameBuffer, dec: &mut VideoDecoder) {
+    let before = b.given_up;
+    while let Some((ts, frame)) = b.next(Instant::now()) {
+        if !decode_frame(ctx, dec, ts, &frame) {
+            b.decode_failed();
         }
+    }
+    let mut s = ctx.stats.lock().expect("stats lock");
+    s.frames_skipped_to_keyframe += b.given_up - before;
+    if b.take_pli(Instant::now())
+        && let Some(tx) = &ctx.pli
+        && tx.try_send(()).is_ok()
+    {
+        s.plis_sent += 1;
     }
 }
 
-fn count_packet(s: &mut StreamStats, ext: u64, lag: Duration) {
+/// Decodes one whole frame and measures it; `false` when the decoder refused it.
+fn decode_frame(ctx: &StreamCtx, dec: &mut VideoDecoder, ts: u32, frame: &Bytes) -> bool {
+    let per_frame = VIDEO_CLOCK_HZ / ctx.sender.fps.max(1);
+    let rel = ts.wrapping_sub(ctx.ts_base);
+    let pts =
+        Duration::from_secs_f64(f64::from(rel / per_frame) / f64::from(ctx.sender.fps.max(1)));
+    let decoded = dec.decode(frame, pts);
+    let done = Instant::now();
+    let mut s = ctx.stats.lock().expect("stats lock");
+    let y = match decoded {
+        Ok(Some(y)) => y,
+        Ok(None) => return true,
+        Err(_) => {
+            s.decode_errors += 1;
+            return false;
+        }
+    };
+    s.frames_decoded += 1;
+    s.output(done);
+    match analyze::read_mark(&y) {
+        Some((tag, n)) if tag == ctx.sender.tag => {
+            s.decoded_unit(u64::from(n));
+            if let Some((capture, reference)) = ctx.sender.video_capture(n) {
+                let ms = done.saturating_duration_since(capture).as_secs_f64() * 1e3;
+                StreamStats::push_sample(&mut s.latency_ms, ms);
+                StreamStats::push_sample(&mut s.psnr_db, analyze::psnr_db(&reference, &y));
+                StreamStats::push_sample(&mut s.ssim, analyze::ssim(&reference, &y));
+            }
+        }
+        Some(_) => s.frames_from_wrong_sender += 1,
+        None => s.frames_unmarked += 1,
+    }
+    true
+}
+
+/// What the analysis thread's wait for a packet ended with.
+enum Next {
+    Packet(Inbound),
+    /// The deadline passed (or the bounded wait did) with nothing new.
+    Idle,
+    /// The track ended.
+    End,
+}
+
+/// Waits for the next packet until `deadline`, or at most `PULL_TIMEOUT_MS`.
+fn next(rx: &Receiver<Inbound>, deadline: Option<Instant>) -> Next {
+    let cap = Duration::from_millis(limits::PULL_TIMEOUT_MS);
+    let wait = deadline.map_or(cap, |d| {
+        d.saturating_duration_since(Instant::now()).min(cap)
+    });
+    match rx.recv_timeout(wait) {
+        Ok(i) => Next::Packet(i),
+        Err(RecvTimeoutError::Timeout) => Next::Idle,
+        Err(RecvTimeoutError::Disconnected) => Next::End,
+    }
+}
+
+fn count_packet(s: &mut StreamStats, ext: u64, lag: Duration, arrival: Arrival) {
+    if lag > Duration::from_millis(limits::ANALYSIS_LAG_MS_MAX) {
+        s.analysed_late += 1;
+    }
+    match arrival {
+        Arrival::Duplicate => {
+            s.packets_duplicate += 1;
+            return;
+        }
+        // A retransmission of a packet sent before the measurement window began belongs to
+        // the window before: counting it would stretch this one back over packets it never
+        // saw the first time.
+        Arrival::Recovered if s.seq_min.is_none_or(|m| ext < m) => return,
+        Arrival::Recovered => s.packets_recovered += 1,
+        Arrival::First => {}
+    }
     s.packets_received += 1;
     s.seq_max = Some(s.seq_max.map_or(ext, |m| m.max(ext)));
     s.seq_min = Some(s.seq_min.map_or(ext, |m| m.min(ext)));
-    if lag > Duration::from_millis(limits::ANALYSIS_LAG_MS_MAX) {
-        s.analysed_late += 1;
+}
+
+/// How a packet arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arrival {
+    /// In order: the first transmission.
+    First,
+    /// After a later packet: a retransmission of one the link dropped (the link is FIFO).
+    Recovered,
+    /// Already had it (a retransmission answering a NACK for a packet that had come after all).
+    Duplicate,
+}
+
+/// The sequence numbers seen recently (`SEEN_SEQ_WINDOW_PACKETS` below the highest).
+#[derive(Default)]
+struct Seen {
+    seqs: std::collections::BTreeSet<u64>,
+}
+
+impl Seen {
+    fn arrive(&mut self, ext: u64) -> Arrival {
+        let max = self.seqs.last().copied();
+        if !self.seqs.insert(ext) {
+            return Arrival::Duplicate;
+        }
+        let floor = self
+            .seqs
+            .last()
+            .map_or(0, |m| m.saturating_sub(limits::SEEN_SEQ_WINDOW_PACKETS));
+        while self.seqs.first().is_some_and(|f| *f < floor) {
+            self.seqs.pop_first();
+        }
+        match max {
+            Some(m) if ext < m => Arrival::Recovered,
+            _ => Arrival::First,
+        }
     }
 }
 
@@ -254,22 +389,6 @@ impl Assembler {
     }
 }
 
-/// The depacketised frame if `parts` runs without a gap from a partition head to a marker.
-fn complete(parts: &BTreeMap<u64, (Bytes, bool)>) -> Option<Bytes> {
-    let (&first, (head, _)) = parts.iter().next()?;
-    let (&last, (_, marker)) = parts.iter().next_back()?;
-    let probe = Vp8Packet::default();
-    if !*marker || !probe.is_partition_head(head) || last - first + 1 != parts.len() as u64 {
-        return None;
-    }
-    let mut out = BytesMut::new();
-    for (payload, _) in parts.values() {
-        let mut d = Vp8Packet::default();
-        out.extend_from_slice(&d.depacketize(payload).ok()?);
-    }
-    Some(out.freeze())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +403,16 @@ mod tests {
         assert_eq!([b - a, c - b, d - c], [1, 1, 1]);
         // A late packet from before the wrap maps below, not a cycle up.
         assert_eq!(t.extend(65_535), b);
+    }
+
+    #[test]
+    fn retransmissions_are_told_from_duplicates() {
+        let mut s = Seen::default();
+        assert_eq!(s.arrive(10), Arrival::First);
+        assert_eq!(s.arrive(12), Arrival::First);
+        assert_eq!(s.arrive(11), Arrival::Recovered);
+        assert_eq!(s.arrive(11), Arrival::Duplicate);
+        assert_eq!(s.arrive(12), Arrival::Duplicate);
+        assert_eq!(s.arrive(13), Arrival::First);
     }
 }

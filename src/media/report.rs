@@ -66,8 +66,29 @@ pub struct StreamReport {
     pub link_datagrams_offered: u64,
     pub link_datagrams_dropped: u64,
     pub packets_sent: u64,
+    /// Packets the sequence numbers say were sent in the window, and those that arrived
+    /// (first transmissions and recoveries, each once).
+    pub packets_expected: u64,
     pub packets_received: u64,
+    /// The loss the link applied to this stream, as the receiver measures it: packets that
+    /// did not arrive the first time they were sent (from sequence numbers; a retransmission
+    /// is told by arriving after a later packet).
     pub packet_loss_pct: f64,
+    /// The same, counted on the link itself: this stream's RTP datagrams it dropped (first
+    /// transmissions only: retransmissions travel on the RTX SSRC).
+    pub link_loss_pct: Option<f64>,
+    /// What is still missing after recovery (equal to `packet_loss_pct` without it).
+    pub residual_loss_pct: f64,
+    /// Packets recovered by retransmission, retransmissions the sender put on the link,
+    /// duplicates the receiver discarded.
+    pub packets_recovered: u64,
+    pub retransmissions_sent: u64,
+    pub packets_duplicate: u64,
+    /// Keyframe requests the receiver sent and the sender got (PLI can be lost too), and
+    /// frames the receiver gave up to skip to a key frame.
+    pub plis_sent: u64,
+    pub plis_received: u64,
+    pub frames_skipped_to_keyframe: u64,
     pub frames_sent: u64,
     /// Decoded frames (video) or decoded packets (audio).
     pub frames_decoded: u64,
@@ -137,6 +158,9 @@ pub struct StreamInput {
     pub profile: LinkProfile,
     /// (offered, dropped) datagrams of the link.
     pub link_datagrams: (u64, u64),
+    /// This stream's RTP datagrams on the link in the window, and how many were resent on
+    /// its RTX SSRC.
+    pub wire: Option<(super::wire::Tally, u64)>,
     pub expected_hz: Option<u32>,
     pub own_hz: Option<u32>,
     pub source_frames_dropped: u64,
@@ -162,6 +186,14 @@ pub fn build(inputs: Vec<StreamInput>, failures: Vec<String>) -> MediaReport {
                 c.frames_skipped.load(Ordering::Relaxed),
             )
         });
+        let plis_received = i
+            .counters
+            .as_ref()
+            .map_or(0, |c| c.plis_received.load(Ordering::Relaxed));
+        let link_loss_pct = i
+            .wire
+            .filter(|(t, _)| t.offered > 0)
+            .map(|(t, _)| 100.0 * t.dropped as f64 / t.offered as f64);
         let tone = Summary::of(&s.tone_hz).map(|t| t.median);
         let frame_loss_pct = s.frame_loss_pct();
         let own_audio_received = match (i.kind, i.own_hz) {
@@ -176,8 +208,17 @@ pub fn build(inputs: Vec<StreamInput>, failures: Vec<String>) -> MediaReport {
             link_datagrams_offered: i.link_datagrams.0,
             link_datagrams_dropped: i.link_datagrams.1,
             packets_sent,
+            packets_expected: s.seq_min.zip(s.seq_max).map_or(0, |(lo, hi)| hi - lo + 1),
             packets_received: s.packets_received,
-            packet_loss_pct: s.packet_loss_pct(),
+            packet_loss_pct: s.link_loss_pct(),
+            link_loss_pct,
+            residual_loss_pct: s.packet_loss_pct(),
+            packets_recovered: s.packets_recovered,
+            retransmissions_sent: i.wire.map_or(0, |(_, r)| r),
+            packets_duplicate: s.packets_duplicate,
+            plis_sent: s.plis_sent,
+            plis_received,
+            frames_skipped_to_keyframe: s.frames_skipped_to_keyframe,
             frames_sent,
             frames_decoded: s.frames_decoded,
             frame_loss_pct,
@@ -239,18 +280,58 @@ impl MediaReport {
             .find(|s| s.from == from && s.to == to && s.kind == kind)
     }
 
-    /// Packet loss from `from` to `to` over all its streams, weighted by packets expected.
-    /// `None` when no packet arrived.
+    /// The loss the link applied from `from` to `to` over all its streams (packets that did
+    /// not arrive the first time), weighted by packets expected. `None` when none arrived.
     pub fn packet_loss(&self, from: &str, to: &str) -> Option<Loss> {
-        let (mut received, mut expected) = (0.0f64, 0.0f64);
+        self.loss_where(from, to, |s| s.packets_received - s.packets_recovered)
+    }
+
+    /// The loss left after recovery from `from` to `to`, over all its streams.
+    pub fn residual_loss(&self, from: &str, to: &str) -> Option<Loss> {
+        self.loss_where(from, to, |s| s.packets_received)
+    }
+
+    fn loss_where(&self, from: &str, to: &str, got: impl Fn(&StreamReport) -> u64) -> Option<Loss> {
+        let (mut received, mut expected) = (0u64, 0u64);
         for s in self.streams.iter().filter(|s| s.from == from && s.to == to) {
-            received += s.packets_received as f64;
-            expected += s.packets_received as f64 / (1.0 - s.packet_loss_pct / 100.0);
+            received += got(s).min(s.packets_expected);
+            expected += s.packets_expected;
         }
-        (expected > 0.0).then(|| Loss {
-            packets_expected: expected,
-            pct: 100.0 * (1.0 - received / expected),
+        (expected > 0).then(|| Loss {
+            packets_expected: expected as f64,
+            pct: 100.0 * (1.0 - received as f64 / expected as f64),
         })
+    }
+
+    /// One line per stream that lost or repaired anything: what the link dropped (as the
+    /// receiver measured it, and as the link counted it), what is left, and the feedback.
+    fn recovery_lines(&self, out: &mut String) {
+        for s in &self.streams {
+            let active = s.packet_loss_pct > 0.0 || s.retransmissions_sent > 0 || s.plis_sent > 0;
+            if !active {
+                continue;
+            }
+            let wire = s
+                .link_loss_pct
+                .map_or("-".to_owned(), |l| format!("{l:.2}%"));
+            let _ = writeln!(
+                out,
+                "{}→{} {}: link dropped {:.2}% (counted on the link {wire}), residual {:.2}%; \
+                 {} recovered, {} resent, {} duplicate; PLI {} sent, {} received; \
+                 {} frames skipped to a key frame",
+                s.from,
+                s.to,
+                s.kind,
+                s.packet_loss_pct,
+                s.residual_loss_pct,
+                s.packets_recovered,
+                s.retransmissions_sent,
+                s.packets_duplicate,
+                s.plis_sent,
+                s.plis_received,
+                s.frames_skipped_to_keyframe,
+            );
+        }
     }
 
     /// A fixed-width table, one line per stream.
@@ -258,12 +339,13 @@ impl MediaReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:<18} {:<5} {:>8} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6} {:>8} {:>8}",
+            "{:<18} {:<5} {:>8} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>6} {:>8} {:>8}",
             "stream",
             "kind",
             "lat p50",
             "lat p95",
-            "pkt %",
+            "loss %",
+            "resid %",
             "frm %",
             "PSNR",
             "SSIM",
@@ -275,12 +357,13 @@ impl MediaReport {
         for s in &self.streams {
             let _ = writeln!(
                 out,
-                "{:<18} {:<5} {:>8} {:>8} {:>7.2} {:>7.2} {:>7} {:>7} {:>6} {:>8} {:>8}",
+                "{:<18} {:<5} {:>8} {:>8} {:>7.2} {:>7.2} {:>7.2} {:>7} {:>7} {:>6} {:>8} {:>8}",
                 format!("{}→{}", s.from, s.to),
                 s.kind.to_string(),
                 f(s.latency_ms.map(|l| l.median), 1),
                 f(s.latency_ms.map(|l| l.p95), 1),
                 s.packet_loss_pct,
+                s.residual_loss_pct,
                 s.frame_loss_pct,
                 f(s.psnr_db.map(|p| p.mean), 1),
                 f(s.ssim.map(|p| p.mean), 3),
@@ -289,6 +372,7 @@ impl MediaReport {
                 f(s.tone_hz, 1),
             );
         }
+        self.recovery_lines(&mut out);
         for y in &self.sync {
             let _ = writeln!(
                 out,

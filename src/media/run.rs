@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::error::MediaError;
 use super::impair::{LinkProfile, LossModel};
+use super::recovery::Recovery;
 use super::report::MediaReport;
 use super::session::{MediaConfig, MediaSession};
 use super::stream::Kind;
@@ -48,6 +49,10 @@ pub struct MediaArgs {
     /// Length of the unimpaired baseline window before it.
     #[arg(long, default_value_t = 3.0)]
     pub baseline_seconds: f64,
+    /// Loss recovery: `nack-pli` (NACK/RTX retransmission and PLI key frames, as real stacks)
+    /// or `none` (no RTCP feedback: the bare link's effect on media).
+    #[arg(long, value_enum, default_value_t = Recovery::NackPli)]
+    pub recovery: Recovery,
     /// Seed of the impairment's random stream.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -71,6 +76,7 @@ pub struct Baseline {
 pub struct MediaRun {
     pub video: bool,
     pub profile: LinkProfile,
+    pub recovery: Recovery,
     pub seconds: f64,
     pub seed: u64,
     pub baseline: Vec<Baseline>,
@@ -95,6 +101,7 @@ pub async fn measure(args: &MediaArgs) -> Result<MediaRun, MediaError> {
     let session = MediaSession::start(
         MediaConfig {
             seed: args.seed,
+            recovery: args.recovery,
             ..MediaConfig::default()
         },
         &["alice", "bob"],
@@ -139,6 +146,7 @@ pub async fn measure(args: &MediaArgs) -> Result<MediaRun, MediaError> {
     Ok(MediaRun {
         video: args.video,
         profile,
+        recovery: args.recovery,
         seconds: args.seconds,
         seed: args.seed,
         baseline,
@@ -149,10 +157,11 @@ pub async fn measure(args: &MediaArgs) -> Result<MediaRun, MediaError> {
 /// Renders the run for a terminal.
 pub fn render(run: &MediaRun) -> String {
     let mut out = format!(
-        "1:1 {} call, {} s measured, each direction: {} (seed {})\n\n",
+        "1:1 {} call, {} s measured, each direction: {}, recovery {} (seed {})\n\n",
         if run.video { "video" } else { "audio" },
         run.seconds,
         run.profile,
+        run.recovery,
         run.seed
     );
     out.push_str(&run.report.table());

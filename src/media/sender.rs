@@ -23,6 +23,7 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 
 use super::error::MediaError;
 use super::limits;
+use super::recovery::{self, Recovery};
 use super::stream::{
     AUDIO_CLOCK_HZ, AUDIO_TICKS_PER_PACKET, Gate, Kind, SendCounters, SenderLog, VIDEO_CLOCK_HZ,
 };
@@ -228,11 +229,22 @@ fn video_next(
 
 /// Creates the local track a participant sends `kind` on over one peer connection. The
 /// stream id is the user id: that is how the remote side learns whose track it got.
-pub fn local_track(user: &str, kind: Kind, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
+///
+/// With recovery, a video track pairs an RTX SSRC with its own (announced as
+/// `a=ssrc-group:FID`), on which webrtc-rs's NACK responder resends lost packets.
+pub fn local_track(
+    user: &str,
+    kind: Kind,
+    ssrc: u32,
+    recovery: Recovery,
+) -> Arc<TrackLocalStaticRTP> {
     use rtc::media_stream::MediaStreamTrack;
     use rtc::rtp_transceiver::rtp_sender::{
-        RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+        RTCRtpCodingParameters, RTCRtpEncodingParameters, RTCRtpRtxParameters, RtpCodecKind,
     };
+    let rtx = (kind == Kind::Video && recovery.is_on()).then(|| RTCRtpRtxParameters {
+        ssrc: recovery::rtx_ssrc(ssrc),
+    });
     let codec_kind = match kind {
         Kind::Audio => RtpCodecKind::Audio,
         Kind::Video => RtpCodecKind::Video,
@@ -245,6 +257,7 @@ pub fn local_track(user: &str, kind: Kind, ssrc: u32) -> Arc<TrackLocalStaticRTP
         vec![RTCRtpEncodingParameters {
             rtp_coding_parameters: RTCRtpCodingParameters {
                 ssrc: Some(ssrc),
+                rtx,
                 ..Default::default()
             },
             codec: super::peer::codec(kind).rtp_codec,
@@ -339,6 +352,29 @@ pub async fn write_loop(ctx: WriterCtx, mut rx: broadcast::Receiver<Arc<Outgoing
             ctx.counters
                 .packets_sent
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Answers the keyframe requests (PLI, FIR) the remote sends about one video track by forcing
+/// a key frame from the participant's encoder, until the track is unbound. The encoder is
+/// shared by all of the participant's connections (as an SFU's uplink), so every peer gets
+/// the key frame; that is what a real mesh client does too.
+pub async fn answer_keyframe_requests(
+    track: Arc<TrackLocalStaticRTP>,
+    publisher: Arc<Publisher>,
+    counters: Arc<SendCounters>,
+) {
+    use webrtc::media_stream::track_local::TrackLocalEvent;
+    while let Some(event) = track.poll().await {
+        let TrackLocalEvent::OnRtcpPacket(packets) = event else {
+            continue;
+        };
+        if recovery::asks_for_keyframe(&packets) {
+            counters
+                .plis_received
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            publisher.request_keyframe();
         }
     }
 }

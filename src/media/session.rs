@@ -28,6 +28,7 @@ use super::impair::{Link, LinkProfile};
 use super::limits;
 use super::peer::{self, Peer};
 use super::receiver::{self, Inbound, StreamCtx};
+use super::recovery::{self, Recovery};
 use super::report::{self, MediaReport};
 use super::sender::{self, Publisher, WriterCtx};
 use super::stream::{Gate, Kind, SendCounters, StreamStats};
@@ -45,6 +46,8 @@ pub struct MediaConfig {
     pub video: VideoFormat,
     /// Seeds the impairment of every link (each link derives its own stream).
     pub seed: u64,
+    /// How lost packets are repaired (default: NACK/RTX and PLI, as real stacks do).
+    pub recovery: Recovery,
 }
 
 impl Default for MediaConfig {
@@ -52,6 +55,7 @@ impl Default for MediaConfig {
         Self {
             video: VideoFormat::default(),
             seed: 1,
+            recovery: Recovery::default(),
         }
     }
 }
@@ -539,6 +543,11 @@ impl MediaSession {
                 .store(0, std::sync::atomic::Ordering::Relaxed);
             c.frames_skipped
                 .store(0, std::sync::atomic::Ordering::Relaxed);
+            c.plis_received
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        for l in self.shared.links.lock().expect("links lock").values() {
+            l.counters().rtp.reset();
         }
     }
 
@@ -585,6 +594,17 @@ impl MediaSession {
                         dropped,
                     )
                 });
+                let wire = link.zip(counters.as_ref()).map(|(l, c)| {
+                    let ssrc = c.ssrc.load(std::sync::atomic::Ordering::Relaxed);
+                    let rtx = c.rtx_ssrc.load(std::sync::atomic::Ordering::Relaxed);
+                    let t = l.counters().rtp.get(ssrc);
+                    let resent = if rtx == 0 {
+                        0
+                    } else {
+                        l.counters().rtp.get(rtx).offered
+                    };
+                    (t, resent)
+                });
                 let expected_hz = publishers.get(&from).map(|p| p.log.tone_hz);
                 let own_hz = publishers.get(&to).map(|p| p.log.tone_hz);
                 let source_frames_dropped = publishers.get(&from).map_or(0, |p| {
@@ -600,6 +620,7 @@ impl MediaSession {
                     counters,
                     profile,
                     link_datagrams,
+                    wire,
                     expected_hz,
                     own_hz,
                     source_frames_dropped,
@@ -661,7 +682,12 @@ async fn offer(
     other: String,
     call: CallId,
 ) -> Result<(), MediaError> {
-    let mut peer = Peer::build(shared.runtime.clone(), shared.link(&me, &other)).await?;
+    let mut peer = Peer::build(
+        shared.runtime.clone(),
+        shared.link(&me, &other),
+        shared.config.recovery,
+    )
+    .await?;
     let writers = add_tracks(&shared, &peer, &me, &other).await?;
     let desc = peer.offer().await?;
     let (tx, rx) = oneshot::channel();
@@ -695,7 +721,12 @@ async fn answer(
     call: CallId,
     body: String,
 ) -> Result<(), MediaError> {
-    let mut peer = Peer::build(shared.runtime.clone(), shared.link(&me, &other)).await?;
+    let mut peer = Peer::build(
+        shared.runtime.clone(),
+        shared.link(&me, &other),
+        shared.config.recovery,
+    )
+    .await?;
     let writers = add_tracks(&shared, &peer, &me, &other).await?;
     let desc = peer.answer(peer::decode(&body)?).await?;
     let device = shared.devices.get(&me).expect("answerer is a participant");
@@ -732,7 +763,18 @@ async fn add_tracks(
         // Each track its own SSRC, derived from the session seed, the link and the kind.
         let seed = link_seed(shared.config.seed, me, &format!("{other}/{kind}"));
         let ssrc = (seed as u32).max(1);
-        let track = sender::local_track(me, kind, ssrc);
+        let recovery = shared.config.recovery;
+        let track = sender::local_track(me, kind, ssrc, recovery);
+        let counters = shared.sent(me, other, kind);
+        counters
+            .ssrc
+            .store(ssrc, std::sync::atomic::Ordering::Relaxed);
+        if kind == Kind::Video && recovery.is_on() {
+            let rtx = recovery::rtx_ssrc(ssrc);
+            counters
+                .rtx_ssrc
+                .store(rtx, std::sync::atomic::Ordering::Relaxed);
+        }
         peer.pc
             .add_track(track.clone() as Arc<dyn webrtc::media_stream::track_local::TrackLocal>)
             .await?;
@@ -745,7 +787,7 @@ async fn add_tracks(
                 ts_base: ts_base(publisher.log.tag, kind),
                 gate: shared.gate(me, other),
                 publisher: publisher.clone(),
-                counters: shared.sent(me, other, kind),
+                counters,
             },
             publisher.subscribe(),
         ));
@@ -781,6 +823,13 @@ async fn run_peer(
     peer.connected().await?;
     // Writers start once the connection is up (a track is bound only then).
     for (ctx, rx) in writers {
+        if ctx.kind == Kind::Video && shared.config.recovery.is_on() {
+            tokio::spawn(sender::answer_keyframe_requests(
+                ctx.track.clone(),
+                ctx.publisher.clone(),
+                ctx.counters.clone(),
+            ));
+        }
         tokio::spawn(sender::write_loop(ctx, rx));
     }
     Ok(())
@@ -821,11 +870,15 @@ async fn serve_track(shared: Arc<Shared>, me: String, track: Arc<dyn TrackRemote
     };
     shared.track_event(&me, &owner, kind, TrackChange::Added);
     let stats = shared.stream(&owner, &me, kind);
+    let (pli_tx, mut pli_rx) = tokio::sync::mpsc::channel(limits::PLI_QUEUE_MAX);
+    let recovering = kind == Kind::Video && shared.config.recovery.is_on();
+    let media_ssrc = first.header.ssrc;
     let tx = match receiver::spawn(StreamCtx {
         kind,
         sender: sender_log.clone(),
         ts_base: ts_base(sender_log.tag, kind),
         stats: stats.clone(),
+        pli: recovering.then_some(pli_tx),
     }) {
         Ok(tx) => tx,
         Err(e) => {
@@ -837,11 +890,21 @@ async fn serve_track(shared: Arc<Shared>, me: String, track: Arc<dyn TrackRemote
     loop {
         let p = match packet.take() {
             Some(p) => p,
-            None => match track.poll().await {
-                Some(TrackRemoteEvent::OnRtpPacket(p)) => p,
-                Some(TrackRemoteEvent::OnEnded) | None => break,
-                Some(_) => continue,
-            },
+            None => {
+                let event = tokio::select! {
+                    e = track.poll() => e,
+                    Some(()) = pli_rx.recv() => {
+                        // Lost with the link like any RTCP; the analysis asks again if so.
+                        let _ = track.write_rtcp(recovery::pli(media_ssrc)).await;
+                        continue;
+                    }
+                };
+                match event {
+                    Some(TrackRemoteEvent::OnRtpPacket(p)) => p,
+                    Some(TrackRemoteEvent::OnEnded) | None => break,
+                    Some(_) => continue,
+                }
+            }
         };
         let inbound = Inbound {
             arrival: Instant::now(),

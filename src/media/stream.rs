@@ -181,6 +181,11 @@ pub struct SendCounters {
     pub packets_sent: AtomicU64,
     /// Frames the writer could not keep up with (the machine fell behind).
     pub frames_skipped: AtomicU64,
+    /// Keyframe requests (PLI/FIR) the receiver sent back on this stream.
+    pub plis_received: AtomicU64,
+    /// The stream's SSRC and its RTX SSRC (0: none), to find its datagrams on the link.
+    pub ssrc: std::sync::atomic::AtomicU32,
+    pub rtx_ssrc: std::sync::atomic::AtomicU32,
 }
 
 /// Everything measured on one received stream (one sender, one receiver, one kind).
@@ -211,6 +216,13 @@ pub struct StreamStats {
     pub decode_errors: u64,
     /// Packets analysed more than `ANALYSIS_LAG_MS_MAX` after they arrived.
     pub analysed_late: u64,
+    /// Packets that arrived after a later one: retransmissions (the link is FIFO, so nothing
+    /// else arrives out of order). `packets_received` counts them once, duplicates not at all.
+    pub packets_recovered: u64,
+    pub packets_duplicate: u64,
+    /// Keyframe requests this receiver sent, and frames it gave up waiting for a key frame.
+    pub plis_sent: u64,
+    pub frames_skipped_to_keyframe: u64,
     pub first_output_at: Option<Instant>,
     pub last_output_at: Option<Instant>,
     /// When the sender last resumed (unhold/unmute), and the first output after it.
@@ -268,7 +280,21 @@ impl StreamStats {
         }
     }
 
-    /// Packets expected from the sequence numbers seen, and the share of them missing.
+    /// The share of the packets expected that did not arrive the first time they were sent
+    /// (what the link dropped, as the receiver sees it: retransmissions do not count).
+    pub fn link_loss_pct(&self) -> f64 {
+        match (self.seq_min, self.seq_max) {
+            (Some(lo), Some(hi)) => {
+                let expected = (hi - lo + 1) as f64;
+                let first = self.packets_received.saturating_sub(self.packets_recovered) as f64;
+                (100.0 * (expected - first) / expected).max(0.0)
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// Packets expected from the sequence numbers seen, and the share of them missing after
+    /// recovery (the residual loss; without recovery, what the link dropped).
     pub fn packet_loss_pct(&self) -> f64 {
         match (self.seq_min, self.seq_max) {
             (Some(lo), Some(hi)) => {

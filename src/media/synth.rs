@@ -541,7 +541,7 @@ const _: fn() = || {
 };
 
 /// Ball colours (ARGB), one per tag modulo 8: bright, so the ball stands out in luma.
-const BALL_COLOURS_ARGB: [u32; 8] = [
+pub(crate) const BALL_COLOURS_ARGB: [u32; 8] = [
     0xFFFF_FFFF,
     0xFFFF_FF00,
     0xFF00_FFFF,
@@ -554,7 +554,7 @@ const BALL_COLOURS_ARGB: [u32; 8] = [
 
 /// A dark background whose grey level depends on the tag, so two participants' pictures
 /// differ everywhere, not only where the ball is.
-fn background_argb(tag: u8) -> u32 {
+pub(crate) fn background_argb(tag: u8) -> u32 {
     let level = 0x10 + u32::from(tag % 8) * 0x0C;
     0xFF00_0000 | (level << 16) | (level << 8) | level
 }

@@ -6,8 +6,12 @@
 mod capacity;
 mod delay_accuracy;
 mod done_when;
+mod fake_capture;
 mod jitter_accuracy;
 mod loss_accuracy;
+mod recovery_freezes;
+mod recovery_off;
+mod recovery_on;
 
 use std::sync::{Mutex, MutexGuard};
 
