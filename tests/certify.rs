@@ -273,6 +273,25 @@ fn a_scenario_needing_what_the_profile_lacks_is_unimplemented_not_failed() {
 }
 
 #[test]
+fn reports_name_the_dialect_and_its_vendor() {
+    let d = dir(&[("hold.feature", HOLD)]);
+    let report = run(&RunOptions {
+        profile: profile("stringee"),
+        ..opts(&d)
+    })
+    .unwrap();
+    let under = "under the dialect stringee (Stringee web StringeeCall, seed 002)";
+    assert!(
+        table::render(&report).contains(under),
+        "{}",
+        table::render(&report)
+    );
+    assert!(html::render(&report).contains(under));
+    let canonical = run(&opts(&d)).unwrap();
+    assert!(!table::render(&canonical).contains("under the dialect"));
+}
+
+#[test]
 fn a_profile_changes_outcomes_where_its_rules_differ() {
     let dtmf = r#"Feature: Tones
   Scenario: Alice sends A

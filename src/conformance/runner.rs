@@ -202,6 +202,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, ConformanceError> {
         filtered_out,
         elapsed: start.elapsed(),
         sut: opts.rig.as_ref().map(|r| r.describe()).unwrap_or_default(),
+        dialect: opts.profile.as_ref().map(describe).unwrap_or_default(),
     };
     if let Some(path) = &opts.junit {
         std::fs::write(path, super::report::junit::render(&report)).map_err(|source| {
@@ -424,4 +425,12 @@ fn execute(
     .with_default_cli();
     futures::executor::block_on(cucumber.run(()));
     Ok(records.take())
+}
+
+/// A dialect as reports name it: `cometchat (CometChat v4 default call flow, seed 001)`.
+fn describe(p: &crate::profile::Profile) -> String {
+    match &p.seed {
+        Some(seed) => format!("{} ({}, seed {seed})", p.name, p.vendor),
+        None => format!("{} ({})", p.name, p.vendor),
+    }
 }

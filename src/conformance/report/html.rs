@@ -55,12 +55,13 @@ pub fn render(report: &RunReport) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>callconf certification report</title><style>{STYLE}</style></head><body>\n\
          <h1>callconf certification report <span class=\"badge {verdict}\">{}</span></h1>\n\
-         <p class=\"muted\">{} scenarios from {} against {}: \
+         <p class=\"muted\">{} scenarios from {} against {}{}: \
          {}, in {:.2?}.</p>\n",
         if report.ok() { "PASS" } else { "FAIL" },
         report.scenarios.len(),
         esc(&sources.join(", ")),
         esc(report.against()),
+        esc(&report.under()),
         Verdict::ALL
             .iter()
             .map(|v| format!("{} {}", report.count(*v), v.word()))

@@ -152,6 +152,10 @@ pub struct RunReport {
     /// settings that bear on the verdicts.
     #[serde(default)]
     pub sut: String,
+    /// The dialect graded under, with its vendor and seed document (`cometchat (CometChat v4
+    /// default call flow, seed 001)`); empty when none was chosen (canonical).
+    #[serde(default)]
+    pub dialect: String,
 }
 
 impl RunReport {
@@ -178,6 +182,15 @@ impl RunReport {
 
     pub fn errors(&self) -> usize {
         self.count(Verdict::Error)
+    }
+
+    /// `, under the dialect …` for report headers, when a dialect was chosen.
+    pub fn under(&self) -> String {
+        if self.dialect.is_empty() {
+            String::new()
+        } else {
+            format!(", under the dialect {}", self.dialect)
+        }
     }
 
     /// The system under test, as reports name it.

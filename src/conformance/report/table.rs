@@ -32,9 +32,10 @@ pub fn render(report: &RunReport) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "callconf certify: {} scenarios from {} against {against}\n",
+        "callconf certify: {} scenarios from {} against {against}{}\n",
         report.scenarios.len(),
-        sources.join(", ")
+        sources.join(", "),
+        report.under()
     );
     let row = |out: &mut String, name: &str, cells: &[String], verdict: &str| {
         let _ = write!(out, "{name:<width$}");
