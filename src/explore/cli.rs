@@ -91,8 +91,13 @@ fn profile(args: &ExploreArgs) -> Result<Profile, ExploreError> {
         .map_err(|e| ExploreError::Profile(format!("error {}: {e}", e.code())))
 }
 
-/// The system `args` name: the rig (adapter + server) or the reference in process.
-pub fn target(args: &ExploreArgs, serve_binary: &Path) -> Result<Target, ExploreError> {
+/// The system `args` name: the rig (adapter + server) or the reference in process; an adapter
+/// must declare every operation of `profile`'s dialect.
+pub fn target(
+    args: &ExploreArgs,
+    profile: &Profile,
+    serve_binary: &Path,
+) -> Result<Target, ExploreError> {
     let faults = args
         .inject_fault
         .iter()
@@ -125,7 +130,7 @@ pub fn target(args: &ExploreArgs, serve_binary: &Path) -> Result<Target, Explore
         profile: args.profile.clone(),
     };
     let rig = RigClient::start(config, None).map_err(ExploreError::Start)?;
-    let dialect = Dialect::of(&profile(args)?);
+    let dialect = Dialect::of(profile);
     let declared = &rig.started().capabilities.operations;
     let missing: Vec<&str> = dialect
         .operations()
@@ -144,20 +149,14 @@ pub fn target(args: &ExploreArgs, serve_binary: &Path) -> Result<Target, Explore
     Ok(Target::Remote(rig))
 }
 
-/// What the cases run under: the dialect (its ring timeout as `--ring-timeout-ms` or the clock
-/// says), the limits the system is reset with, and how time passes.
+/// What the cases run under: `profile`'s dialect (its ring timeout as `--ring-timeout-ms` or
+/// the clock says), the limits the system is reset with, and how time passes.
 fn plan(
     args: &ExploreArgs,
-    target: &Target,
+    profile: &Profile,
+    real_time: bool,
 ) -> Result<(Arc<Dialect>, Limits, Timing), ExploreError> {
-    if args.real_time && args.adapter.is_none() {
-        return Err(ExploreError::Option(
-            "--real-time needs --adapter: in process the clock is always driven".into(),
-        ));
-    }
-    let profile = profile(args)?;
-    let dialect = Dialect::of(&profile);
-    let real_time = matches!(target, Target::Remote(rig) if !rig.started().clock_driven);
+    let dialect = Dialect::of(profile);
     let (ring_ms, timing) = if real_time {
         let ring_ms = args.ring_timeout_ms.unwrap_or(REAL_TIME_RING_TIMEOUT_MS);
         if ring_ms == 0 || !ring_ms.is_multiple_of(REAL_TIME_QUANTUM_MS) {
@@ -189,8 +188,15 @@ pub fn run(args: &ExploreArgs, serve_binary: &Path) -> Result<i32, ExploreError>
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
     });
-    let target = target(args, serve_binary)?;
-    let (dialect, limits, timing) = match plan(args, &target) {
+    if args.real_time && args.adapter.is_none() {
+        return Err(ExploreError::Option(
+            "--real-time needs --adapter: in process the clock is always driven".into(),
+        ));
+    }
+    let profile = profile(args)?;
+    let target = target(args, &profile, serve_binary)?;
+    let real_time = target.real_time();
+    let (dialect, limits, timing) = match plan(args, &profile, real_time) {
         Ok(p) => p,
         Err(e) => {
             if let Target::Remote(rig) = &target {
@@ -210,10 +216,10 @@ pub fn run(args: &ExploreArgs, serve_binary: &Path) -> Result<i32, ExploreError>
         args.steps_max,
         dialect.name,
         dialect.ring_timeout_ms,
-        if timing == Timing::driven(dialect.ring_timeout_ms) {
-            "driven clock"
-        } else {
+        if real_time {
             "real time"
+        } else {
+            "driven clock"
         }
     );
     let bar = if args.quiet {

@@ -33,6 +33,7 @@ use crate::core::{Fault, Limits};
 use crate::model::generate::{Timing, init_state_in, transitions_timed, valid};
 use crate::model::shrink::{minimize, script};
 use crate::model::{Dialect, Step, World};
+use crate::profile::Profile;
 use case::{Case, CaseError};
 
 /// Why exploring could not finish; each with a stable code.
@@ -83,6 +84,12 @@ pub enum Target {
 }
 
 impl Target {
+    /// Whether time is real: an adapter whose clock cannot be driven (or a rig on the wall
+    /// clock).
+    pub fn real_time(&self) -> bool {
+        matches!(self, Target::Remote(rig) if !rig.started().clock_driven)
+    }
+
     /// A fresh system: the server reset with `limits`, no devices.
     async fn fresh(&self, limits: &Limits) -> Result<Sut, SutError> {
         let config = case::session_config(limits.clone());
@@ -128,10 +135,11 @@ pub struct Options {
 }
 
 impl Options {
-    /// `cases` cases of at most `steps_max` steps from `seed`, under `dialect` with a driven
-    /// clock; the system is reset with `limits`.
-    pub fn driven(cases: u32, steps_max: usize, seed: u64, dialect: Arc<Dialect>) -> Options {
-        let limits = case::limits_of(&dialect, &Limits::default());
+    /// `cases` cases of at most `steps_max` steps from `seed`, under `profile`'s dialect with a
+    /// driven clock; the system is reset with the profile's limits and policy.
+    pub fn driven(cases: u32, steps_max: usize, seed: u64, profile: &Profile) -> Options {
+        let dialect = Arc::new(Dialect::of(profile));
+        let limits = case::limits_of(&dialect, &profile.core_limits());
         Options {
             cases,
             steps_max,

@@ -25,15 +25,12 @@ use std::time::Duration;
 use gst::prelude::*;
 use gstreamer as gst;
 use gstreamer_audio as gst_audio;
-use gstreamer_video as gst_video;
 
-use super::analyze::{
-    MARK_CALIBRATION_BOXES, MARK_DATA_BITS, MARK_FRAME_NO_MASK, mark_geometry, mark_word,
-};
+use super::analyze::{MARK_FRAME_NO_MASK, mark_word};
 use super::codec::{add_chain, caps_filter, init, make};
 use super::error::MediaError;
 use super::synth::{
-    AUDIO_RATE_HZ, BALL_COLOURS_ARGB, TONE_VOLUME, VideoFormat, YPlane, background_argb,
+    AUDIO_RATE_HZ, TONE_VOLUME, VideoFormat, YPlane, ball_source, frame_marker, raw_video_caps,
 };
 
 /// The longest fake capture callconf writes (Chromium loops the file, so a short one serves a
@@ -94,32 +91,10 @@ fn video_pipeline(
     frames: u32,
     path: &Path,
 ) -> Result<gst::Pipeline, MediaError> {
-    let geometry =
-        mark_geometry(fmt.width, fmt.height).ok_or_else(|| MediaError::InvalidArgument {
-            field: "width",
-            reason: format!("{}x{} cannot carry a frame mark", fmt.width, fmt.height),
-        })?;
-    let src = make("videotestsrc")?;
+    let src = ball_source(tag)?;
     src.set_property("num-buffers", frames as i32);
-    src.set_property_from_str("pattern", "ball");
-    src.set_property_from_str("motion", ["wavy", "sweep", "hsweep"][usize::from(tag % 3)]);
-    src.set_property("foreground-color", BALL_COLOURS_ARGB[usize::from(tag) % 8]);
-    src.set_property("background-color", background_argb(tag));
-    let caps = gst_video::VideoCapsBuilder::new()
-        .format(gst_video::VideoFormat::I420)
-        .width(fmt.width as i32)
-        .height(fmt.height as i32)
-        .framerate(gst::Fraction::new(fmt.fps as i32, 1))
-        .pixel_aspect_ratio(gst::Fraction::new(1, 1))
-        .build();
-    let mark = make("simplevideomark")?;
-    mark.set_property("pattern-width", geometry.box_width_px as i32);
-    mark.set_property("pattern-height", geometry.box_height_px as i32);
-    mark.set_property("pattern-count", MARK_CALIBRATION_BOXES as i32);
-    mark.set_property("pattern-data-count", MARK_DATA_BITS as i32);
-    mark.set_property("left-offset", 0i32);
-    mark.set_property("bottom-offset", 0i32);
-    mark.set_property("pattern-data", mark_word(tag, 0));
+    let caps = raw_video_caps(fmt);
+    let mark = frame_marker(fmt, tag)?;
     let pad = mark
         .static_pad("sink")
         .ok_or_else(|| MediaError::Pipeline("simplevideomark has no sink pad".into()))?;

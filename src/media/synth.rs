@@ -403,34 +403,10 @@ impl VideoSource {
     pub fn start(fmt: VideoFormat, tag: u8) -> Result<Self, MediaError> {
         fmt.validate()?;
         init()?;
-        let geometry =
-            mark_geometry(fmt.width, fmt.height).ok_or_else(|| MediaError::InvalidArgument {
-                field: "width",
-                reason: format!("{}x{} cannot carry a frame mark", fmt.width, fmt.height),
-            })?;
-
-        let src = make("videotestsrc")?;
+        let src = ball_source(tag)?;
         src.set_property("is-live", true);
-        src.set_property_from_str("pattern", "ball");
-        src.set_property_from_str("motion", ["wavy", "sweep", "hsweep"][usize::from(tag % 3)]);
-        src.set_property("foreground-color", BALL_COLOURS_ARGB[usize::from(tag) % 8]);
-        src.set_property("background-color", background_argb(tag));
-        let raw_caps = gst_video::VideoCapsBuilder::new()
-            .format(gst_video::VideoFormat::I420)
-            .width(fmt.width as i32)
-            .height(fmt.height as i32)
-            .framerate(gst::Fraction::new(fmt.fps as i32, 1))
-            .pixel_aspect_ratio(gst::Fraction::new(1, 1))
-            .build();
-        let filter = caps_filter(&raw_caps)?;
-        let mark = make("simplevideomark")?;
-        mark.set_property("pattern-width", geometry.box_width_px as i32);
-        mark.set_property("pattern-height", geometry.box_height_px as i32);
-        mark.set_property("pattern-count", MARK_CALIBRATION_BOXES as i32);
-        mark.set_property("pattern-data-count", MARK_DATA_BITS as i32);
-        mark.set_property("left-offset", 0i32);
-        mark.set_property("bottom-offset", 0i32);
-        mark.set_property("pattern-data", mark_word(tag, 0));
+        let filter = caps_filter(&raw_video_caps(fmt))?;
+        let mark = frame_marker(fmt, tag)?;
         // QoS could make the filter skip drawing a late frame, leaving it unmarked.
         mark.set_property("qos", false);
 
@@ -668,4 +644,45 @@ impl AudioSource {
         }
         Ok(())
     }
+}
+
+/// Participant `tag`'s test picture: `videotestsrc` drawing a ball whose motion, colour and
+/// background tell the participants apart (also written to files for a browser's fake capture).
+pub(super) fn ball_source(tag: u8) -> Result<gst::Element, MediaError> {
+    let src = make("videotestsrc")?;
+    src.set_property_from_str("pattern", "ball");
+    src.set_property_from_str("motion", ["wavy", "sweep", "hsweep"][usize::from(tag % 3)]);
+    src.set_property("foreground-color", BALL_COLOURS_ARGB[usize::from(tag) % 8]);
+    src.set_property("background-color", background_argb(tag));
+    Ok(src)
+}
+
+/// Raw I420 video of `fmt`'s size and rate, square pixels.
+pub(super) fn raw_video_caps(fmt: VideoFormat) -> gst::Caps {
+    gst_video::VideoCapsBuilder::new()
+        .format(gst_video::VideoFormat::I420)
+        .width(fmt.width as i32)
+        .height(fmt.height as i32)
+        .framerate(gst::Fraction::new(fmt.fps as i32, 1))
+        .pixel_aspect_ratio(gst::Fraction::new(1, 1))
+        .build()
+}
+
+/// `simplevideomark` drawing the frame mark for `fmt`'s size, set to frame 0 of `tag`; the
+/// caller's pad probe moves the mark on frame by frame.
+pub(super) fn frame_marker(fmt: VideoFormat, tag: u8) -> Result<gst::Element, MediaError> {
+    let geometry =
+        mark_geometry(fmt.width, fmt.height).ok_or_else(|| MediaError::InvalidArgument {
+            field: "width",
+            reason: format!("{}x{} cannot carry a frame mark", fmt.width, fmt.height),
+        })?;
+    let mark = make("simplevideomark")?;
+    mark.set_property("pattern-width", geometry.box_width_px as i32);
+    mark.set_property("pattern-height", geometry.box_height_px as i32);
+    mark.set_property("pattern-count", MARK_CALIBRATION_BOXES as i32);
+    mark.set_property("pattern-data-count", MARK_DATA_BITS as i32);
+    mark.set_property("left-offset", 0i32);
+    mark.set_property("bottom-offset", 0i32);
+    mark.set_property("pattern-data", mark_word(tag, 0));
+    Ok(mark)
 }

@@ -114,30 +114,31 @@ impl Dialect {
     /// them.
     pub fn operations(&self) -> Vec<&'static str> {
         OPERATIONS
-            .iter()
-            .filter(|(_, c)| self.has(*c))
-            .map(|(name, _)| *name)
+            .into_iter()
+            .filter(|c| self.has(*c))
+            .map(Capability::name)
             .collect()
     }
 }
 
-/// Every operation the generator uses: its driver-protocol name and the capability it is.
-const OPERATIONS: [(&str, Capability); 15] = [
-    ("place", Capability::Place),
-    ("ringing", Capability::Ringing),
-    ("accept", Capability::Accept),
-    ("start_session", Capability::StartSession),
-    ("decline", Capability::Decline),
-    ("cancel", Capability::Cancel),
-    ("hangup", Capability::Hangup),
-    ("end_for_all", Capability::EndForAll),
-    ("join", Capability::Join),
-    ("invite", Capability::Invite),
-    ("hold", Capability::Hold),
-    ("mute", Capability::Mute),
-    ("dtmf", Capability::Dtmf),
-    ("transfer", Capability::Transfer),
-    ("get_call", Capability::GetCall),
+/// Every operation the generator uses (a capability's name is the driver protocol's name of
+/// the operation).
+const OPERATIONS: [Capability; 15] = [
+    Capability::Place,
+    Capability::Ringing,
+    Capability::Accept,
+    Capability::StartSession,
+    Capability::Decline,
+    Capability::Cancel,
+    Capability::Hangup,
+    Capability::EndForAll,
+    Capability::Join,
+    Capability::Invite,
+    Capability::Hold,
+    Capability::Mute,
+    Capability::Dtmf,
+    Capability::Transfer,
+    Capability::GetCall,
 ];
 
 /// The operations (capabilities) a step uses: a group call needs group calls besides placing.

@@ -362,22 +362,24 @@ impl World {
 
     /// Time passes; each invitation whose ring timeout falls due is missed, in deadline order
     /// (ties by call, then by invitation order), each at its own instant.
-    /// Is an invitation ringing, with a deadline ahead?
-    pub fn rings(&self) -> bool {
-        self.calls.iter().filter(|c| c.live()).any(|c| {
+    /// When each pending invitation of a live call times out.
+    fn ring_deadlines(&self) -> impl Iterator<Item = u64> + '_ {
+        self.calls.iter().filter(|c| c.live()).flat_map(|c| {
             c.people
                 .iter()
-                .any(|p| pending(&p.state) && p.rings_until.is_some())
+                .filter(|p| pending(&p.state))
+                .filter_map(|p| p.rings_until)
         })
+    }
+
+    /// Is an invitation ringing, with a deadline ahead?
+    pub fn rings(&self) -> bool {
+        self.ring_deadlines().next().is_some()
     }
 
     /// Is an invitation due to time out at exactly `at_ms`?
     pub fn due_at(&self, at_ms: u64) -> bool {
-        self.calls.iter().filter(|c| c.live()).any(|c| {
-            c.people
-                .iter()
-                .any(|p| pending(&p.state) && p.rings_until == Some(at_ms))
-        })
+        self.ring_deadlines().any(|t| t == at_ms)
     }
 
     pub(super) fn advance(&mut self, ms: u64) {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use callconf::core::{Limits, Policy};
 use callconf::explore::{Options, Quiet, Target, explore};
-use callconf::model::Dialect;
 use callconf::profile::Profile;
 
 fn profile(name: &str) -> Profile {
@@ -16,10 +15,9 @@ fn profile(name: &str) -> Profile {
 /// Explores the reference emulating `sut` (a dialect's limits and policy) with the model of
 /// the profile `model`; the failing step's reason.
 fn disagreement(model: &str, sut: Limits) -> String {
-    let dialect = Arc::new(Dialect::of(&profile(model)));
-    let mut opts = Options::driven(400, 30, 7, dialect.clone());
+    let mut opts = Options::driven(400, 30, 7, &profile(model));
     opts.limits = Limits {
-        ring_timeout_ms: dialect.ring_timeout_ms,
+        ring_timeout_ms: opts.dialect.ring_timeout_ms,
         live_calls_max: opts.limits.live_calls_max,
         ..sut
     };

@@ -34,3 +34,23 @@ pub fn run(sc: &Scenario, seed: u64, shard: Shard, threads: usize) -> Report {
     let r = sim::run(sc, seed, shard, threads, &control).unwrap();
     Report::new(&sc.name, "virtual", &r, sc.population.cells, &sc.thresholds)
 }
+
+/// A small 1:1 scenario with muting, for the `load --adapter` tests of unfit and broken adapters.
+const ADAPTER_SCENARIO: &str = "name: adapter_one_to_one
+seed: 5
+population: { users: 20, cells: 1 }
+calls:
+  total: 20
+  arrival: { kind: constant, rate_per_s: 100 }
+callee: { answer: 1.0, decline: 0.0, no_answer: 0.0, busy: 0.0,
+          answer_delay_ms: { dist: constant, value: 0 } }
+talk_time_ms: { dist: constant, value: 0 }
+actions: { mute: 0.5 }
+";
+
+/// [`ADAPTER_SCENARIO`], written to a file of its own for the test named `test`.
+pub fn adapter_scenario_file(test: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("callconf-{test}-{}.yaml", std::process::id()));
+    std::fs::write(&path, ADAPTER_SCENARIO).unwrap();
+    path
+}

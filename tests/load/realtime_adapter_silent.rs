@@ -4,24 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const SCENARIO: &str = "name: adapter_one_to_one
-seed: 5
-population: { users: 20, cells: 1 }
-calls:
-  total: 20
-  arrival: { kind: constant, rate_per_s: 100 }
-callee: { answer: 1.0, decline: 0.0, no_answer: 0.0, busy: 0.0,
-          answer_delay_ms: { dist: constant, value: 0 } }
-talk_time_ms: { dist: constant, value: 0 }
-actions: { mute: 0.5 }
-";
-
-/// The scenario, written to a file of its own for this test.
-fn scenario_file(test: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("callconf-{test}-{}.yaml", std::process::id()));
-    std::fs::write(&path, SCENARIO).unwrap();
-    path
-}
+use crate::adapter_scenario_file as scenario_file;
 
 #[test]
 fn a_silent_adapter_times_out() {

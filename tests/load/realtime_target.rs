@@ -28,7 +28,14 @@ thresholds:
 
 #[test]
 fn two_generators_load_one_server_in_another_process_and_merge() {
-    let dir = std::env::temp_dir().join(format!("callconf-target-{}", std::process::id()));
+    two_shards_against_one_server("target", &[]);
+}
+
+/// Starts a `callconf serve`, runs two generator processes (shards 0/2 and 1/2, each with
+/// `extra` arguments) against it, checks their merged report and that the server has no users
+/// left, and returns the merged report; `tag` names the scratch directory.
+pub fn two_shards_against_one_server(tag: &str, extra: &[&str]) -> Report {
+    let dir = std::env::temp_dir().join(format!("callconf-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let token = "target-test-admin-token-0123456789";
     std::fs::write(dir.join("admin.tok"), token).unwrap();
@@ -61,6 +68,7 @@ fn two_generators_load_one_server_in_another_process_and_merge() {
                     "--target",
                     &devices,
                 ])
+                .args(extra)
                 .args(["--admin", &admin, "--admin-token-file", "admin.tok"])
                 .args([
                     "--shard",
@@ -110,4 +118,5 @@ fn two_generators_load_one_server_in_another_process_and_merge() {
     let _ = serve.kill();
     let _ = serve.wait();
     let _ = std::fs::remove_dir_all(&dir);
+    merged
 }
