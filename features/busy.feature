@@ -15,6 +15,7 @@ Feature: Busy and call waiting
     And nobody sees anything more
     And call-1 is connected
 
+  @rule:session_start_required
   Scenario: A user whose call is still connecting is busy too
     Given devices do not start the media session automatically
     And users alice, erin and frank

@@ -1,8 +1,8 @@
 @decline
 Feature: Decline
   An invitee rejects the invitation (MirrorFly declineCall, CometChat rejectCall REJECTED, Stringee
-  reject, Stream leave with reject). A SIP code in 300–699 may be given (Voximplant reject), 603
-  Decline by default. A 1:1 decline ends the call; in a group only the decliner is out, until every
+  reject, Stream leave with reject). A SIP code may be given (Voximplant reject), 603 Decline by
+  default: 300–699 where the dialect has the rule reject_codes_3xx_6xx, else 100–699. A 1:1 decline ends the call; in a group only the decliner is out, until every
   invitee has declined.
 
   Background:
@@ -17,34 +17,49 @@ Feature: Decline
     And the end code of the call is 603
     And bob's state in the call is declined (603)
 
-  Scenario Outline: Decline takes any SIP code from 300 to 699: <code>
+  Scenario Outline: Decline takes any SIP code the dialect allows: <code>
     Given alice calls bob
     When bob declines with <code>
     Then alice, bob/phone and bob/tablet see "call-1: ended, declined by bob (<code>)"
     And the end code of the call is <code>
 
-    Examples:
+    Examples: SIP final failure codes, every dialect
       | code |
       | 300  |
       | 486  |
       | 603  |
       | 699  |
 
-  Scenario Outline: A decline code outside 300–699 is refused with 400: <code>
+    @rule:!reject_codes_3xx_6xx
+    Examples: below 300, where the dialect takes any SIP code
+      | code |
+      | 100  |
+      | 200  |
+      | 299  |
+
+  Scenario Outline: A decline code outside what the dialect allows is refused with 400: <code>
     Given alice calls bob
     When bob declines with <code>
-    Then it fails with 400 saying "not a SIP code in 300-699"
+    Then it fails with 400 saying "not a SIP code in <range>"
     And nobody sees anything more
     And bob's state in the call is ringing
     And the call is ringing
 
-    Examples:
-      | code |
-      | 0    |
-      | 200  |
-      | 299  |
-      | 700  |
-      | 999  |
+    @rule:reject_codes_3xx_6xx
+    Examples: where decline codes are SIP final failure codes
+      | code | range   |
+      | 0    | 300-699 |
+      | 200  | 300-699 |
+      | 299  | 300-699 |
+      | 700  | 300-699 |
+      | 999  | 300-699 |
+
+    @rule:!reject_codes_3xx_6xx
+    Examples: where the dialect takes any SIP code
+      | code | range   |
+      | 0    | 100-699 |
+      | 99   | 100-699 |
+      | 700  | 100-699 |
 
   Scenario: The caller cannot decline its own call
     Given alice calls bob

@@ -20,12 +20,16 @@ Feature: DTMF
       | alice | bob   | *#           |
       | bob   | alice | p            |
       | bob   | alice | 1p2p3#       |
+      | alice | bob   | 1111111111111111111111111111111111111111111111111111111111111111 |
+
+    @dtmf:ABCD
+    Examples: the RFC 4733 tones A-D, where the dialect has them
+      | from  | to    | digits       |
       | alice | bob   | A            |
       | alice | bob   | 12D          |
       | bob   | alice | ABCD         |
-      | alice | bob   | 1111111111111111111111111111111111111111111111111111111111111111 |
 
-  Scenario Outline: Anything but 0-9 * # A-D p is refused with 400: "<digits>"
+  Scenario Outline: Anything but the dialect's digits is refused with 400: "<digits>"
     Given users alice and bob
     And alice calls bob
     And bob accepts
@@ -42,6 +46,12 @@ Feature: DTMF
       | E      |
       | P      |
       | a      |
+
+    @dtmf:!ABCD
+    Examples: the RFC 4733 tones A-D, where the dialect has none of them
+      | digits |
+      | A      |
+      | 12D    |
 
   Scenario: More than 64 digits at once is refused with 413
     Given users alice and bob
@@ -60,6 +70,7 @@ Feature: DTMF
     When dave sends DTMF "12345"
     Then it fails with 413
 
+  @rule:session_start_required
   Scenario: DTMF needs a connected call
     Given devices do not start the media session automatically
     And users dave and erin

@@ -8,6 +8,7 @@ Feature: End the call for everyone
     And user carol with devices phone and tablet
     And a group team of alice, bob, carol and dave
 
+  @rule:!end_for_all_host_needs_permission
   Scenario: The host ends a group call for everyone, ringing devices included
     Given alice places an audio call in team to bob and carol
     And bob accepts
@@ -16,6 +17,7 @@ Feature: End the call for everyone
     And the call ended: ended for everyone by alice
     And the end code of the call is 200
 
+  @rule:!end_for_all_host_needs_permission
   Scenario: The host may end the call for everyone before anyone answered
     Given alice places a video call in team to bob and carol
     When alice ends the call for everyone
@@ -48,6 +50,7 @@ Feature: End the call for everyone
     When dave ends the call for everyone
     Then it fails with 403 saying "not a member of the call"
 
+  @rule:!end_for_all_host_needs_permission
   Scenario: The host who left can no longer end the call for everyone
     Given alice places an audio call in team to bob and carol
     And bob accepts
@@ -57,6 +60,7 @@ Feature: End the call for everyone
     Then it fails with 422
     And the call is connected
 
+  @rule:!end_for_all_host_needs_permission
   Scenario: A 1:1 call ended for everyone by the caller
     Given alice calls dave
     And dave accepts

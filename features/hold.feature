@@ -44,6 +44,7 @@ Feature: Hold
       | resume unheld    | 1 second passes         | bob resumes the call   | not on hold |
       | resume the other side's hold | bob holds the call | alice resumes call-1 | not on hold |
 
+  @rule:session_start_required
   Scenario: Holding before the call is connected is refused
     Given devices do not start the media session automatically
     And users alice and bob

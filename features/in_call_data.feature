@@ -102,8 +102,31 @@ Feature: Info, messages and custom data
     Examples:
       | case                           | option            | value          | code |
       | custom data over 200 bytes     | custom data bytes | 201            | 413  |
+
+    @rule:header_x_prefix_required
+    Examples: where header names must start with X-
+      | case                           | option            | value          | code |
       | a header without X-            | header            | Ticket: 7      | 400  |
       | a header that is only X-       | header            | X-: 7          | 400  |
+
+  @rule:!header_x_prefix_required
+  Scenario Outline: Where header names need no X-, any name travels with the invitation: <value>
+    When alice places a call with:
+      | to     | bob     |
+      | header | <value> |
+    Then the invitation bob received has:
+      | info.headers | <name>, <content> |
+    And bob sees "call-1: incoming Audio call from alice"
+    And alice sees:
+      """
+      call-1: bob ringing
+      call-1: status ringing
+      """
+
+    Examples:
+      | value     | name   | content |
+      | Ticket: 7 | Ticket | 7       |
+      | X-: 7     | X-     | 7       |
 
   Scenario: In-call data never reaches ringing devices or users who are not members
     Given user dave

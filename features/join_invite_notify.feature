@@ -138,6 +138,7 @@ Feature: Join, invite and notify
     Given users alice and carol
     And user bob with devices phone and tablet
     And a group team of alice, bob and carol
+    And alice may end calls for everyone
     When alice notifies bob and carol of a video call in team
     Then bob/phone, bob/tablet and carol see "call-1: notified of a call by alice"
     And alice sees nothing

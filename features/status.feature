@@ -5,6 +5,7 @@ Feature: Status progression
   be skipped, never repeated or undone. Every member of the session is told of each change, and a
   call ends exactly once, with one reason.
 
+  @rule:session_start_required
   Scenario: Every step is told, with the SDK's automatic steps switched off
     Given devices do not acknowledge ringing automatically
     And devices do not start the media session automatically
@@ -60,6 +61,7 @@ Feature: Status progression
     When bob asks for the state of the call
     Then it fails with 410
 
+  @rule:session_start_required
   Scenario: Accepting without a ringing acknowledgement skips ringing; later ones change nothing
     Given devices do not acknowledge ringing automatically
     And devices do not start the media session automatically

@@ -71,6 +71,7 @@ Feature: Blind transfer
       call-1: dave joined
       """
 
+  @rule:transfer_app_phone_only
   Scenario Outline: Transfer between two endpoints of the same kind is refused with 403: <case>
     Given user pstn-777 with devices line
     And pstn-777 is a phone number

@@ -28,6 +28,18 @@ pub fn check(features: &[gherkin::Feature]) -> Vec<Problem> {
                 .chain(f.rules.iter().flat_map(|r| &r.scenarios))
                 .flat_map(|s| &s.steps),
         );
+        for (line, column, tag) in condition_tags(f) {
+            if let Some(Err(message)) = super::applies::Condition::of_tag(tag)
+                && seen.insert((line, tag.to_owned()))
+            {
+                problems.push(Problem {
+                    path: path.clone(),
+                    line,
+                    column,
+                    message,
+                });
+            }
+        }
         for step in steps {
             if let Some(message) = check_step(step) {
                 // An outline's step appears once per Examples row; report each distinct text once.
@@ -43,6 +55,27 @@ pub fn check(features: &[gherkin::Feature]) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Every tag of the feature's scenarios and their Examples blocks (where dialect conditions are
+/// written, `applies.rs`), with the line and column of what carries it.
+fn condition_tags(f: &gherkin::Feature) -> Vec<(usize, usize, &str)> {
+    let mut out = Vec::new();
+    let rules = f.rules.iter().map(|r| (r.position, &r.tags));
+    let scenarios = f
+        .scenarios
+        .iter()
+        .chain(f.rules.iter().flat_map(|r| &r.scenarios));
+    let mut carriers: Vec<(gherkin::LineCol, &Vec<String>)> = rules.collect();
+    carriers.push((f.position, &f.tags));
+    for s in scenarios {
+        carriers.push((s.position, &s.tags));
+        carriers.extend(s.examples.iter().map(|e| (e.position, &e.tags)));
+    }
+    for (at, tags) in carriers {
+        out.extend(tags.iter().map(|t| (at.line, at.col, t.as_str())));
+    }
+    out
 }
 
 /// What is wrong with one step, if anything.

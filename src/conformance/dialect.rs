@@ -10,9 +10,10 @@
 //! That alone would let a profile hide a bug by declaring a feature absent, so the probe step
 //! checks the other half: the system under test really refuses every absent capability with 501.
 
+use super::action::ExpectedLine;
 use super::expect::{Failure, FailureKind};
 use super::sut::Sut;
-use crate::core::{Alert, CallId, CallType, Capability, Op, PlaceCall, Policy, UserId};
+use crate::core::{Alert, CallId, CallStatus, CallType, Capability, Op, PlaceCall, Policy, UserId};
 use crate::profile::Profile;
 use crate::session::SessionConfig;
 
@@ -28,6 +29,56 @@ pub fn apply(config: &mut SessionConfig, profile: &Profile) {
     config.device.auto_ringing = default.auto_ringing && policy.has(Capability::Ringing);
     config.device.auto_start_session =
         default.auto_start_session && policy.has(Capability::StartSession);
+}
+
+// ----- Expectations without the ring acknowledgement ----------------------------------------
+//
+// The canonical features are written for an SDK that acknowledges ringing on its own (the
+// `ringing` operation, an automatic step). A dialect without `ringing` (CometChat's default
+// flow) never acknowledges, and that changes three things and nothing else: nobody is told
+// `call-N: X ringing` or `call-N: status ringing`, the call stays `calling` until the first
+// answer, and an invitee stays `invited` until it answers. Translating the expectations here,
+// once, lets one feature text hold for every dialect; the system under test must still send
+// exactly what is left (a ring acknowledgement it sends anyway fails the step).
+
+/// Whether the dialect acknowledges ringing; when not, expectations are translated below.
+pub fn acknowledges_ringing(policy: &Policy) -> bool {
+    policy.has(Capability::Ringing)
+}
+
+/// `lines` as the dialect sees them: without the ring acknowledgements when it has none.
+pub fn expected_lines(policy: &Policy, lines: &[ExpectedLine]) -> Vec<ExpectedLine> {
+    if acknowledges_ringing(policy) {
+        return lines.to_vec();
+    }
+    lines
+        .iter()
+        .filter(|l| !is_ring_acknowledgement(&l.text))
+        .cloned()
+        .collect()
+}
+
+/// `call-N: WHO ringing`: a member's ringing acknowledgement, or the call's status
+/// (`call-N: status ringing`), which only an acknowledgement causes.
+fn is_ring_acknowledgement(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    matches!(words[..], [call, _, "ringing"] if call.starts_with("call-") && call.ends_with(':'))
+}
+
+/// The call status expected under the dialect for the canonical `status`.
+pub fn expected_status(policy: &Policy, status: CallStatus) -> CallStatus {
+    match status {
+        CallStatus::Ringing if !acknowledges_ringing(policy) => CallStatus::Calling,
+        other => other,
+    }
+}
+
+/// The member state expected under the dialect for the canonical `state` (as written).
+pub fn expected_member_state<'a>(policy: &Policy, state: &'a str) -> &'a str {
+    match state {
+        "ringing" if !acknowledges_ringing(policy) => "invited",
+        other => other,
+    }
 }
 
 /// Unsupported when `op` needs a capability the dialect `name` lacks.
@@ -149,4 +200,48 @@ pub async fn probe(
         }
     }
     Ok(policy.absent.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> ExpectedLine {
+        ExpectedLine {
+            at_ms: None,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn without_ringing_the_acknowledgements_are_not_expected() {
+        let without = Policy {
+            absent: vec![Capability::Ringing],
+            ..Policy::default()
+        };
+        let lines = [
+            line("call-1: bob ringing"),
+            line("call-1: status ringing"),
+            line("call-1: bob accepted"),
+            line("call-12: DTMF \"ringing\" from bob"),
+        ];
+        let kept: Vec<String> = expected_lines(&without, &lines)
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        assert_eq!(
+            kept,
+            ["call-1: bob accepted", "call-12: DTMF \"ringing\" from bob"]
+        );
+        assert_eq!(expected_lines(&Policy::default(), &lines).len(), 4);
+        assert_eq!(
+            expected_status(&without, CallStatus::Ringing),
+            CallStatus::Calling
+        );
+        assert_eq!(expected_member_state(&without, "ringing"), "invited");
+        assert_eq!(
+            expected_member_state(&Policy::default(), "ringing"),
+            "ringing"
+        );
+    }
 }

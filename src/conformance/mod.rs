@@ -26,6 +26,7 @@
 //! succeed and their events are taken as seen.
 
 pub mod action;
+pub mod applies;
 pub mod boundary;
 pub mod catalog;
 pub mod check;

@@ -18,6 +18,7 @@ use cucumber::writer::{self, Normalize};
 use cucumber::{Event, Writer, cli, parser};
 
 use super::action::Action;
+use super::applies;
 use super::catalog;
 use super::check;
 use super::error::ConformanceError;
@@ -106,15 +107,21 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, ConformanceError> {
         .as_deref()
         .is_some_and(|t| t.contains(&format!("@{KNOWN_BUG}")));
     let real_time = opts.rig.as_ref().is_some_and(|r| !r.started().clock_driven);
+    let run_dialect = match &opts.profile {
+        Some(p) => p.clone(),
+        None => crate::profile::Profile::builtin("canonical")?,
+    };
     let mut skipped = Vec::new();
     let mut filtered_out = 0;
     for f in &mut features {
         let feature_tags = f.tags.clone();
         let keep = |rule_tags: &[String], s: &gherkin::Scenario, f: &gherkin::Feature| {
+            // An outline's expanded scenario carries the tags of its Examples block too.
             let all: Vec<&String> = feature_tags
                 .iter()
                 .chain(rule_tags)
                 .chain(&s.tags)
+                .chain(s.examples.iter().flat_map(|e| &e.tags))
                 .collect();
             let r = record(f, rule_tags, s);
             let named = opts
@@ -129,8 +136,18 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, ConformanceError> {
             } else {
                 None
             };
+            let dialect = own_dialect(f, s);
+            let dialect = dialect.as_ref().unwrap_or(&run_dialect);
             if !named || !tagged {
                 Selection::Filtered
+            } else if let Some(reason) =
+                applies::not_applicable(all.iter().map(|t| t.as_str()), dialect)
+            {
+                Selection::Skipped(Box::new(ScenarioRecord {
+                    verdict: Verdict::Skipped,
+                    reason: Some(reason),
+                    ..r
+                }))
             } else if let Some(reason) = clock_need {
                 Selection::Skipped(Box::new(ScenarioRecord {
                     verdict: Verdict::Unimplemented,
@@ -248,6 +265,23 @@ fn needs_driven_clock(s: &gherkin::Scenario) -> Option<String> {
     None
 }
 
+/// The dialect a scenario picks itself (`Given the dialect is "NAME"`, in its steps or the
+/// feature's background), if it does.
+fn own_dialect(f: &gherkin::Feature, s: &gherkin::Scenario) -> Option<crate::profile::Profile> {
+    let background = f.background.iter().flat_map(|b| &b.steps);
+    background.chain(&s.steps).find_map(|step| {
+        let [compiled] = catalog::matches(step.ty, &step.value)[..] else {
+            return None;
+        };
+        match catalog::parse(compiled, step) {
+            Ok(Action::Setup(super::action::Setup::Dialect(name))) => {
+                crate::profile::Profile::builtin(&name).ok()
+            }
+            _ => None,
+        }
+    })
+}
+
 enum Selection {
     Run,
     Filtered,
@@ -283,6 +317,7 @@ fn record(
     let mut tags: Vec<String> = feature.tags.clone();
     tags.extend(rule_tags.iter().cloned());
     tags.extend(s.tags.iter().cloned());
+    tags.extend(s.examples.iter().flat_map(|e| e.tags.iter().cloned()));
     let scenario_tags: Vec<String> = rule_tags.iter().chain(&s.tags).cloned().collect();
     let mut snapshot = format!("{}__{}", slug(&stem), slug(&s.name));
     // An outline's expanded scenario keeps its Examples row: name the snapshot after it.

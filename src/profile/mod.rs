@@ -89,6 +89,35 @@ pub struct Rules {
     pub one_inbound_audio: bool,
 }
 
+impl Rules {
+    /// Every rule's name, as profiles and feature tags (`@rule:NAME`) write it.
+    pub const NAMES: [&'static str; 8] = [
+        "session_start_required",
+        "caller_auto_joins",
+        "transfer_app_phone_only",
+        "cancel_before_first_accept_only",
+        "reject_codes_3xx_6xx",
+        "header_x_prefix_required",
+        "end_for_all_host_needs_permission",
+        "one_inbound_audio",
+    ];
+
+    /// The rule called `name`, if there is one.
+    pub fn named(&self, name: &str) -> Option<bool> {
+        Some(match name {
+            "session_start_required" => self.session_start_required,
+            "caller_auto_joins" => self.caller_auto_joins,
+            "transfer_app_phone_only" => self.transfer_app_phone_only,
+            "cancel_before_first_accept_only" => self.cancel_before_first_accept_only,
+            "reject_codes_3xx_6xx" => self.reject_codes_3xx_6xx,
+            "header_x_prefix_required" => self.header_x_prefix_required,
+            "end_for_all_host_needs_permission" => self.end_for_all_host_needs_permission,
+            "one_inbound_audio" => self.one_inbound_audio,
+            _ => return None,
+        })
+    }
+}
+
 /// The canonical events, as profiles name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,8 +2,10 @@
 //! and every kind of mistake in a profile is a coded error naming file, line and column and what
 //! would have been valid. One file per behaviour.
 
+mod applies;
 mod builtin;
 mod errors;
+mod no_ringing;
 mod policy;
 
 /// The canonical profile's text with `from` replaced by `to` (which must occur).

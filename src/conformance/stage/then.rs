@@ -51,13 +51,14 @@ impl Stage {
         lines: &[ExpectedLine],
         matches: fn(&[ExpectedLine], &[crate::core::Delivery], u64) -> bool,
     ) -> Result<(), Failure> {
+        let lines = dialect::expected_lines(&self.grading, lines);
         let s = self.session().await?;
         let slack_ms = s.time_slack_ms();
         for d in devices {
             let key = device_key(s, d)?;
             let got = s.take_new(&key).map_err(Failure::from)?;
-            if !matches(lines, &got, slack_ms) {
-                return Err(expect::mismatch(&key, lines, &got));
+            if !matches(&lines, &got, slack_ms) {
+                return Err(expect::mismatch(&key, &lines, &got));
             }
         }
         Ok(())
@@ -159,6 +160,7 @@ impl Stage {
                 }
             }
             Expectation::Status { call, status } => {
+                let status = dialect::expected_status(&self.grading, status);
                 let snap = self.snapshot(call).await?;
                 if snap.status == status {
                     Ok(())
@@ -199,6 +201,7 @@ impl Stage {
                 }
             }
             Expectation::MemberState { call, user, state } => {
+                let state = dialect::expected_member_state(&self.grading, &state).to_owned();
                 let (snap, m) = self.member(call, &user).await?;
                 if m.state.to_string() == state {
                     Ok(())
