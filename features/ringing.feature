@@ -135,3 +135,19 @@ Feature: Ringing and the ring timeout
     And alice sees nothing more
     When 20 seconds pass
     Then alice and bob see "[30s] call-1: ended, no answer"
+
+  Scenario: A user who exists but has no device registered is refused at once with 480
+    Given users alice and bob
+    And user dave with no device
+    When alice calls dave
+    Then it fails with 480
+    And nobody sees anything more
+    When alice places an audio call to bob and dave
+    Then bob sees "call-1: incoming Audio call from alice"
+    And alice sees:
+      """
+      call-1: bob ringing
+      call-1: status ringing
+      """
+    And the unavailable invitees are dave
+    And dave's state in call-1 is unavailable

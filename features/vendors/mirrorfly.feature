@@ -69,6 +69,25 @@ Feature: MirrorFly rules (seed 000), under the mirrorfly profile
       call-1: carol ringing
       """
 
+  Scenario: mirrorfly.incoming-payload — every field of incomingCallListener's payload, by its MirrorFly name
+    Given 3 seconds pass
+    When alice places a video call in team to bob and carol
+    Then the invitation bob received has, in the dialect's names:
+      | callTime | 3000       |
+      | callType | video      |
+      | groupId  | team       |
+      | roomId   | 1          |
+      | status   | calling    |
+      | toUsers  | bob, carol |
+      | userJid  | alice      |
+    And bob and carol see "call-1: incoming group Video call in team from alice"
+    And alice sees, in any order:
+      """
+      call-1: bob ringing
+      call-1: status ringing
+      call-1: carol ringing
+      """
+
   Scenario: mirrorfly.no-hold-dtmf-transfer — what MirrorFly lacks is refused with 501
     Given alice calls bob
     And bob accepts

@@ -175,6 +175,9 @@ pub enum Expectation {
         device: String,
         invitation: bool,
         fields: Vec<FieldCheck>,
+        /// The fields are named as the scenario's dialect names the invitation's
+        /// (`names.incoming` of its profile), not by canonical path.
+        vendor_names: bool,
     },
     /// Every event every device received was checked, and no refusal went unchecked. Appended
     /// to every scenario; may also be written out.

@@ -147,6 +147,45 @@ pub struct Names {
     pub operations: BTreeMap<Capability, String>,
     #[serde(default)]
     pub events: BTreeMap<EventName, String>,
+    /// The incoming-call payload's fields as the vendor names them (MirrorFly's `callTime`,
+    /// `userJid`, …), each the canonical field it carries: checked by the step `the invitation
+    /// <device> received has, in the dialect's names:`.
+    #[serde(default)]
+    pub incoming: BTreeMap<String, InvitationField>,
+}
+
+/// A field of the canonical invitation payload (`core::CallInfo`, `info.*` in an event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationField {
+    Call,
+    CallType,
+    Group,
+    Caller,
+    Invitees,
+    Status,
+    CreatedMs,
+    CustomData,
+    Headers,
+    TransferredBy,
+}
+
+impl InvitationField {
+    /// The field's dotted path in an incoming event's JSON form.
+    pub const fn path(self) -> &'static str {
+        match self {
+            InvitationField::Call => "info.call",
+            InvitationField::CallType => "info.call_type",
+            InvitationField::Group => "info.group",
+            InvitationField::Caller => "info.caller",
+            InvitationField::Invitees => "info.invitees",
+            InvitationField::Status => "info.status",
+            InvitationField::CreatedMs => "info.created_ms",
+            InvitationField::CustomData => "info.custom_data",
+            InvitationField::Headers => "info.headers",
+            InvitationField::TransferredBy => "info.transferred_by",
+        }
+    }
 }
 
 /// One vendor result code and its canonical meaning.

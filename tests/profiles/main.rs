@@ -5,6 +5,7 @@
 mod applies;
 mod builtin;
 mod errors;
+mod invitation_names;
 mod no_ringing;
 mod policy;
 

@@ -23,8 +23,9 @@ use crate::client::Placed;
 use crate::core::{
     CallId, CallSnapshot, Endpoint, Feature, Limits, Op, Plan, Policy, Reply, UserConfig, UserId,
 };
-use crate::profile::Profile;
+use crate::profile::{InvitationField, Profile};
 use crate::session::SessionConfig;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The step being carried out, as written.
@@ -71,6 +72,8 @@ pub struct Stage {
     /// which is the server's too unless the run emulates another (`RunOptions::emulate`).
     dialect: String,
     grading: Arc<Policy>,
+    /// The dialect's names for the invitation's fields (`names.incoming` of its profile).
+    incoming_names: Arc<BTreeMap<String, InvitationField>>,
     /// A limit or an automatic step was changed: too late to pick a dialect, which sets both.
     tuned: bool,
     /// The remote system under test, when the run drives an adapter.
@@ -111,6 +114,11 @@ impl Stage {
             rig,
             config,
             grading,
+            incoming_names: Arc::new(
+                profile
+                    .map(|p| p.names.incoming.clone())
+                    .unwrap_or_default(),
+            ),
             dialect: profile.map_or_else(|| "canonical".to_owned(), |p| p.name.clone()),
             tuned: false,
             session: None,
@@ -228,6 +236,7 @@ impl Stage {
                 let profile = Profile::builtin(&name).map_err(|e| Failure::new(e.to_string()))?;
                 dialect::apply(&mut self.config, &profile);
                 self.grading = self.config.limits.policy.clone();
+                self.incoming_names = Arc::new(profile.names.incoming.clone());
                 self.dialect = name;
             }
             Setup::NoAutoStep(step) => {

@@ -64,6 +64,32 @@ impl Stage {
         Ok(())
     }
 
+    /// `fields` named as the dialect names the invitation's, by their canonical paths.
+    fn canonical_fields(&self, fields: Vec<FieldCheck>) -> Result<Vec<FieldCheck>, Failure> {
+        fields
+            .into_iter()
+            .map(|f| match self.incoming_names.get(&f.path) {
+                Some(field) => Ok(FieldCheck {
+                    path: field.path().to_owned(),
+                    value: f.value,
+                }),
+                None => {
+                    let known: Vec<&str> = self.incoming_names.keys().map(String::as_str).collect();
+                    Err(Failure::new(format!(
+                        "the dialect {} names no invitation field `{}`; it names {}",
+                        self.dialect,
+                        f.path,
+                        if known.is_empty() {
+                            "none (its profile has no `names.incoming`)".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    )))
+                }
+            })
+            .collect()
+    }
+
     /// The probe of the dialect's absent capabilities (see `dialect.rs`), on the last call.
     async fn probe(&mut self, device: &str) -> Result<(), Failure> {
         let call = self.calls.last().copied().unwrap_or(CallId(1));
@@ -302,7 +328,13 @@ impl Stage {
                 device,
                 invitation,
                 fields,
+                vendor_names,
             } => {
+                let fields = if vendor_names {
+                    self.canonical_fields(fields)?
+                } else {
+                    fields
+                };
                 let s = self.session().await?;
                 let key = device_key(s, &device)?;
                 let events = s.events(&key).map_err(Failure::from)?;

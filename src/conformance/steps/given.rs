@@ -32,6 +32,18 @@ pub(super) fn defs() -> Vec<StepDef> {
         },
         StepDef {
             kind: Kind::Given,
+            pattern: concat!(
+                "^(?:the )?user (?P<name>",
+                name!(),
+                ") with no device(?: registered)?$"
+            ),
+            template: "user <name> with no device",
+            example: "user dave with no device",
+            help: "A user who exists but has registered no device: calling them is refused at once with 480.",
+            parse: user_without_devices,
+        },
+        StepDef {
+            kind: Kind::Given,
             pattern: concat!("^(?P<name>", name!(), ") is a phone number$"),
             template: "<user> is a phone number",
             example: "pstn-555 is a phone number",
@@ -166,6 +178,13 @@ fn user_with_devices(a: &Args<'_>) -> Result<Action, String> {
     setup(Setup::Users {
         names: vec![a.req("name").to_owned()],
         labels,
+    })
+}
+
+fn user_without_devices(a: &Args<'_>) -> Result<Action, String> {
+    setup(Setup::Users {
+        names: vec![a.req("name").to_owned()],
+        labels: Vec::new(),
     })
 }
 

@@ -236,7 +236,7 @@ pub(super) fn defs() -> Vec<StepDef> {
                       | event | message      |\n\
                       | text  | running late |",
             help: "Fields of the device's most recent event, by dotted path into its JSON form.",
-            parse: |a| event_fields(a, false),
+            parse: |a| event_fields(a, false, false),
         },
         StepDef {
             kind: then,
@@ -247,7 +247,22 @@ pub(super) fn defs() -> Vec<StepDef> {
                       | info.group     | none  |\n\
                       | info.invitees  | bob   |",
             help: "Fields of the device's latest incoming-call or notification payload.",
-            parse: |a| event_fields(a, true),
+            parse: |a| event_fields(a, true, false),
+        },
+        StepDef {
+            kind: then,
+            pattern: concat!(
+                "^the invitation ",
+                dev!(),
+                " received has, in the dialect's names:$"
+            ),
+            template: "the invitation <device> received has, in the dialect's names: <table>",
+            example: "the invitation bob received has, in the dialect's names:\n\
+                      | callType | video |\n\
+                      | userJid  | alice |",
+            help: "The invitation's fields by the names the scenario's dialect gives them (its \
+                   profile's `names.incoming`), each checked as the canonical field it carries.",
+            parse: |a| event_fields(a, true, true),
         },
         StepDef {
             kind: then,
@@ -341,10 +356,11 @@ fn fields(a: &Args<'_>) -> Result<Vec<FieldCheck>, String> {
         .collect())
 }
 
-fn event_fields(a: &Args<'_>, invitation: bool) -> Result<Action, String> {
+fn event_fields(a: &Args<'_>, invitation: bool, vendor_names: bool) -> Result<Action, String> {
     Ok(Action::Expect(Expectation::EventFields {
         device: a.req("dev").to_owned(),
         invitation,
         fields: fields(a)?,
+        vendor_names,
     }))
 }
