@@ -4,6 +4,7 @@
 //! deliberate bug the server can be started with.
 
 mod dial_in;
+mod dialects;
 mod external_server;
 mod faults;
 mod fleet;
