@@ -7,6 +7,7 @@ mod builtin;
 mod errors;
 mod invitation_names;
 mod no_ringing;
+mod operation_names;
 mod policy;
 
 /// The canonical profile's text with `from` replaced by `to` (which must occur).

@@ -21,7 +21,8 @@ use super::sut::{Refusal, Sut};
 use super::trace::{self, TraceBlock};
 use crate::client::Placed;
 use crate::core::{
-    CallId, CallSnapshot, Endpoint, Feature, Limits, Op, Plan, Policy, Reply, UserConfig, UserId,
+    CallId, CallSnapshot, Capability, Endpoint, Feature, Limits, Op, Plan, Policy, Reply,
+    UserConfig, UserId,
 };
 use crate::profile::{InvitationField, Profile};
 use crate::session::SessionConfig;
@@ -62,7 +63,20 @@ enum ReplyData {
 struct LastOp {
     step: String,
     line: usize,
+    /// `cometchat: rejectCall(REJECTED)`: the dialect's name for the operation, if it has one.
+    vendor: Option<String>,
     result: Result<ReplyData, Refusal>,
+}
+
+impl LastOp {
+    /// The step as failure lines show it: `` `When bob declines` (line 7, cometchat:
+    /// rejectCall(REJECTED)) ``.
+    fn shown(&self) -> String {
+        match &self.vendor {
+            Some(v) => format!("`{}` (line {}, {v})", self.step, self.line),
+            None => format!("`{}` (line {})", self.step, self.line),
+        }
+    }
 }
 
 /// One scenario's world.
@@ -74,6 +88,10 @@ pub struct Stage {
     grading: Arc<Policy>,
     /// The dialect's names for the invitation's fields (`names.incoming` of its profile).
     incoming_names: Arc<BTreeMap<String, InvitationField>>,
+    /// The dialect's names for its operations (`names.operations`), for failure lines.
+    operation_names: Arc<BTreeMap<Capability, String>>,
+    /// The vendor's name for the operation sent last, if the dialect names it.
+    vendor_op: Option<String>,
     /// A limit or an automatic step was changed: too late to pick a dialect, which sets both.
     tuned: bool,
     /// The remote system under test, when the run drives an adapter.
@@ -119,6 +137,12 @@ impl Stage {
                     .map(|p| p.names.incoming.clone())
                     .unwrap_or_default(),
             ),
+            operation_names: Arc::new(
+                profile
+                    .map(|p| p.names.operations.clone())
+                    .unwrap_or_default(),
+            ),
+            vendor_op: None,
             dialect: profile.map_or_else(|| "canonical".to_owned(), |p| p.name.clone()),
             tuned: false,
             session: None,
@@ -162,10 +186,9 @@ impl Stage {
         {
             let e = u.result.as_ref().err().map(ToString::to_string);
             return Err(Failure::new(format!(
-                "`{}` (line {}) was refused: {}\n  a refusal must be checked by the step right \
-                 after it, e.g. `Then it fails with {}`",
-                u.step,
-                u.line,
+                "{} was refused: {}\n  a refusal must be checked by the step right after it, \
+                 e.g. `Then it fails with {}`",
+                u.shown(),
                 e.unwrap_or_default(),
                 u.result.as_ref().err().map_or(0, |e| e.code),
             )));
@@ -237,6 +260,7 @@ impl Stage {
                 dialect::apply(&mut self.config, &profile);
                 self.grading = self.config.limits.policy.clone();
                 self.incoming_names = Arc::new(profile.names.incoming.clone());
+                self.operation_names = Arc::new(profile.names.operations.clone());
                 self.dialect = name;
             }
             Setup::NoAutoStep(step) => {
@@ -343,6 +367,11 @@ impl Stage {
         let last = LastOp {
             step: step.written(),
             line: step.line,
+            // The vendor's name for the operation, so a failure line reads in the SDK's terms.
+            vendor: self
+                .vendor_op
+                .take()
+                .map(|name| format!("{}: {name}", self.dialect)),
             result,
         };
         if step.staging {
@@ -442,6 +471,10 @@ impl Stage {
             }
         };
         dialect::gate(&self.grading, &self.dialect, &op)?;
+        self.vendor_op = Capability::needed_by(&op)
+            .first()
+            .and_then(|c| self.operation_names.get(c))
+            .cloned();
         let s = self.session.as_mut().expect("started by operate");
         let result = s.request(device, op).await.map_err(Failure::from)?;
         Ok(result.map(|reply| match reply {

@@ -168,18 +168,19 @@ impl Stage {
                 };
                 match &last.result {
                     Ok(_) => Err(Failure::new(format!(
-                        "expected `{}` (line {}) to fail with {code}, but it succeeded",
-                        last.step, last.line
+                        "expected {} to fail with {code}, but it succeeded",
+                        last.shown()
                     ))),
                     Err(e) if e.code != code => Err(Failure::new(format!(
-                        "expected `{}` (line {}) to fail with {code}, but it failed with {}: {e}",
-                        last.step, last.line, e.code
+                        "expected {} to fail with {code}, but it failed with {}: {e}",
+                        last.shown(),
+                        e.code
                     ))),
                     Err(e) => match saying {
                         Some(text) if !e.to_string().contains(&text) => Err(Failure::new(format!(
-                            "`{}` failed with {code} as expected, but saying \"{e}\", \
+                            "{} failed with {code} as expected, but saying \"{e}\", \
                                  which does not contain \"{text}\"",
-                            last.step
+                            last.shown()
                         ))),
                         _ => Ok(()),
                     },
