@@ -31,7 +31,12 @@
 //!    counted (`captures_missed`).
 //!    Audio has no per-packet capture time on the browser side: its latency is not measured.
 //!
-//! Not yet here: media from webrtc-rs to Chromium, and impairment of the browser's path.
+//! 5. **Impairment**: the browser's datagrams go through a loopback relay (`relay`) that
+//!    applies the same seeded `LinkModel` as every webrtc-rs link; with an impaired link the
+//!    call measures an unimpaired baseline window first, then switches the link on, lets what
+//!    was in flight drain, and measures the reported window (as `callconf media` does).
+//!
+//! Not yet here: media from webrtc-rs to Chromium.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -53,6 +58,7 @@ use super::limits;
 use super::peer::Peer;
 use super::receiver::{self, StreamCtx};
 use super::recovery::Recovery;
+use super::relay;
 use super::report::{self, MediaReport};
 use super::sender::{OPUS_PT, VP8_PT};
 use super::stream::{Kind, SenderLog, StreamStats};
@@ -76,6 +82,13 @@ pub struct BrowserCallConfig {
     /// The measured window.
     pub seconds: f64,
     pub recovery: Recovery,
+    /// The impairment of the browser's datagrams (the relay's link), switched on after an
+    /// unimpaired baseline window when it is not perfect.
+    pub link: LinkProfile,
+    /// The baseline window's length (used only with an impaired `link`).
+    pub baseline_seconds: f64,
+    /// Seeds the link's random stream.
+    pub seed: u64,
     /// A page of one's own instead of the built-in media page.
     pub page: Option<PathBuf>,
 }
@@ -87,6 +100,9 @@ impl Default for BrowserCallConfig {
             warmup_seconds: 3.0,
             seconds: 8.0,
             recovery: Recovery::default(),
+            link: LinkProfile::default(),
+            baseline_seconds: 3.0,
+            seed: 1,
             page: None,
         }
     }
@@ -97,6 +113,9 @@ impl Default for BrowserCallConfig {
 pub struct BrowserCallReport {
     /// The browser's streams as received by webrtc-rs, in the report every media run makes.
     pub media: MediaReport,
+    /// The same, over the unimpaired baseline window before the link was impaired (none when
+    /// the link is perfect): what capture, both stacks and decode add on this host.
+    pub baseline: Option<MediaReport>,
     /// Frames the page's preview showed with a readable mark and a capture time, in the window.
     pub captures_reported: u64,
     /// Frames the preview showed whose mark it could not read (or without a capture time).
@@ -195,7 +214,19 @@ fn scratch() -> Result<Scratch, MediaError> {
 impl BrowserCallConfig {
     fn validate(&self) -> Result<(), MediaError> {
         self.video.validate()?;
-        let total = self.warmup_seconds + self.seconds;
+        self.link.validate()?;
+        let baseline = if self.link.is_perfect() {
+            0.0
+        } else {
+            self.baseline_seconds + settle(self.link).as_secs_f64()
+        };
+        if !baseline.is_finite() || self.baseline_seconds < 0.0 {
+            return Err(MediaError::InvalidArgument {
+                field: "baseline_seconds",
+                reason: "at least 0 s".into(),
+            });
+        }
+        let total = self.warmup_seconds + self.seconds + baseline;
         let ok = |x: f64| x.is_finite() && x >= 0.0;
         if !ok(self.warmup_seconds) || !ok(self.seconds) || self.seconds < 1.0 {
             return Err(MediaError::InvalidArgument {
@@ -207,7 +238,7 @@ impl BrowserCallConfig {
             return Err(MediaError::InvalidArgument {
                 field: "seconds",
                 reason: format!(
-                    "warm-up and window together at most {} s (the fake capture's length)",
+                    "warm-up, baseline and window together at most {} s (the fake capture's length)",
                     limits::BROWSER_CALL_SECONDS_MAX
                 ),
             });
@@ -367,34 +398,13 @@ async fn call(
     let mut ws = accept_page(&listener, token).await?;
     drop(listener);
     let runtime: Arc<dyn webrtc::runtime::Runtime> = Arc::new(webrtc::runtime::TokioRuntime);
-    let link = Link::new(LinkProfile::default(), 1);
-    let mut peer = Peer::build(runtime, link, config.recovery).await?;
+    // What webrtc-rs sends is not impaired: the link is the browser's, in the relay.
+    let unimpaired = Link::new(LinkProfile::default(), config.seed);
+    let mut peer = Peer::build(runtime, unimpaired, config.recovery).await?;
     peer.receive_only(Kind::Audio).await?;
     peer.receive_only(Kind::Video).await?;
-    let offer = peer.offer().await?;
-    let msg = serde_json::json!({
-        "type": "offer",
-        "configuration": ice::page_configuration(),
-        "description": offer,
-    });
-    ws.send(Message::Text(msg.to_string().into()))
-        .await
-        .map_err(|e| MediaError::Browser(format!("sending the offer: {e}")))?;
-    let deadline =
-        tokio::time::Instant::now() + Duration::from_millis(limits::NEGOTIATION_TIMEOUT_MS);
-    let answer = loop {
-        match next_message(&mut ws, deadline, "answer").await? {
-            FromPage::Hello | FromPage::Captured { .. } => {}
-            FromPage::Answer { description } => break description,
-            FromPage::Error { message } => {
-                return Err(MediaError::Browser(format!("the page: {message}")));
-            }
-        }
-    };
-    let (sdp, candidates_removed) = ice::loopback_only(&answer.sdp);
-    let answer = RTCSessionDescription::answer(sdp)
-        .map_err(|e| MediaError::Negotiation(format!("the page's answer: {e}")))?;
-    peer.accept_answer(answer).await?;
+    let link = Link::new(LinkProfile::default(), config.seed);
+    let (relay, candidates_removed) = negotiate(&mut peer, &mut ws, link.clone()).await?;
 
     let log = Arc::new(SenderLog::with_references(
         BROWSER,
@@ -424,55 +434,150 @@ async fn call(
         });
     }
     peer.connected().await?;
-    let connected_at = Instant::now();
-    tokio::time::sleep(Duration::from_secs_f64(config.warmup_seconds)).await;
-    for s in &stats {
-        *s.lock().expect("stats lock") = StreamStats::default();
-    }
-    log.dropped_at_source
-        .store(0, std::sync::atomic::Ordering::Relaxed);
-    let (reported_before, unreadable_before) = {
-        let p = page.lock().expect("page lock");
-        (p.reported, p.unreadable)
+    let at = Window {
+        stats: &stats,
+        log: &log,
+        page: &page,
+        failures: &failures,
+        connected_at: Instant::now(),
+        tone,
     };
-    tokio::time::sleep(Duration::from_secs_f64(config.seconds)).await;
-    let mut stats = stats.map(|s| s.lock().expect("stats lock").clone());
-    // The page's reports of the window's last frames are on their way: let them come.
-    tokio::time::sleep(Duration::from_millis(limits::LATE_CAPTURE_WAIT_MS)).await;
-    for s in &mut stats {
-        s.latency_from_late_captures(|n| log.video_capture(n).map(|(at, _)| at));
-    }
-    let inputs = [Kind::Audio, Kind::Video]
-        .into_iter()
-        .map(|kind| report::StreamInput {
-            from: BROWSER.to_owned(),
-            to: WEBRTC_RS.to_owned(),
-            kind,
-            stats: stats[kind_index(kind)].clone(),
-            counters: None,
-            profile: LinkProfile::default(),
-            link_datagrams: (0, 0),
-            wire: None,
-            expected_hz: Some(tone),
-            own_hz: None,
-            source_frames_dropped: 0,
-            accepted_at: Some(connected_at),
-        })
-        .collect();
-    let failures = failures.lock().expect("failures lock").clone();
-    let media = report::build(inputs, failures);
+    tokio::time::sleep(Duration::from_secs_f64(config.warmup_seconds)).await;
+    let baseline = if config.link.is_perfect() {
+        None
+    } else {
+        let (r, _) = at
+            .measure(config.baseline_seconds, LinkProfile::default())
+            .await;
+        link.set_profile(config.link);
+        tokio::time::sleep(settle(config.link)).await;
+        Some(r)
+    };
+    let (media, captures) = at.measure(config.seconds, config.link).await;
     let _ = peer.pc.close().await;
+    drop(relay);
     let p = page.lock().expect("page lock");
     Ok(BrowserCallReport {
         media,
-        captures_reported: p.reported - reported_before,
-        captures_unreadable: p.unreadable - unreadable_before,
-        captures_missed: log
-            .dropped_at_source
-            .load(std::sync::atomic::Ordering::Relaxed),
+        baseline,
+        captures_reported: captures.0,
+        captures_unreadable: captures.1,
+        captures_missed: captures.2,
         candidates_removed,
         page_errors: p.errors.clone(),
     })
+}
+
+/// How long after the link changes before measuring: what was in flight drains.
+fn settle(link: LinkProfile) -> Duration {
+    Duration::from_secs_f64((700.0 + 2.0 * link.delay_ms) / 1e3)
+}
+
+/// Offers, gets the page's answer, and puts the relay between the two: each side's
+/// candidates point at it. Returns the relay and how many non-loopback candidates the page
+/// had (removed).
+async fn negotiate(
+    peer: &mut Peer,
+    ws: &mut Ws,
+    link: Link,
+) -> Result<(relay::Relay, usize), MediaError> {
+    let offer = peer.offer().await?;
+    let any = std::net::SocketAddr::from(([127, 0, 0, 1], 9));
+    let webrtc = relay::redirect_candidates(&offer.sdp, any)
+        .1
+        .ok_or_else(|| MediaError::Negotiation("webrtc-rs offered no UDP candidate".into()))?;
+    let relay = relay::start(webrtc, link).await?;
+    let (sdp, _) = relay::redirect_candidates(&offer.sdp, relay.browser_facing);
+    let msg = serde_json::json!({
+        "type": "offer",
+        "configuration": ice::page_configuration(),
+        "description": { "type": "offer", "sdp": sdp },
+    });
+    ws.send(Message::Text(msg.to_string().into()))
+        .await
+        .map_err(|e| MediaError::Browser(format!("sending the offer: {e}")))?;
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(limits::NEGOTIATION_TIMEOUT_MS);
+    let answer = loop {
+        match next_message(ws, deadline, "answer").await? {
+            FromPage::Hello | FromPage::Captured { .. } => {}
+            FromPage::Answer { description } => break description,
+            FromPage::Error { message } => {
+                return Err(MediaError::Browser(format!("the page: {message}")));
+            }
+        }
+    };
+    let (sdp, removed) = ice::loopback_only(&answer.sdp);
+    let (sdp, _) = relay::redirect_candidates(&sdp, relay.webrtc_facing);
+    let answer = RTCSessionDescription::answer(sdp)
+        .map_err(|e| MediaError::Negotiation(format!("the page's answer: {e}")))?;
+    peer.accept_answer(answer).await?;
+    Ok((relay, removed))
+}
+
+/// What measuring a window needs.
+struct Window<'a> {
+    stats: &'a [Arc<Mutex<StreamStats>>; 2],
+    log: &'a SenderLog,
+    page: &'a Mutex<PageState>,
+    failures: &'a Mutex<Vec<String>>,
+    connected_at: Instant,
+    tone: u32,
+}
+
+impl Window<'_> {
+    /// Measures `seconds` from now: the report, and the page's captures in the window
+    /// (reported, unreadable, missed).
+    async fn measure(&self, seconds: f64, profile: LinkProfile) -> (MediaReport, (u64, u64, u64)) {
+        for s in self.stats {
+            *s.lock().expect("stats lock") = StreamStats::default();
+        }
+        self.log
+            .dropped_at_source
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+        let before = {
+            let p = self.page.lock().expect("page lock");
+            (p.reported, p.unreadable)
+        };
+        tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+        let mut stats = self
+            .stats
+            .clone()
+            .map(|s| s.lock().expect("stats lock").clone());
+        let after = {
+            let p = self.page.lock().expect("page lock");
+            (p.reported, p.unreadable)
+        };
+        let missed = self
+            .log
+            .dropped_at_source
+            .load(std::sync::atomic::Ordering::Relaxed);
+        // The page's reports of the window's last frames are on their way: let them come.
+        tokio::time::sleep(Duration::from_millis(limits::LATE_CAPTURE_WAIT_MS)).await;
+        for s in &mut stats {
+            s.latency_from_late_captures(|n| self.log.video_capture(n).map(|(at, _)| at));
+        }
+        let inputs = [Kind::Audio, Kind::Video]
+            .into_iter()
+            .map(|kind| report::StreamInput {
+                from: BROWSER.to_owned(),
+                to: WEBRTC_RS.to_owned(),
+                kind,
+                stats: stats[kind_index(kind)].clone(),
+                counters: None,
+                profile,
+                link_datagrams: (0, 0),
+                wire: None,
+                expected_hz: Some(self.tone),
+                own_hz: None,
+                source_frames_dropped: 0,
+                accepted_at: Some(self.connected_at),
+            })
+            .collect();
+        let failures = self.failures.lock().expect("failures lock").clone();
+        let captures = (after.0 - before.0, after.1 - before.1, missed);
+        (report::build(inputs, failures), captures)
+    }
 }
 
 fn kind_index(kind: Kind) -> usize {

@@ -13,7 +13,8 @@
 //!   configuration Rust sends it: `iceServers: []`, one bundled transport.
 //! - **Between them** ([`loopback_only`]): a remote description's candidates that are not a
 //!   loopback IP (another interface of the host, an mDNS name) are removed before webrtc-rs
-//!   sees them, so no connectivity check is ever sent to anything but 127.0.0.0/8 or `::1`.
+//!   sees them, so no connectivity check is ever sent to anything but 127.0.0.0/8 or `::1`
+//!   (`browser_call` then points both sides' candidates at its loopback relay, `relay`).
 //!
 //! The signaling-only page keeps WebRTC without UDP (`driver::browser`); only the media page
 //! gets these flags.

@@ -85,3 +85,5 @@ pub const CONSOLE_TAIL_LINES: usize = 40;
 pub const BROWSER_CALL_SECONDS_MAX: f64 = 50.0;
 /// How long after the window a browser call waits for the page's last capture reports.
 pub const LATE_CAPTURE_WAIT_MS: u64 = 300;
+/// The largest datagram the browser relay forwards (a UDP datagram's maximum).
+pub const RELAY_DATAGRAM_BYTES_MAX: usize = 65_536;

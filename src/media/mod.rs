@@ -16,6 +16,7 @@ pub mod limits;
 pub mod peer;
 pub mod receiver;
 pub mod recovery;
+pub mod relay;
 pub mod report;
 pub mod run;
 pub mod sender;

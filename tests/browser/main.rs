@@ -5,7 +5,9 @@
 
 mod cleanup;
 mod ice;
+mod media_delay;
 mod media_loopback;
+mod media_loss;
 mod media_measured;
 mod missing;
 mod mixed;
