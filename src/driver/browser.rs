@@ -9,7 +9,10 @@
 //! would cost a page start per `device.open`, hundreds per suite.
 //!
 //! Every flag is in [`CHROMIUM_FLAGS`]: headless, as root, no first-run or background traffic,
-//! no proxy, name resolution off for everything but loopback, WebRTC without UDP. The profile
+//! no proxy, name resolution off for everything but loopback; WebRTC's flags depend on the
+//! page: the signaling page gets WebRTC without UDP ([`SIGNALING_WEBRTC_FLAGS`]), the media
+//! page of [`launch_media`] loopback-only ICE and the fake capture devices
+//! (`media::ice::CHROMIUM_FLAGS`, the one place ICE is configured). The profile
 //! is a fresh scratch directory, removed with the browser, and so is the directory Chromium
 //! makes for its singleton socket in the temporary directory (it cannot go inside the
 //! scratch: a socket's path is limited to 108 bytes).
@@ -56,14 +59,22 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--no-proxy-server",
     // Names resolve to nothing but loopback: a stray lookup fails instead of leaving.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-    // WebRTC gets no UDP at all (no proxy exists to carry it): ICE gathers no candidate, so
-    // nothing can leave the machine that way (tests/browser/ice.rs); the signaling page makes
-    // no RTCPeerConnection anyway. (Chromium reads this switch into its policy preference.)
-    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
     // The page's console goes to standard error, where callconf keeps it for the report.
     "--enable-logging=stderr",
     "--log-level=0",
 ];
+
+/// WebRTC's flags for the signaling page: no UDP at all (no proxy exists to carry it), so ICE
+/// gathers no candidate and nothing can leave the machine that way (tests/browser/ice.rs); the
+/// signaling page makes no RTCPeerConnection anyway. (Chromium reads this switch into its
+/// policy preference.)
+pub const SIGNALING_WEBRTC_FLAGS: &[&str] =
+    &["--webrtc-ip-handling-policy=disable_non_proxied_udp"];
+
+/// The built-in media page (`media::browser_call`): one RTCPeerConnection with callconf's
+/// webrtc-rs peer, its media from the fake capture files.
+const MEDIA_HTML: &str = include_str!("../../adapters/web/media.html");
+const MEDIA_JS: &str = include_str!("../../adapters/web/media.js");
 
 /// What of Chromium's standard error is the page's log: its console lines.
 pub const CONSOLE_MARK: &str = ":CONSOLE";
@@ -135,9 +146,33 @@ fn remove_singleton(dir: &Path) {
     }
 }
 
-/// The page's `file://` URL, with the driver URL in its fragment (a fragment is never sent
+/// A built-in page: its HTML and script, and the name of the fragment's key.
+struct BuiltIn {
+    html: &'static str,
+    js: (&'static str, &'static str),
+    key: &'static str,
+}
+
+const SIGNALING_PAGE: BuiltIn = BuiltIn {
+    html: PAGE_HTML,
+    js: ("adapter.js", PAGE_JS),
+    key: "driver",
+};
+
+const MEDIA_PAGE: BuiltIn = BuiltIn {
+    html: MEDIA_HTML,
+    js: ("media.js", MEDIA_JS),
+    key: "media",
+};
+
+/// The page's `file://` URL, with the URL it dials in its fragment (a fragment is never sent
 /// anywhere). The built-in page is written into `dir`; a vendor's is used where it is.
-fn page_url(page: Option<&Path>, dir: &Path, driver_url: &str) -> Result<String, String> {
+fn page_url(
+    page: Option<&Path>,
+    built_in: &BuiltIn,
+    dir: &Path,
+    dial_url: &str,
+) -> Result<String, String> {
     let file = match page {
         Some(p) => p
             .canonicalize()
@@ -145,15 +180,16 @@ fn page_url(page: Option<&Path>, dir: &Path, driver_url: &str) -> Result<String,
         None => {
             let d = dir.join("page");
             std::fs::create_dir_all(&d).map_err(|e| e.to_string())?;
-            std::fs::write(d.join("index.html"), PAGE_HTML).map_err(|e| e.to_string())?;
-            std::fs::write(d.join("adapter.js"), PAGE_JS).map_err(|e| e.to_string())?;
+            std::fs::write(d.join("index.html"), built_in.html).map_err(|e| e.to_string())?;
+            std::fs::write(d.join(built_in.js.0), built_in.js.1).map_err(|e| e.to_string())?;
             d.join("index.html")
         }
     };
     Ok(format!(
-        "file://{}#driver={}",
+        "file://{}#{}={}",
         file.display(),
-        encode(driver_url)
+        built_in.key,
+        encode(dial_url)
     ))
 }
 
@@ -163,13 +199,50 @@ pub fn launch(
     page: Option<&Path>,
     driver_url: &str,
 ) -> Result<(Peer, std::process::ChildStderr), RemoteError> {
+    let flags: Vec<String> = SIGNALING_WEBRTC_FLAGS
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
+    start(page, &SIGNALING_PAGE, driver_url, &flags)
+}
+
+/// Starts headless Chromium at the media page (the built-in one when `page` is `None`), told
+/// to dial `media_url`, with loopback-only ICE and `getUserMedia` playing the fake capture
+/// files `video` (Y4M) and `audio` (WAV).
+pub fn launch_media(
+    page: Option<&Path>,
+    media_url: &str,
+    video: &Path,
+    audio: &Path,
+) -> Result<(Peer, std::process::ChildStderr), RemoteError> {
+    let mut flags: Vec<String> = crate::media::ice::CHROMIUM_FLAGS
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
+    flags.push(format!(
+        "--use-file-for-fake-video-capture={}",
+        video.display()
+    ));
+    flags.push(format!(
+        "--use-file-for-fake-audio-capture={}",
+        audio.display()
+    ));
+    start(page, &MEDIA_PAGE, media_url, &flags)
+}
+
+fn start(
+    page: Option<&Path>,
+    built_in: &BuiltIn,
+    dial_url: &str,
+    webrtc_flags: &[String],
+) -> Result<(Peer, std::process::ChildStderr), RemoteError> {
     let fail = |message: String| RemoteError::Spawn {
         command: "web".into(),
         message,
     };
     let binary = chromium()?;
     let dir = scratch_dir().map_err(&fail)?;
-    let url = match page_url(page, &dir, driver_url) {
+    let url = match page_url(page, built_in, &dir, dial_url) {
         Ok(u) => u,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
@@ -178,6 +251,7 @@ pub fn launch(
     };
     let mut cmd = Command::new(&binary);
     cmd.args(CHROMIUM_FLAGS)
+        .args(webrtc_flags)
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg(url)
         .stdin(Stdio::null())
@@ -202,7 +276,13 @@ mod tests {
         let dir = std::env::temp_dir();
         let page = dir.join("callconf-page-url-test.html");
         std::fs::write(&page, "").unwrap();
-        let url = page_url(Some(&page), &dir, "ws://127.0.0.1:1/p?token=ab").unwrap();
+        let url = page_url(
+            Some(&page),
+            &SIGNALING_PAGE,
+            &dir,
+            "ws://127.0.0.1:1/p?token=ab",
+        )
+        .unwrap();
         assert!(url.starts_with("file:///"), "{url}");
         assert!(
             url.ends_with("#driver=ws%3A%2F%2F127.0.0.1%3A1%2Fp%3Ftoken%3Dab"),

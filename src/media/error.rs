@@ -46,6 +46,10 @@ pub enum MediaError {
         /// Why it was refused.
         reason: String,
     },
+    /// The browser of a media interop call could not be started, or its page misbehaved
+    /// (names what, with the tail of the page's console).
+    #[error("browser: {0}")]
+    Browser(String),
     /// The call control layer refused an operation the media run needed.
     #[error("call control: {0}")]
     Call(#[from] crate::core::CallError),
@@ -62,6 +66,7 @@ impl MediaError {
             MediaError::Negotiation(_) => 705,
             MediaError::Timeout { .. } => 706,
             MediaError::InvalidArgument { .. } => 707,
+            MediaError::Browser(_) => 708,
             MediaError::Call(e) => e.code(),
         }
     }

@@ -8,9 +8,13 @@
 //! stalled frames up, skips to the next whole key frame and asks the sender for one (PLI),
 //! at most once per `PLI_INTERVAL_MS_MIN`.
 //!
+//! Padding-only packets (Chromium sends them, e.g. to probe bandwidth) carry no frame but take
+//! a sequence number: they are told to the buffer as fillers, so the frame after them is not
+//! taken for one whose head was lost.
+//!
 //! Pure: packets and the time come in, frames and keyframe requests go out; no clock, no I/O.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -95,6 +99,9 @@ pub struct FrameBuffer {
     blocked_since: Option<Instant>,
     last_pli: Option<Instant>,
     want_pli: bool,
+    /// Sequence numbers of padding-only packets not yet stepped over (at most
+    /// `FILLER_SEQS_MAX`).
+    fillers: BTreeSet<u64>,
     /// Frames given up (never decoded) so far.
     pub given_up: u64,
 }
@@ -110,6 +117,17 @@ impl FrameBuffer {
         frame.parts.insert(ext, (p.payload, p.header.marker));
     }
 
+    /// A padding-only packet: no frame, but sequence number `ext` is accounted for.
+    pub fn filler(&mut self, ext: u64) {
+        if self.next_seq.is_some_and(|n| ext < n) {
+            return;
+        }
+        self.fillers.insert(ext);
+        while self.fillers.len() > limits::FILLER_SEQS_MAX {
+            self.fillers.pop_first();
+        }
+    }
+
     /// The next frame to decode (its RTP timestamp and data), if it can be decoded now; call
     /// until `None`.
     pub fn next(&mut self, now: Instant) -> Option<(u32, Bytes)> {
@@ -117,7 +135,11 @@ impl FrameBuffer {
             if self.next_seq.is_none() || self.skipping {
                 return self.next_keyframe(now);
             }
-            let next_seq = self.next_seq?;
+            let mut next_seq = self.next_seq?;
+            while self.fillers.remove(&next_seq) {
+                next_seq += 1;
+            }
+            self.next_seq = Some(next_seq);
             let (&ts, head) = self.frames.iter().min_by_key(|(_, p)| p.first())?;
             if head.first() == next_seq
                 && let Some(frame) = complete(&head.parts)
@@ -228,7 +250,9 @@ impl FrameBuffer {
 
     fn hand_out(&mut self, ts: u32) {
         if let Some(p) = self.frames.remove(&ts) {
-            self.next_seq = Some(p.last() + 1);
+            let next = p.last() + 1;
+            self.next_seq = Some(next);
+            self.fillers = self.fillers.split_off(&next);
         }
         self.blocked_since = None;
     }
@@ -318,6 +342,21 @@ mod tests {
         assert_eq!(b.given_up, 2);
         push_frame(&mut b, 4, false, None);
         assert!(b.next(late).is_some(), "and what follows it");
+    }
+
+    #[test]
+    fn padding_between_frames_does_not_hold_the_next_frame_back() {
+        let t0 = Instant::now();
+        let mut b = FrameBuffer::default();
+        push_frame(&mut b, 0, true, None); // sequence numbers 0, 1
+        assert!(b.next(t0).is_some());
+        b.filler(2);
+        b.filler(3);
+        // The next frame starts at 4 (push_frame numbers frame 2 as 4, 5).
+        push_frame(&mut b, 2, false, None);
+        assert!(b.next(t0).is_some(), "the padding is stepped over");
+        assert_eq!(b.given_up, 0);
+        assert!(!b.take_pli(t0));
     }
 
     #[test]

@@ -297,7 +297,8 @@ impl Link {
         &self.counters
     }
 
-    fn offer(&self, bytes: usize) -> Option<Verdict> {
+    /// The verdict on one datagram of `bytes` offered now; `None` when the link is perfect.
+    pub(crate) fn offer(&self, bytes: usize) -> Option<Verdict> {
         let mut model = self.model.lock().expect("link model lock");
         if model.profile().is_perfect() {
             // Straight to the socket: an unimpaired link adds nothing, not even a timer tick.

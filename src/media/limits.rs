@@ -66,5 +66,24 @@ pub const PLI_INTERVAL_MS_MIN: u64 = 300;
 pub const PLI_QUEUE_MAX: usize = 4;
 /// Sequence numbers a receiver remembers to tell a retransmission from a duplicate.
 pub const SEEN_SEQ_WINDOW_PACKETS: u64 = 4_096;
+/// Padding-only packets a frame buffer remembers before the frame that follows them.
+pub const FILLER_SEQS_MAX: usize = 1_024;
 /// RTP streams (SSRCs) whose datagrams one impaired link counts separately.
 pub const LINK_SSRC_TALLIES_MAX: usize = 64;
+
+// Media interop with a browser (media/browser_call.rs).
+/// How long the media page may take to dial in after Chromium starts.
+pub const BROWSER_DIAL_TIMEOUT_MS: u64 = 20_000;
+/// The largest message the media page may send (an answer SDP is a few kB).
+pub const PAGE_MESSAGE_BYTES_MAX: usize = 256 * 1024;
+/// Errors kept of what the page (or the browser's tracks) reported.
+pub const PAGE_ERRORS_MAX: usize = 16;
+/// Console lines of the browser kept for an error message.
+pub const CONSOLE_TAIL_LINES: usize = 40;
+/// Warm-up plus measured window of one browser call, in seconds (under the fake capture's
+/// length, so frame numbers never wrap within a call).
+pub const BROWSER_CALL_SECONDS_MAX: f64 = 50.0;
+/// How long after the window a browser call waits for the page's last capture reports.
+pub const LATE_CAPTURE_WAIT_MS: u64 = 300;
+/// The largest datagram the browser relay forwards (a UDP datagram's maximum).
+pub const RELAY_DATAGRAM_BYTES_MAX: usize = 65_536;

@@ -4,16 +4,19 @@
 //! way: `session` drives `peer`/`sender`/`receiver`, which use `synth`/`codec`/`analyze`;
 //! `impair::LinkModel` and `analyze` are pure and know nothing of sockets or GStreamer.
 pub mod analyze;
+pub mod browser_call;
 pub mod capacity;
 pub mod codec;
 pub mod error;
 pub mod fake_capture;
 pub mod framebuf;
+pub mod ice;
 pub mod impair;
 pub mod limits;
 pub mod peer;
 pub mod receiver;
 pub mod recovery;
+pub mod relay;
 pub mod report;
 pub mod run;
 pub mod sender;

@@ -21,6 +21,7 @@ use webrtc::peer_connection::{
 use webrtc::runtime::Runtime;
 
 use super::error::MediaError;
+use super::ice;
 use super::impair::{ImpairedRuntime, Link};
 use super::limits;
 use super::recovery::{self, Recovery};
@@ -116,7 +117,8 @@ impl Peer {
                 gathered: gathered_tx,
             }))
             .with_runtime(runtime)
-            .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
+            .with_setting_engine(ice::setting_engine())
+            .with_udp_addrs(vec![ice::UDP_BIND.to_owned()])
             .build()
             .await?;
         Ok(Self {
@@ -126,6 +128,23 @@ impl Peer {
             gathered,
             link,
         })
+    }
+
+    /// Adds a receive-only transceiver for `kind` (the far end sends, this end only listens).
+    pub async fn receive_only(&self, kind: Kind) -> Result<(), MediaError> {
+        let codec_kind = match kind {
+            Kind::Audio => RtpCodecKind::Audio,
+            Kind::Video => RtpCodecKind::Video,
+        };
+        let init = rtc::rtp_transceiver::RTCRtpTransceiverInit {
+            direction: rtc::rtp_transceiver::RTCRtpTransceiverDirection::Recvonly,
+            streams: vec![],
+            send_encodings: vec![],
+        };
+        self.pc
+            .add_transceiver_from_kind(codec_kind, Some(init))
+            .await?;
+        Ok(())
     }
 
     /// Creates the offer and returns it once ICE gathering is complete (no trickle: loopback

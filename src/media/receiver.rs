@@ -15,7 +15,8 @@
 //!   retransmission) → decode and nothing else;
 //! - reads the frame number and sender tag out of every decoded picture, looks the frame up
 //!   in the sender's log, and measures latency, PSNR and SSIM against the picture that was
-//!   sent;
+//!   sent (a browser's capture time may come after its frame is decoded: the frame waits in
+//!   `decoded_awaiting_capture` for it, its picture known from the fake capture file);
 //! - decodes audio packet by packet, measures latency by RTP timestamp, and the dominant
 //!   frequency of each window (so a track from the wrong participant shows).
 
@@ -25,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 use super::analyze;
 use super::codec::{AudioDecoder, VideoDecoder};
@@ -49,6 +51,59 @@ pub struct StreamCtx {
     /// With loss recovery: where to ask for a key frame (the track's RTCP writer). Video is
     /// then decoded in order, waiting for retransmissions; without, as it comes.
     pub pli: Option<tokio::sync::mpsc::Sender<()>>,
+}
+
+/// The first RTP packet of a remote track (what tells its kind, by payload type), or `None`
+/// when the track ends first.
+pub async fn first_packet(track: &dyn TrackRemote) -> Option<rtc::rtp::packet::Packet> {
+    loop {
+        match track.poll().await {
+            Some(TrackRemoteEvent::OnRtpPacket(p)) => return Some(p),
+            Some(TrackRemoteEvent::OnEnded) | None => return None,
+            Some(_) => {}
+        }
+    }
+}
+
+/// Feeds a remote track's packets, `first` first, to its analysis thread `tx` until the track
+/// ends; the keyframe requests the analysis asks for (`pli`) go out as RTCP on the track.
+pub async fn pump(
+    track: &dyn TrackRemote,
+    first: rtc::rtp::packet::Packet,
+    tx: &SyncSender<Inbound>,
+    stats: &Mutex<StreamStats>,
+    pli: &mut tokio::sync::mpsc::Receiver<()>,
+    media_ssrc: u32,
+) {
+    let mut packet = Some(first);
+    loop {
+        let p = match packet.take() {
+            Some(p) => p,
+            None => {
+                let event = tokio::select! {
+                    e = track.poll() => e,
+                    Some(()) = pli.recv() => {
+                        // Lost with the link like any RTCP; the analysis asks again if so.
+                        let _ = track.write_rtcp(super::recovery::pli(media_ssrc)).await;
+                        continue;
+                    }
+                };
+                match event {
+                    Some(TrackRemoteEvent::OnRtpPacket(p)) => p,
+                    Some(TrackRemoteEvent::OnEnded) | None => break,
+                    Some(_) => continue,
+                }
+            }
+        };
+        let inbound = Inbound {
+            arrival: Instant::now(),
+            packet: p,
+        };
+        if tx.try_send(inbound).is_err() {
+            // The analysis thread cannot keep up: the machine fell behind.
+            stats.lock().expect("stats lock").analysed_late += 1;
+        }
+    }
 }
 
 /// Starts the analysis thread of one stream; dropping the returned sender ends it.
@@ -153,6 +208,13 @@ fn run_video(ctx: &StreamCtx, rx: &Receiver<Inbound>) -> Result<(), String> {
                 if arrival == Arrival::Duplicate {
                     continue;
                 }
+                if inb.packet.payload.is_empty() {
+                    // Padding only (a browser probing bandwidth): no frame, only a number.
+                    if let Frames::InOrder(b) = &mut frames {
+                        b.filler(ext);
+                    }
+                    continue;
+                }
                 let ts = inb.packet.header.timestamp;
                 match &mut frames {
                     Frames::InOrder(b) => b.push(ext, inb.packet),
@@ -195,10 +257,10 @@ fn drain_in_order(ctx: &StreamCtx, b: &mut FrameBuffer, dec: &mut VideoDecoder) 
 
 /// Decodes one whole frame and measures it; `false` when the decoder refused it.
 fn decode_frame(ctx: &StreamCtx, dec: &mut VideoDecoder, ts: u32, frame: &Bytes) -> bool {
-    let per_frame = VIDEO_CLOCK_HZ / ctx.sender.fps.max(1);
+    // From the RTP clock itself: a browser's frames are not a whole frame period apart (its
+    // timestamps follow capture), and the decoder wants strictly increasing times.
     let rel = ts.wrapping_sub(ctx.ts_base);
-    let pts =
-        Duration::from_secs_f64(f64::from(rel / per_frame) / f64::from(ctx.sender.fps.max(1)));
+    let pts = Duration::from_secs_f64(f64::from(rel) / f64::from(VIDEO_CLOCK_HZ));
     let decoded = dec.decode(frame, pts);
     let done = Instant::now();
     let mut s = ctx.stats.lock().expect("stats lock");
@@ -220,6 +282,13 @@ fn decode_frame(ctx: &StreamCtx, dec: &mut VideoDecoder, ts: u32, frame: &Bytes)
                 StreamStats::push_sample(&mut s.latency_ms, ms);
                 StreamStats::push_sample(&mut s.psnr_db, analyze::psnr_db(&reference, &y));
                 StreamStats::push_sample(&mut s.ssim, analyze::ssim(&reference, &y));
+            } else if let Some(reference) = ctx.sender.video_reference(n) {
+                // A browser's frame decoded before the page's report of its capture came.
+                StreamStats::push_sample(&mut s.psnr_db, analyze::psnr_db(&reference, &y));
+                StreamStats::push_sample(&mut s.ssim, analyze::ssim(&reference, &y));
+                if s.decoded_awaiting_capture.len() < limits::SAMPLES_PER_STREAM_MAX {
+                    s.decoded_awaiting_capture.push((n, done));
+                }
             }
         }
         Some(_) => s.frames_from_wrong_sender += 1,

@@ -20,14 +20,14 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde::Serialize;
 use tokio::sync::oneshot;
-use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::runtime::Runtime;
 
 use super::error::MediaError;
 use super::impair::{Link, LinkProfile};
 use super::limits;
 use super::peer::{self, Peer};
-use super::receiver::{self, Inbound, StreamCtx};
+use super::receiver::{self, StreamCtx};
 use super::recovery::{self, Recovery};
 use super::report::{self, MediaReport};
 use super::sender::{self, Publisher, WriterCtx};
@@ -841,12 +841,8 @@ async fn run_peer(
 /// payload types, and at `on_track` time webrtc-rs may not have classified the track yet.
 async fn serve_track(shared: Arc<Shared>, me: String, track: Arc<dyn TrackRemote>) {
     let owner = track.stream_id().await;
-    let first = loop {
-        match track.poll().await {
-            Some(TrackRemoteEvent::OnRtpPacket(p)) => break p,
-            Some(TrackRemoteEvent::OnEnded) | None => return,
-            Some(_) => {}
-        }
+    let Some(first) = receiver::first_packet(track.as_ref()).await else {
+        return;
     };
     let kind = match first.header.payload_type {
         sender::VP8_PT => Kind::Video,
@@ -886,35 +882,7 @@ async fn serve_track(shared: Arc<Shared>, me: String, track: Arc<dyn TrackRemote
             return;
         }
     };
-    let mut packet = Some(first);
-    loop {
-        let p = match packet.take() {
-            Some(p) => p,
-            None => {
-                let event = tokio::select! {
-                    e = track.poll() => e,
-                    Some(()) = pli_rx.recv() => {
-                        // Lost with the link like any RTCP; the analysis asks again if so.
-                        let _ = track.write_rtcp(recovery::pli(media_ssrc)).await;
-                        continue;
-                    }
-                };
-                match event {
-                    Some(TrackRemoteEvent::OnRtpPacket(p)) => p,
-                    Some(TrackRemoteEvent::OnEnded) | None => break,
-                    Some(_) => continue,
-                }
-            }
-        };
-        let inbound = Inbound {
-            arrival: Instant::now(),
-            packet: p,
-        };
-        if tx.try_send(inbound).is_err() {
-            // The analysis thread cannot keep up: the machine fell behind.
-            stats.lock().expect("stats lock").analysed_late += 1;
-        }
-    }
+    receiver::pump(track.as_ref(), first, &tx, &stats, &mut pli_rx, media_ssrc).await;
 }
 
 /// `user` leaves: close its connections; the others see its tracks removed.

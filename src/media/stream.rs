@@ -105,6 +105,10 @@ pub struct SenderLog {
     /// Units the source made but its consumer took too late to send (the raw queue dropped
     /// them): the machine, not the network, lost them.
     pub dropped_at_source: AtomicU64,
+    /// The pictures of a sender whose frames are known before they are sent (a browser's fake
+    /// capture file: frame n is picture n modulo the file's length), for the frames whose
+    /// capture time has not come yet when they are decoded.
+    references: Option<std::sync::Arc<Vec<std::sync::Arc<YPlane>>>>,
 }
 
 impl SenderLog {
@@ -117,7 +121,29 @@ impl SenderLog {
             audio: Mutex::new(Ring::new()),
             video: Mutex::new(Ring::new()),
             dropped_at_source: AtomicU64::new(0),
+            references: None,
         }
+    }
+
+    /// A sender whose pictures are `references` by frame number (modulo their count), and whose
+    /// capture times are logged as they become known, possibly after the frame is decoded.
+    pub fn with_references(
+        user: &str,
+        tag: u8,
+        tone_hz: u32,
+        fps: u32,
+        references: std::sync::Arc<Vec<std::sync::Arc<YPlane>>>,
+    ) -> Self {
+        Self {
+            references: Some(references).filter(|r| !r.is_empty()),
+            ..Self::new(user, tag, tone_hz, fps)
+        }
+    }
+
+    /// The picture of frame `frame_no` of a sender with known pictures.
+    pub fn video_reference(&self, frame_no: u32) -> Option<std::sync::Arc<YPlane>> {
+        let r = self.references.as_ref()?;
+        r.get(frame_no as usize % r.len()).cloned()
     }
 
     pub fn log_audio(&self, seq: u64, capture: Instant) {
@@ -230,6 +256,9 @@ pub struct StreamStats {
     pub first_output_after_resume: Option<Instant>,
     /// The analysis thread stopped on an error it could not recover from.
     pub failure: Option<String>,
+    /// Decoded frames (number, when) of a sender with known pictures whose capture time was
+    /// not logged yet: their latency is computed once it is (`latency_from_late_captures`).
+    pub decoded_awaiting_capture: Vec<(u32, Instant)>,
 }
 
 impl StreamStats {
@@ -271,6 +300,21 @@ impl StreamStats {
                 (100.0 * (expected - self.frames_decoded as f64) / expected).max(0.0)
             }
             _ => 0.0,
+        }
+    }
+
+    /// Turns the frames decoded before their capture time was known into latency samples,
+    /// with `capture` (frame number → capture instant); those still unknown stay.
+    pub fn latency_from_late_captures(&mut self, capture: impl Fn(u32) -> Option<Instant>) {
+        let awaiting = std::mem::take(&mut self.decoded_awaiting_capture);
+        for (n, done) in awaiting {
+            match capture(n) {
+                Some(c) => {
+                    let ms = done.saturating_duration_since(c).as_secs_f64() * 1e3;
+                    Self::push_sample(&mut self.latency_ms, ms);
+                }
+                None => self.decoded_awaiting_capture.push((n, done)),
+            }
         }
     }
 

@@ -5,6 +5,10 @@
 
 mod cleanup;
 mod ice;
+mod media_delay;
+mod media_loopback;
+mod media_loss;
+mod media_measured;
 mod missing;
 mod mixed;
 mod offline;
@@ -12,6 +16,21 @@ mod suite;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+/// Serialises the tests that run real-time media (two calls at once on 2 cores would measure
+/// each other's contention; a failed test's poisoned lock is fine to reuse).
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The runtime a media call runs on: multi-threaded, the wall clock.
+pub fn media_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
 
 /// `callconf certify ARGS`, ready to run from the project's directory with `TMPDIR` set to
 /// `tmp` (so that the browser's scratch directory is found there).
