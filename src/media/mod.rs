@@ -5,6 +5,7 @@
 //! `impair::LinkModel` and `analyze` are pure and know nothing of sockets or GStreamer.
 pub mod analyze;
 pub mod browser_call;
+mod browser_page;
 pub mod capacity;
 pub mod codec;
 pub mod error;
