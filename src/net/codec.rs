@@ -1,5 +1,5 @@
 //! The options a `callconf-wire/1` connection may negotiate in its first message
-//! (docs/wire-protocol.md §7): the encoding of its frames (JSON text, or the compact binary
+//! (docs/wire-protocol.md §9): the encoding of its frames (JSON text, or the compact binary
 //! encoding, MessagePack) and `mux`, several devices sharing the connection, each message tagged
 //! with its device's channel and many messages batched in one frame.
 //!
@@ -205,8 +205,11 @@ mod tests {
                 let batch: Vec<(u32, ReadClient)> = enc.read_batch(&f).unwrap();
                 back.extend(batch.into_iter().map(|(c, m)| (c, m.0)));
             }
-            let want: Vec<(u32, ClientMsg)> =
-                msgs.into_iter().enumerate().map(|(i, m)| (i as u32 + 1, m)).collect();
+            let want: Vec<(u32, ClientMsg)> = msgs
+                .into_iter()
+                .enumerate()
+                .map(|(i, m)| (i as u32 + 1, m))
+                .collect();
             assert_eq!(back, want, "{enc:?}");
         }
     }

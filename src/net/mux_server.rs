@@ -1,4 +1,4 @@
-//! The server's side of a shared (`mux`) device connection (docs/wire-protocol.md §7): many
+//! The server's side of a shared (`mux`) device connection (docs/wire-protocol.md §9): many
 //! devices on one WebSocket, each authenticated by its own hello on a channel the client numbers,
 //! every frame a batch of `[channel, message]` pairs in the negotiated encoding.
 //!
@@ -22,12 +22,12 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::error::Error as WsError;
 use tracing::info;
 
+use super::FRAMES_PER_WAKEUP_MAX;
 use super::codec::{BatchWriter, Encoding};
 use super::error::{Refusal, redact_literals};
 use super::limits::{MUX_DEVICES_MAX, MUX_EVENTS_QUEUED_MAX, MUX_OUT_PER_WAKEUP_MAX};
 use super::server::{Frame, Ws, hello_of, outbound_msg, refuse_with};
 use super::wire::{ClientMsg, PROTOCOL, ReadClient, ServerMsg};
-use super::FRAMES_PER_WAKEUP_MAX;
 use crate::core::DeviceId;
 use crate::server::{Outbound, ServerHandle, SharedConn};
 
@@ -120,8 +120,7 @@ impl Link<'_> {
         let mut late = Box::pin(tokio::time::sleep_until(deadline));
         loop {
             let work = poll_fn(|cx| {
-                if let Poll::Ready(n) = out.poll_recv_many(cx, &mut batch, MUX_OUT_PER_WAKEUP_MAX)
-                {
+                if let Poll::Ready(n) = out.poll_recv_many(cx, &mut batch, MUX_OUT_PER_WAKEUP_MAX) {
                     // Never 0: this task holds a sender itself.
                     debug_assert!(n > 0);
                     return Poll::Ready(Work::Out);

@@ -29,9 +29,9 @@ use tokio_tungstenite::tungstenite::error::Error as WsError;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
 use tracing::{debug, info, warn};
 
+use super::codec::{Encoding, FEATURE_MUX, Negotiation};
 use super::error::{Refusal, redact_literals};
 use super::limits::{CLOSE_WRITE_TIMEOUT_MS, CONNECTIONS_MAX, HANDSHAKE_TIMEOUT_MS};
-use super::codec::{Encoding, FEATURE_MUX, Negotiation};
 use super::wire::{ClientMsg, PROTOCOL, ReadClient, ServerMsg, WireError};
 use super::{CONNECTION_EVENTS_QUEUED_MAX, FRAMES_PER_WAKEUP_MAX};
 use crate::core::DeviceId;
@@ -342,10 +342,18 @@ fn negotiate(first: &Frame) -> Option<Result<(String, Encoding, bool), Refusal>>
     let mux = features.iter().any(|f| f == FEATURE_MUX);
     let opened = Negotiation::Opened {
         protocol: PROTOCOL.to_owned(),
-        features: if mux { vec![FEATURE_MUX.to_owned()] } else { vec![] },
+        features: if mux {
+            vec![FEATURE_MUX.to_owned()]
+        } else {
+            vec![]
+        },
         encoding: enc.name().to_owned(),
     };
-    Some(Ok((serde_json::to_string(&opened).expect("serializes"), enc, mux)))
+    Some(Ok((
+        serde_json::to_string(&opened).expect("serializes"),
+        enc,
+        mux,
+    )))
 }
 
 /// The hello's user, device label and token, or why not (`None`: the peer went away).

@@ -220,7 +220,7 @@ impl ServerHandle {
         Ok((device, conn))
     }
 
-    /// Numbers a connection that several devices share (`mux`, docs/wire-protocol.md §7): its
+    /// Numbers a connection that several devices share (`mux`, docs/wire-protocol.md §9): its
     /// devices connect with [`ServerHandle::connect_shared`] and leave with
     /// [`ServerHandle::disconnect_wire`] under its number.
     pub fn open_shared(&self) -> SharedConn {

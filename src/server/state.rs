@@ -183,9 +183,7 @@ impl ServerState {
     /// Disconnects every device of the shared connection `conn` as a slow consumer.
     fn disconnect_shared(&mut self, conn: u64) {
         let ours: Vec<DeviceId> = (0..self.routes.len())
-            .filter(|&i| {
-                matches!(&self.routes[i], Some(Route::Wire { conn: c, .. }) if *c == conn)
-            })
+            .filter(|&i| matches!(&self.routes[i], Some(Route::Wire { conn: c, .. }) if *c == conn))
             .map(|i| DeviceId(i as u32))
             .collect();
         for d in ours {
