@@ -25,7 +25,9 @@ use crate::net::limits::MUX_OUT_PER_WAKEUP_MAX;
 use crate::net::wire::{ClientMsg, ReadServer, ServerMsg};
 use crate::server::auth::Token;
 
-/// Opens one shared connection per `link.mux` devices and starts its task.
+/// Opens one shared connection per `link.mux` devices, authenticates each device on its channel,
+/// and starts the connection's task. Returns once every device is welcomed, so that no call is
+/// placed to a device whose hello the server has yet to read (it would be unavailable, 480).
 pub(super) async fn start(
     url: &str,
     tokens: &[Token],
@@ -37,9 +39,16 @@ pub(super) async fn start(
     let users = tokens.len();
     for (k, rx) in receivers.into_iter().enumerate() {
         let devices = k * link.mux..((k + 1) * link.mux).min(users);
-        let ws = open(url, link.encoding, true).await?;
-        let tokens = tokens[devices.clone()].to_vec();
-        let task = connection(devices, tokens, ws, rx, shared.clone(), link.encoding);
+        let mut ws = open(url, link.encoding, true).await?;
+        hellos(
+            &mut ws,
+            devices.clone(),
+            &tokens[devices.clone()],
+            shared,
+            link.encoding,
+        )
+        .await?;
+        let task = connection(devices, ws, rx, shared.clone(), link.encoding);
         tasks.push(tokio::spawn(task));
     }
     Ok(tasks)
@@ -151,11 +160,60 @@ fn channel(local: usize) -> u32 {
     local as u32 + 1
 }
 
-/// One shared connection: its devices' hellos, then the wakeups until it closes or the driver
-/// drops the command queue.
+/// Sends the hellos of `devices` on their channels and waits, within the handshake deadline,
+/// for every welcome; a refusal is the run's set-up error.
+async fn hellos(
+    ws: &mut Ws,
+    devices: Range<usize>,
+    tokens: &[Token],
+    shared: &Shared,
+    enc: Encoding,
+) -> Result<(), RealtimeError> {
+    let mut w = BatchWriter::new(enc);
+    for (local, (i, token)) in devices.clone().zip(tokens).enumerate() {
+        let hello = ClientMsg::hello(shared.ids[i].clone(), "d0", token.clone());
+        w.push(channel(local), &hello);
+    }
+    let io = |()| RealtimeError::Io("the shared connection failed sending the hellos".into());
+    send(ws, &mut w).await.map_err(io)?;
+    let deadline = tokio::time::Instant::now()
+        + std::time::Duration::from_millis(crate::net::limits::HANDSHAKE_TIMEOUT_MS);
+    let mut welcomed = 0;
+    // Bounded: each frame counts, and the deadline ends the wait.
+    while welcomed < devices.len() {
+        let frame = match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(m))) => m,
+            Ok(_) => return Err(RealtimeError::Io("the shared connection closed".into())),
+            Err(_) => {
+                let why = format!("{welcomed} of {} devices welcomed in time", devices.len());
+                return Err(RealtimeError::Setup(why));
+            }
+        };
+        if !matches!(frame, Message::Text(_) | Message::Binary(_)) {
+            continue;
+        }
+        let batch = enc
+            .read_batch::<ReadServer>(&frame)
+            .map_err(RealtimeError::Setup)?;
+        for (ch, ReadServer(m)) in batch {
+            match m {
+                ServerMsg::Welcome { .. } => welcomed += 1,
+                ServerMsg::Error { code, message } => {
+                    let why = format!("channel {ch}: {code} {message}");
+                    return Err(RealtimeError::Setup(why));
+                }
+                // Nothing else comes before the first call.
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One shared connection after its devices' welcomes: the wakeups until it closes or the
+/// driver drops the command queue.
 async fn connection(
     devices: Range<usize>,
-    tokens: Vec<Token>,
     mut ws: Ws,
     mut cmds: mpsc::Receiver<(usize, Cmd)>,
     shared: Arc<Shared>,
@@ -163,15 +221,6 @@ async fn connection(
 ) {
     let n = devices.len();
     let mut w = BatchWriter::new(enc);
-    for (local, (i, token)) in devices.clone().zip(tokens).enumerate() {
-        w.push(
-            channel(local),
-            &ClientMsg::hello(shared.ids[i].clone(), "d0", token),
-        );
-    }
-    if send(&mut ws, &mut w).await.is_err() {
-        return;
-    }
     let options = crate::agent::Options::default();
     let mut g = Group {
         first: devices.start,
