@@ -51,6 +51,17 @@ pub struct LoadArgs {
     /// of this process's own connections. With --shard, each generator starts its own.
     #[arg(long, value_name = "CMD", requires = "realtime")]
     pub adapter: Option<String>,
+    /// With --realtime: devices per WebSocket connection. 1 (the default) gives each device a
+    /// connection of its own; more share one, each device authenticated on its own channel
+    /// (docs/wire-protocol.md §9).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "realtime",
+          conflicts_with = "adapter", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub mux: u32,
+    /// With --realtime: the frames' encoding, `json` (the default) or `compact` (MessagePack,
+    /// negotiated at connect).
+    #[arg(long, value_name = "ENC", default_value = "json", requires = "realtime",
+          conflicts_with = "adapter", value_parser = ["json", "compact"])]
+    pub encoding: String,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -261,7 +272,10 @@ fn realtime(
     let interrupted = control.clone();
     let via = match &args.adapter {
         Some(cmd) => crate::net::load::Via::Adapter(crate::driver::remote::Launch::new(cmd, None)),
-        None => crate::net::load::Via::Connections,
+        None => crate::net::load::Via::Connections(crate::net::load::Link {
+            mux: args.mux as usize,
+            encoding: crate::net::codec::Encoding::parse(&args.encoding).unwrap_or_default(),
+        }),
     };
     let run = rt.block_on(crate::net::load::run_via(
         sc,

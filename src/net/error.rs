@@ -1,10 +1,10 @@
-//! Why the server refused or closed a connection: stable codes 900–910, sent in an `error`
+//! Why the server refused or closed a connection: stable codes 900–911, sent in an `error`
 //! message before the close (docs/wire-protocol.md lists them). A call operation's refusal is
 //! not here: it is the reply's `CallError` code (400–503), and the connection goes on.
 
 use thiserror::Error;
 
-use super::limits::{HANDSHAKE_TIMEOUT_MS, MESSAGE_BYTES_MAX};
+use super::limits::{HANDSHAKE_TIMEOUT_MS, MESSAGE_BYTES_MAX, MUX_DEVICES_MAX};
 use super::wire::{PROTOCOL, WireError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -44,6 +44,9 @@ pub enum Refusal {
     /// 910: the server is shutting down.
     #[error("server shutting down")]
     ShuttingDown,
+    /// 911: a shared (`mux`) connection already carries its maximum of devices.
+    #[error("too many devices on this connection (at most {MUX_DEVICES_MAX})")]
+    TooManyDevices,
 }
 
 impl Refusal {
@@ -60,6 +63,7 @@ impl Refusal {
             Refusal::SlowConsumer => 908,
             Refusal::Removed(_) => 909,
             Refusal::ShuttingDown => 910,
+            Refusal::TooManyDevices => 911,
         }
     }
 

@@ -49,3 +49,18 @@ pub const ADAPTER_COMMANDS_QUEUED_MAX: usize = 4096;
 /// Beyond the ring timeout, how long a real-time run waits for its placed calls to end before
 /// it counts the rest as lost.
 pub const DRAIN_SPARE_MS: u64 = 120_000;
+
+/// Devices one shared (`mux`) connection may authenticate; a hello past it is refused on its
+/// channel with code 911 and the others go on.
+pub const MUX_DEVICES_MAX: usize = 4096;
+/// Output queued for one shared connection (all its devices together) before the server drops
+/// every device on it as a slow consumer (code 908).
+pub const MUX_EVENTS_QUEUED_MAX: usize = 65_536;
+/// Messages in one batch frame of a shared connection, either way (a larger batch is refused
+/// with 900).
+pub const MUX_BATCH_MESSAGES_MAX: usize = 1024;
+/// Bytes after which a batch frame being written is closed and the next begins: well under
+/// [`MESSAGE_BYTES_MAX`] even when the message that crosses it is the largest one.
+pub const MUX_FRAME_BYTES_TARGET: usize = 32 * 1024;
+/// Queued messages a shared connection takes per wakeup to send, before it yields.
+pub const MUX_OUT_PER_WAKEUP_MAX: usize = 2048;

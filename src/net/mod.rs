@@ -3,9 +3,11 @@
 //! that places calls through such connections in wall-clock time.
 
 pub mod admin;
+pub mod codec;
 pub mod error;
 pub mod limits;
 pub mod load;
+mod mux_server;
 pub mod serve;
 pub mod server;
 pub mod wire;

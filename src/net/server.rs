@@ -29,14 +29,15 @@ use tokio_tungstenite::tungstenite::error::Error as WsError;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
 use tracing::{debug, info, warn};
 
+use super::codec::{Encoding, FEATURE_MUX, Negotiation};
 use super::error::{Refusal, redact_literals};
 use super::limits::{CLOSE_WRITE_TIMEOUT_MS, CONNECTIONS_MAX, HANDSHAKE_TIMEOUT_MS};
-use super::wire::{ClientMsg, PROTOCOL, ServerMsg, WireError};
+use super::wire::{ClientMsg, PROTOCOL, ReadClient, ServerMsg, WireError};
 use super::{CONNECTION_EVENTS_QUEUED_MAX, FRAMES_PER_WAKEUP_MAX};
 use crate::core::DeviceId;
 use crate::server::{Outbound, ServerHandle};
 
-type Ws = WebSocketStream<TcpStream>;
+pub(crate) type Ws = WebSocketStream<TcpStream>;
 
 /// What the accept loops share: the connection slots and the shutdown signal.
 #[derive(Clone)]
@@ -144,16 +145,17 @@ pub(crate) fn text(msg: &ServerMsg) -> Message {
     Message::text(serde_json::to_string(msg).expect("server messages serialize"))
 }
 
-fn outbound_text(out: Outbound) -> Result<Message, Refusal> {
-    Ok(text(&match out {
-        Outbound::Reply { id, result } => ServerMsg::Reply {
+/// The wire message of one queued output, or the connection's end (`Err`: why).
+pub(crate) fn outbound_msg(out: Outbound) -> Result<ServerMsg, Refusal> {
+    Ok(match out {
+        Outbound::Reply { id, result, .. } => ServerMsg::Reply {
             id,
             result: result.map_err(|e| WireError::from(&e)),
         },
         Outbound::Event(delivery) => ServerMsg::Event { delivery },
         Outbound::Close { code: 910, .. } => return Err(Refusal::ShuttingDown),
         Outbound::Close { message, .. } => return Err(Refusal::Removed(message)),
-    }))
+    })
 }
 
 /// Sends the refusal's `error` message and a close frame, each within the close deadline.
@@ -166,6 +168,15 @@ where
         code: wire.code,
         message: wire.message.clone(),
     });
+    refuse_with(ws, refusal, msg).await;
+}
+
+/// [`refuse`] with the `error` message already framed (in a negotiated encoding, or a batch).
+pub(crate) async fn refuse_with<S>(ws: &mut WebSocketStream<S>, refusal: &Refusal, msg: Message)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let wire = refusal.wire();
     let code = match refusal {
         Refusal::ShuttingDown => CloseCode::Away,
         Refusal::TooLarge => CloseCode::Size,
@@ -186,7 +197,7 @@ where
 }
 
 /// A close frame's reason is at most 123 bytes.
-fn short(s: &str) -> &str {
+pub(crate) fn short(s: &str) -> &str {
     let mut end = s.len().min(100);
     while !s.is_char_boundary(end) {
         end -= 1;
@@ -214,12 +225,43 @@ async fn connection(
             return;
         }
     };
-    let (out_tx, mut out) = mpsc::channel(CONNECTION_EVENTS_QUEUED_MAX);
-    let hello = match tokio::time::timeout_at(deadline, ws.next()).await {
-        Ok(frame) => read_hello(frame),
-        Err(_) => Err(Some(Refusal::HandshakeTimeout)),
+    let Ok(first) = tokio::time::timeout_at(deadline, ws.next()).await else {
+        info!(%peer, code = 906, "device refused: no hello in time");
+        refuse(&mut ws, &Refusal::HandshakeTimeout).await;
+        return;
     };
-    let refused = match hello {
+    let (enc, hello) = match negotiate(&first) {
+        None => (Encoding::Json, first),
+        Some(Err(r)) => {
+            info!(%peer, code = r.code(), reason = %r, "device refused");
+            refuse(&mut ws, &r).await;
+            return;
+        }
+        Some(Ok((opened, enc, mux))) => {
+            if ws.send(Message::text(opened)).await.is_err() {
+                return;
+            }
+            if mux {
+                super::mux_server::connection(ws, peer, server, enc, deadline).await;
+                return;
+            }
+            match tokio::time::timeout_at(deadline, ws.next()).await {
+                Ok(frame) => (enc, frame),
+                Err(_) => {
+                    let r = Refusal::HandshakeTimeout;
+                    refuse_with(&mut ws, &r, error_frame(enc, &r)).await;
+                    return;
+                }
+            }
+        }
+    };
+    single(ws, peer, &server, enc, hello).await;
+}
+
+/// One device's connection, from its hello on, in `enc`.
+async fn single(mut ws: Ws, peer: SocketAddr, server: &ServerHandle, enc: Encoding, hello: Frame) {
+    let (out_tx, mut out) = mpsc::channel(CONNECTION_EVENTS_QUEUED_MAX);
+    let refused = match read_hello(hello, enc) {
         Ok((user, label, token)) => match server.connect_wire(&user, &label, &token, out_tx) {
             Ok((device, conn)) => {
                 info!(%peer, %user, device = %label, id = device.0, "device authenticated");
@@ -227,14 +269,14 @@ async fn connection(
                     protocol: PROTOCOL.to_owned(),
                     device,
                 };
-                let why = if ws.send(text(&welcome)).await.is_ok() {
-                    run(&mut ws, device, &server, &mut out).await
+                let why = if ws.send(enc.frame(&welcome)).await.is_ok() {
+                    run(&mut ws, device, server, &mut out, enc).await
                 } else {
                     None
                 };
                 server.disconnect_wire(device, conn);
                 if let Some(r) = &why {
-                    refuse(&mut ws, r).await;
+                    refuse_with(&mut ws, r, error_frame(enc, r)).await;
                 }
                 match &why {
                     Some(r) => {
@@ -250,48 +292,123 @@ async fn connection(
     };
     if let Some(r) = refused {
         info!(%peer, code = r.code(), reason = %r, "device refused");
-        refuse(&mut ws, &r).await;
+        refuse_with(&mut ws, &r, error_frame(enc, &r)).await;
     }
 }
 
-type Frame = Option<Result<Message, WsError>>;
+/// The `error` message of `r` as one frame of `enc`.
+fn error_frame(enc: Encoding, r: &Refusal) -> Message {
+    let wire = r.wire();
+    enc.frame(&ServerMsg::Error {
+        code: wire.code,
+        message: wire.message,
+    })
+}
+
+pub(crate) type Frame = Option<Result<Message, WsError>>;
+
+/// Whether the first frame is an `open` (`None`: it is not, a hello perhaps); if so, the
+/// `opened` answer, the encoding and whether the connection is shared (`mux`).
+fn negotiate(first: &Frame) -> Option<Result<(String, Encoding, bool), Refusal>> {
+    #[derive(serde::Deserialize)]
+    struct Kind<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+    }
+    let Some(Ok(Message::Text(t))) = first else {
+        return None;
+    };
+    match serde_json::from_str::<Kind>(t) {
+        Ok(Kind { kind: Some(k) }) if k == "open" => {}
+        _ => return None,
+    }
+    let open = match serde_json::from_str::<Negotiation>(t) {
+        Ok(Negotiation::Open {
+            protocol,
+            features,
+            encoding,
+        }) => (protocol, features, encoding),
+        Ok(Negotiation::Opened { .. }) => unreachable!("the type said open"),
+        Err(e) => return Some(Err(Refusal::Malformed(redact_literals(&e.to_string())))),
+    };
+    let (protocol, features, encoding) = open;
+    if protocol != PROTOCOL {
+        return Some(Err(Refusal::Protocol(format!("`{}`", short(&protocol)))));
+    }
+    let Some(enc) = Encoding::parse(&encoding) else {
+        let why = format!("encoding `{}` (json and compact are)", short(&encoding));
+        return Some(Err(Refusal::Protocol(why)));
+    };
+    let mux = features.iter().any(|f| f == FEATURE_MUX);
+    let opened = Negotiation::Opened {
+        protocol: PROTOCOL.to_owned(),
+        features: if mux {
+            vec![FEATURE_MUX.to_owned()]
+        } else {
+            vec![]
+        },
+        encoding: enc.name().to_owned(),
+    };
+    Some(Ok((
+        serde_json::to_string(&opened).expect("serializes"),
+        enc,
+        mux,
+    )))
+}
 
 /// The hello's user, device label and token, or why not (`None`: the peer went away).
-fn read_hello(
-    frame: Frame,
-) -> Result<(crate::core::UserId, String, crate::server::auth::Token), Option<Refusal>> {
-    let t = match frame {
-        Some(Ok(Message::Text(t))) => t,
-        Some(Ok(Message::Binary(_))) => {
-            return Err(Some(Refusal::Malformed(
-                "binary frames are not part of the protocol".into(),
-            )));
-        }
+fn read_hello(frame: Frame, enc: Encoding) -> Result<Hello, Option<Refusal>> {
+    let msg = match frame {
+        Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => m,
         Some(Err(WsError::Capacity(_))) => return Err(Some(Refusal::TooLarge)),
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Err(None),
         Some(Ok(_)) => return Err(Some(Refusal::OutOfOrder("expected hello first"))),
     };
-    match ClientMsg::from_json(&t) {
-        Ok(ClientMsg::Hello {
+    match decode(&msg, enc, true) {
+        Ok(m) => hello_of(m).map_err(Some),
+        Err(r) => Err(Some(r)),
+    }
+}
+
+/// A hello's user, device label and token.
+pub(crate) type Hello = (crate::core::UserId, String, crate::server::auth::Token);
+
+/// The hello's parts, or why not.
+pub(crate) fn hello_of(msg: ClientMsg) -> Result<Hello, Refusal> {
+    match msg {
+        ClientMsg::Hello {
             protocol,
             user,
             device,
             token,
-        }) => {
+        } => {
             if protocol != PROTOCOL {
-                return Err(Some(Refusal::Protocol(format!("`{}`", short(&protocol)))));
+                return Err(Refusal::Protocol(format!("`{}`", short(&protocol))));
             }
             Ok((user, device, token))
         }
-        Ok(ClientMsg::Request { .. }) => Err(Some(Refusal::OutOfOrder("expected hello first"))),
-        Err(e) => {
+        ClientMsg::Request { .. } => Err(Refusal::OutOfOrder("expected hello first")),
+    }
+}
+
+/// One client message from a data frame of `enc`, or the 900 (901 for a JSON `hello` frame
+/// that names no protocol) it earns. A frame may hold a token: no value of it goes into the message.
+pub(crate) fn decode(msg: &Message, enc: Encoding, hello: bool) -> Result<ClientMsg, Refusal> {
+    match (enc, msg) {
+        (Encoding::Json, Message::Text(t)) => ClientMsg::from_json(t).map_err(|e| {
             // An old or foreign hello without a protocol is a version mismatch, not noise.
-            if t.contains("\"hello\"") && !t.contains("\"protocol\"") {
-                return Err(Some(Refusal::Protocol("(none named)".into())));
+            if hello && t.contains("\"hello\"") && !t.contains("\"protocol\"") {
+                return Refusal::Protocol("(none named)".into());
             }
-            // The frame may hold a token: no value of it goes into the message.
-            Err(Some(Refusal::Malformed(redact_literals(&e.to_string()))))
-        }
+            Refusal::Malformed(redact_literals(&e.to_string()))
+        }),
+        (Encoding::Json, _) => Err(Refusal::Malformed(
+            "binary frames are not part of the protocol".into(),
+        )),
+        _ => enc
+            .read::<ReadClient>(msg)
+            .map(|m| m.0)
+            .map_err(|e| Refusal::Malformed(redact_literals(&e))),
     }
 }
 
@@ -311,6 +428,7 @@ async fn run(
     device: DeviceId,
     server: &ServerHandle,
     out: &mut mpsc::Receiver<Outbound>,
+    enc: Encoding,
 ) -> Option<Refusal> {
     let mut batch: Vec<Outbound> = Vec::with_capacity(FRAMES_PER_WAKEUP_MAX);
     loop {
@@ -329,7 +447,7 @@ async fn run(
             Work::Out => {}
             Work::Frame(frame) => {
                 taken = 1;
-                if let Some(end) = handle_frame(device, server, frame) {
+                if let Some(end) = handle_frame(device, server, frame, enc) {
                     return end;
                 }
             }
@@ -341,7 +459,7 @@ async fn run(
                 break;
             };
             taken += 1;
-            if let Some(end) = handle_frame(device, server, frame) {
+            if let Some(end) = handle_frame(device, server, frame, enc) {
                 return end;
             }
         }
@@ -359,8 +477,8 @@ async fn run(
             continue;
         }
         for o in batch.drain(..) {
-            let msg = match outbound_text(o) {
-                Ok(msg) => msg,
+            let msg = match outbound_msg(o) {
+                Ok(msg) => enc.frame(&msg),
                 Err(closing) => {
                     let _ = ws.flush().await;
                     return Some(closing);
@@ -380,23 +498,24 @@ async fn run(
 }
 
 /// Handles one frame; `Some(end)` when the connection is over (`end`: the server's reason).
-fn handle_frame(device: DeviceId, server: &ServerHandle, frame: Frame) -> Option<Option<Refusal>> {
-    let t = match frame {
-        Some(Ok(Message::Text(t))) => t,
-        Some(Ok(Message::Binary(_))) => {
-            let why = "binary frames are not part of the protocol";
-            return Some(Some(Refusal::Malformed(why.into())));
-        }
+fn handle_frame(
+    device: DeviceId,
+    server: &ServerHandle,
+    frame: Frame,
+    enc: Encoding,
+) -> Option<Option<Refusal>> {
+    let msg = match frame {
+        Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => m,
         Some(Err(WsError::Capacity(_))) => return Some(Some(Refusal::TooLarge)),
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Some(None),
         Some(Ok(_)) => return None,
     };
-    match ClientMsg::from_json(&t) {
+    match decode(&msg, enc, false) {
         Ok(ClientMsg::Request { id, op }) => {
             server.submit(device, id, op);
             None
         }
         Ok(ClientMsg::Hello { .. }) => Some(Some(Refusal::OutOfOrder("hello sent twice"))),
-        Err(e) => Some(Some(Refusal::Malformed(redact_literals(&e.to_string())))),
+        Err(r) => Some(Some(r)),
     }
 }

@@ -129,14 +129,46 @@ struct ServerFields {
     message: Option<String>,
 }
 
-fn fields_error(kind: &str) -> serde_json::Error {
-    serde::de::Error::custom(format!("wrong fields for a `{kind}` message"))
+fn fields_error<E: serde::de::Error>(kind: &str) -> E {
+    E::custom(format!("wrong fields for a `{kind}` message"))
+}
+
+/// A [`ClientMsg`] read in one pass, in any self-describing encoding (JSON, MessagePack): the
+/// same values as its derived `Deserialize`, without serde's generic tree.
+pub struct ReadClient(pub ClientMsg);
+
+impl<'de> Deserialize<'de> for ReadClient {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ClientFields::deserialize(d)?.into_msg().map(ReadClient)
+    }
+}
+
+/// A [`ServerMsg`] read in one pass (as [`ReadClient`]).
+pub struct ReadServer(pub ServerMsg);
+
+impl<'de> Deserialize<'de> for ReadServer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ServerFields::deserialize(d)?.into_msg().map(ReadServer)
+    }
 }
 
 impl ClientMsg {
     /// Reads one message (the same texts as its `Deserialize`, in one pass).
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        let f: ClientFields = serde_json::from_str(text)?;
+        serde_json::from_str::<ReadClient>(text).map(|m| m.0)
+    }
+}
+
+impl ServerMsg {
+    /// Reads one message (the same texts as its `Deserialize`, in one pass).
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str::<ReadServer>(text).map(|m| m.0)
+    }
+}
+
+impl ClientFields {
+    fn into_msg<E: serde::de::Error>(self) -> Result<ClientMsg, E> {
+        let f = self;
         let hello = (f.protocol, f.user, f.device, f.token);
         match (f.kind, hello, f.id, f.op) {
             (
@@ -159,10 +191,9 @@ impl ClientMsg {
     }
 }
 
-impl ServerMsg {
-    /// Reads one message (the same texts as its `Deserialize`, in one pass).
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        let f: ServerFields = serde_json::from_str(text)?;
+impl ServerFields {
+    fn into_msg<E: serde::de::Error>(self) -> Result<ServerMsg, E> {
+        let f = self;
         let fail = (f.code, f.message);
         match (
             f.kind, f.protocol, f.device, f.id, f.result, f.delivery, fail,

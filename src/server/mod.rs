@@ -24,6 +24,7 @@ pub mod auth;
 pub mod population;
 mod state;
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -92,14 +93,17 @@ pub enum Command {
 /// What the server queues for a wire-connected device, in order.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// The answer to the [`ServerHandle::submit`] with this `id`.
+    /// The answer to the [`ServerHandle::submit`] of `device` with this `id`.
     Reply {
+        device: DeviceId,
         id: u64,
         result: Result<Reply, CallError>,
     },
     Event(Delivery),
-    /// The server closes the connection, for this reason (code 909 or 910).
+    /// The server closes `device`'s connection (its channel, on a shared connection), for this
+    /// reason (code 909 or 910).
     Close {
+        device: DeviceId,
         code: u16,
         message: &'static str,
     },
@@ -125,6 +129,14 @@ pub enum TraceEntry {
         /// Dropped by the server as a slow consumer, not by its own wish.
         slow: bool,
     },
+}
+
+/// A connection several devices share: its number, and the flag the server sets when it dropped
+/// the connection's devices as a slow consumer (their shared queue was full).
+#[derive(Debug, Clone)]
+pub struct SharedConn {
+    pub conn: u64,
+    pub dropped: Arc<AtomicBool>,
 }
 
 /// A handle to a running server; cheap to clone.
@@ -203,6 +215,48 @@ impl ServerHandle {
         token: &Token,
         out: mpsc::Sender<Outbound>,
     ) -> Result<(DeviceId, u64), Refusal> {
+        let conn = self.open_shared().conn;
+        let device = self.connect(user, label, token, out, conn, None)?;
+        Ok((device, conn))
+    }
+
+    /// Numbers a connection that several devices share (`mux`, docs/wire-protocol.md §9): its
+    /// devices connect with [`ServerHandle::connect_shared`] and leave with
+    /// [`ServerHandle::disconnect_wire`] under its number.
+    pub fn open_shared(&self) -> SharedConn {
+        let mut state = self.shared.lock();
+        state.next_conn += 1;
+        SharedConn {
+            conn: state.next_conn,
+            dropped: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Authenticates one more device of the shared connection `shared`; its replies and events
+    /// go to the connection's queue `out`. A refusal changes nothing, for this device and the
+    /// connection's others. When `out` is full the server drops every device of the connection
+    /// as a slow consumer and sets `shared.dropped`.
+    pub fn connect_shared(
+        &self,
+        user: &UserId,
+        label: &str,
+        token: &Token,
+        out: mpsc::Sender<Outbound>,
+        shared: &SharedConn,
+    ) -> Result<DeviceId, Refusal> {
+        let dropped = Some(shared.dropped.clone());
+        self.connect(user, label, token, out, shared.conn, dropped)
+    }
+
+    fn connect(
+        &self,
+        user: &UserId,
+        label: &str,
+        token: &Token,
+        out: mpsc::Sender<Outbound>,
+        conn: u64,
+        dropped: Option<Arc<AtomicBool>>,
+    ) -> Result<DeviceId, Refusal> {
         let mut state = self.shared.lock();
         let device = state
             .credentials
@@ -211,16 +265,13 @@ impl ServerHandle {
         if state.is_connected(device) {
             return Err(Refusal::AlreadyConnected);
         }
-        state.next_conn += 1;
-        let conn = state.next_conn;
+        let route = Route::Wire { conn, out, dropped };
         // Authenticated devices exist in the core, so connecting cannot be refused there.
-        state
-            .connect(device, Route::Wire { conn, out })
-            .map_err(|_| Refusal::Auth)?;
+        state.connect(device, route).map_err(|_| Refusal::Auth)?;
         state.route();
         drop(state);
         self.rearm();
-        Ok((device, conn))
+        Ok(device)
     }
 
     /// The wire connection `conn` of `device` ended (a later connection of it is left alone).
@@ -275,7 +326,7 @@ impl ServerHandle {
         let result = state.submit(device, op);
         let queued = match state.routes.get(device.0 as usize) {
             Some(Some(Route::Wire { out, .. })) => out
-                .try_send(Outbound::Reply { id, result })
+                .try_send(Outbound::Reply { device, id, result })
                 .map_err(unit_err),
             // Not connected (any more), or not over a wire: nobody to answer.
             _ => Ok(()),

@@ -3,6 +3,8 @@
 //! under the lock, so the core's order is the order every device and the trace see.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -55,6 +57,9 @@ pub(super) enum Route {
     Wire {
         conn: u64,
         out: mpsc::Sender<Outbound>,
+        /// Set on a connection several devices share: the flag that tells it the server
+        /// dropped its devices (its queue was full).
+        dropped: Option<Arc<AtomicBool>>,
     },
 }
 
@@ -175,6 +180,17 @@ impl ServerState {
         }
     }
 
+    /// Disconnects every device of the shared connection `conn` as a slow consumer.
+    fn disconnect_shared(&mut self, conn: u64) {
+        let ours: Vec<DeviceId> = (0..self.routes.len())
+            .filter(|&i| matches!(&self.routes[i], Some(Route::Wire { conn: c, .. }) if *c == conn))
+            .map(|i| DeviceId(i as u32))
+            .collect();
+        for d in ours {
+            self.disconnect(d, true);
+        }
+    }
+
     pub(super) fn disconnect(&mut self, device: DeviceId, slow: bool) {
         let now = self.now_ms();
         if self.core.handle_disconnect(now, device).is_ok() {
@@ -194,7 +210,11 @@ impl ServerState {
     pub(super) fn evict(&mut self, device: DeviceId, code: u16, message: &'static str) {
         if let Some(Some(Route::Wire { out, .. })) = self.routes.get(device.0 as usize) {
             // A full queue means a slow consumer, closed as such; nothing more to say then.
-            let _ = out.try_send(Outbound::Close { code, message });
+            let _ = out.try_send(Outbound::Close {
+                device,
+                code,
+                message,
+            });
         }
         self.disconnect(device, false);
         self.route();
@@ -244,7 +264,24 @@ impl ServerState {
     ) {
         match queued {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(())) => self.disconnect(device, true),
+            Err(mpsc::error::TrySendError::Full(())) => {
+                let shared = match self.routes.get(device.0 as usize) {
+                    Some(Some(Route::Wire {
+                        conn,
+                        dropped: Some(flag),
+                        ..
+                    })) => Some((*conn, flag.clone())),
+                    _ => None,
+                };
+                match shared {
+                    // One queue for the connection's devices: all of them are slow.
+                    Some((conn, flag)) => {
+                        flag.store(true, Ordering::Release);
+                        self.disconnect_shared(conn);
+                    }
+                    None => self.disconnect(device, true),
+                }
+            }
             Err(mpsc::error::TrySendError::Closed(())) => self.disconnect(device, false),
         }
     }

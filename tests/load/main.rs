@@ -12,6 +12,7 @@ mod realtime_adapter_target;
 mod realtime_adapter_unfit;
 mod realtime_agent;
 mod realtime_file_limit;
+mod realtime_mux;
 mod realtime_ring_timeout;
 mod realtime_target;
 mod scenarios;

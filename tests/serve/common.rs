@@ -221,6 +221,24 @@ impl Conn {
         self.recv_within(DEADLINE)
     }
 
+    /// Sends one frame as it is (a binary one, say).
+    pub fn send_frame(&mut self, m: Message) {
+        self.ws.send(m).expect("sent");
+    }
+
+    /// The next data frame (text or binary) within the deadline; `None` when none came or the
+    /// connection closed.
+    pub fn recv_frame(&mut self) -> Option<Message> {
+        let until = Instant::now() + DEADLINE;
+        loop {
+            match self.read_until(until) {
+                Ok(Some(m @ (Message::Text(_) | Message::Binary(_)))) => return Some(m),
+                Ok(Some(Message::Close(_))) | Ok(None) | Err(()) => return None,
+                Ok(Some(_)) => {}
+            }
+        }
+    }
+
     /// The reply to request `id`, collecting the events before it into `events`.
     pub fn reply(&mut self, id: u64, events: &mut Vec<Value>) -> Value {
         loop {

@@ -9,6 +9,8 @@ mod faults;
 mod flood;
 mod logs;
 mod manual_clock;
+mod mux;
+mod mux_compact;
 mod population;
 mod python_client;
 mod shutdown;

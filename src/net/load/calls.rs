@@ -44,6 +44,11 @@ pub(super) enum Cmd {
 pub(super) enum Route {
     PerDevice(Vec<mpsc::Sender<Cmd>>),
     One(mpsc::Sender<(usize, Cmd)>),
+    /// Devices `k * size ..` share connection `k`'s task (`--mux`).
+    Groups {
+        size: usize,
+        tx: Vec<mpsc::Sender<(usize, Cmd)>>,
+    },
 }
 
 impl Route {
@@ -52,6 +57,7 @@ impl Route {
         let _ = match self {
             Route::PerDevice(d) => d[dev].send(cmd).await.map_err(|_| ()),
             Route::One(q) => q.send((dev, cmd)).await.map_err(|_| ()),
+            Route::Groups { size, tx } => tx[dev / size].send((dev, cmd)).await.map_err(|_| ()),
         };
     }
 
@@ -61,6 +67,7 @@ impl Route {
         let _ = match self {
             Route::PerDevice(d) => d[dev].try_send(cmd).map_err(|_| ()),
             Route::One(q) => q.try_send((dev, cmd)).map_err(|_| ()),
+            Route::Groups { size, tx } => tx[dev / size].try_send((dev, cmd)).map_err(|_| ()),
         };
     }
 }

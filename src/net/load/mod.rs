@@ -20,7 +20,9 @@
 //! Two transports carry the devices' messages ([`Via`]); what a device does and what is
 //! measured is one piece of code for both (`calls.rs`):
 //!
-//! - this process's own connections (`ws.rs`): a task and a WebSocket per device;
+//! - this process's own connections: a task and a WebSocket per device (`ws.rs`), or, with
+//!   `--mux N`, a task and a WebSocket per N devices, each authenticated on its own channel of
+//!   the shared connection (`mux.rs`); JSON frames, or the compact encoding (`--encoding`);
 //! - an adapter process hosting every device (`--adapter CMD`, `adapter.rs`), driven through the
 //!   driver protocol as certify drives it, so a vendor loads its SDK with the adapter it
 //!   certifies with. The SDK takes the automatic steps (ringing, session starts); the agents
@@ -39,6 +41,7 @@
 
 mod adapter;
 mod calls;
+mod mux;
 mod provision;
 mod ws;
 
@@ -56,6 +59,7 @@ use tokio::time::Instant;
 use crate::agent::{self, Script};
 use crate::core::UserId;
 use crate::driver::remote::{Launch, RemoteError};
+use crate::net::codec::Encoding;
 use crate::net::limits::{ADAPTER_COMMANDS_QUEUED_MAX, DRAIN_SPARE_MS};
 use crate::scenario::{Arrival, Scenario};
 use crate::server::auth::Token;
@@ -133,11 +137,30 @@ fn share(n: u64, shard: Shard) -> u64 {
     n / c + u64::from(i < n % c)
 }
 
+/// How this process's own connections carry the devices (docs/wire-protocol.md §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    /// Devices per WebSocket connection: 1 is a connection of its own per device; more share
+    /// one (`mux`), each device authenticated on its own channel.
+    pub mux: usize,
+    /// The frames' encoding: JSON (the default) or the compact binary one.
+    pub encoding: Encoding,
+}
+
+impl Default for Link {
+    fn default() -> Self {
+        Self {
+            mux: 1,
+            encoding: Encoding::Json,
+        }
+    }
+}
+
 /// How the devices reach the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
-    /// One WebSocket per device, from this process.
-    Connections,
+    /// WebSockets from this process: one per device, or shared by `mux` devices.
+    Connections(Link),
     /// Every device hosted by one adapter process, driven through the driver protocol
     /// (docs/driver-protocol.md); the adapter's devices connect to the server.
     Adapter(Launch),
@@ -152,7 +175,8 @@ pub async fn run(
     target: Option<&Target>,
     shard: Shard,
 ) -> Result<RealtimeRun, RealtimeError> {
-    run_via(sc, seed, control, target, shard, &Via::Connections).await
+    let via = Via::Connections(Link::default());
+    run_via(sc, seed, control, target, shard, &via).await
 }
 
 /// Runs the scenario in real time with the devices reached `via` connections of this process
@@ -225,9 +249,17 @@ async fn drive(
     control: Arc<Control>,
     via: &Via,
 ) -> Result<RealtimeRun, RealtimeError> {
+    let users = p.pop.users.len();
     let (route, inbox) = match via {
-        Via::Connections => {
-            let (tx, rx) = (0..p.pop.users.len()).map(|_| mpsc::channel(64)).unzip();
+        Via::Connections(link) if link.mux > 1 => {
+            let size = link.mux;
+            let (tx, rx) = (0..users.div_ceil(size))
+                .map(|_| mpsc::channel(ADAPTER_COMMANDS_QUEUED_MAX))
+                .unzip();
+            (Route::Groups { size, tx }, Inbox::Groups(rx))
+        }
+        Via::Connections(_) => {
+            let (tx, rx) = (0..users).map(|_| mpsc::channel(64)).unzip();
             (Route::PerDevice(tx), Inbox::PerDevice(rx))
         }
         Via::Adapter(_) => {
@@ -246,10 +278,13 @@ async fn drive(
         (Via::Adapter(launch), Inbox::One(rx)) => {
             Transport::Adapter(adapter::start(launch, p.url, &tokens, rx, &shared).await?)
         }
-        (_, Inbox::PerDevice(rx)) => {
-            Transport::Tasks(ws::start(p.url, &tokens, rx, &shared).await?)
+        (Via::Connections(link), Inbox::PerDevice(rx)) => {
+            Transport::Tasks(ws::start(p.url, &tokens, rx, &shared, link.encoding).await?)
         }
-        (Via::Connections, Inbox::One(_)) => unreachable!("made together above"),
+        (Via::Connections(link), Inbox::Groups(rx)) => {
+            Transport::Tasks(mux::start(p.url, &tokens, rx, &shared, *link).await?)
+        }
+        _ => unreachable!("made together above"),
     };
     let helper_cpu = || match &transport {
         Transport::Adapter(h) => h.cpu_time(),
@@ -318,6 +353,7 @@ fn shared_state(p: &Plan<'_>, control: Arc<Control>, route: Route) -> Arc<Shared
 enum Inbox {
     PerDevice(Vec<mpsc::Receiver<Cmd>>),
     One(mpsc::Receiver<(usize, Cmd)>),
+    Groups(Vec<mpsc::Receiver<(usize, Cmd)>>),
 }
 
 /// Whether arrivals and the drain should stop early.

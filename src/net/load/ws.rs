@@ -15,29 +15,79 @@ use tokio_tungstenite::tungstenite::Message;
 use super::RealtimeError;
 use super::calls::{Cmd, Device, Shared};
 use crate::net::FRAMES_PER_WAKEUP_MAX;
-use crate::net::wire::{ClientMsg, ServerMsg};
+use crate::net::codec::{Encoding, FEATURE_MUX, Negotiation};
+use crate::net::limits::HANDSHAKE_TIMEOUT_MS;
+use crate::net::wire::{ClientMsg, PROTOCOL, ReadServer, ServerMsg};
 use crate::server::auth::Token;
 
-type Ws =
+pub(super) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Connects every device to `url` and starts its task.
+/// Connects every device to `url` and starts its task. A connection in the compact encoding
+/// negotiates it first (an `open` without `mux`).
 pub(super) async fn start(
     url: &str,
     tokens: &[Token],
     receivers: Vec<mpsc::Receiver<Cmd>>,
     shared: &Arc<Shared>,
+    enc: Encoding,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, RealtimeError> {
     let mut tasks = Vec::new();
     for (i, rx) in receivers.into_iter().enumerate() {
-        let (ws, _) =
-            tokio_tungstenite::connect_async_with_config(url, Some(crate::net::ws_config()), true)
-                .await
-                .map_err(|e| RealtimeError::Io(e.to_string()))?;
+        let ws = if enc == Encoding::Json {
+            connect(url).await?
+        } else {
+            open(url, enc, false).await?
+        };
         let hello = ClientMsg::hello(shared.ids[i].clone(), "d0", tokens[i].clone());
-        tasks.push(tokio::spawn(device(i, hello, ws, rx, shared.clone())));
+        tasks.push(tokio::spawn(device(i, hello, ws, rx, shared.clone(), enc)));
     }
     Ok(tasks)
+}
+
+/// A WebSocket to `url`.
+pub(super) async fn connect(url: &str) -> Result<Ws, RealtimeError> {
+    let config = Some(crate::net::ws_config());
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, config, true)
+        .await
+        .map_err(|e| RealtimeError::Io(e.to_string()))?;
+    Ok(ws)
+}
+
+/// A WebSocket to `url` on which the server granted `enc` (and `mux`, if asked), within the
+/// handshake deadline.
+pub(super) async fn open(url: &str, enc: Encoding, mux: bool) -> Result<Ws, RealtimeError> {
+    let mut ws = connect(url).await?;
+    let features = if mux {
+        vec![FEATURE_MUX.to_owned()]
+    } else {
+        vec![]
+    };
+    let open = Negotiation::Open {
+        protocol: PROTOCOL.to_owned(),
+        features: features.clone(),
+        encoding: enc.name().to_owned(),
+    };
+    let text = serde_json::to_string(&open).expect("serializes");
+    ws.send(Message::text(text))
+        .await
+        .map_err(|e| RealtimeError::Io(e.to_string()))?;
+    let deadline = Duration::from_millis(HANDSHAKE_TIMEOUT_MS);
+    let answer = match tokio::time::timeout(deadline, ws.next()).await {
+        Ok(Some(Ok(Message::Text(t)))) => serde_json::from_str::<Negotiation>(&t).ok(),
+        _ => None,
+    };
+    match answer {
+        Some(Negotiation::Opened {
+            features: f,
+            encoding,
+            ..
+        }) if f == features && encoding == enc.name() => Ok(ws),
+        other => Err(RealtimeError::Setup(format!(
+            "the server did not grant encoding {} with features {features:?}: {other:?}",
+            enc.name()
+        ))),
+    }
 }
 
 /// What woke a device.
@@ -63,9 +113,9 @@ async fn device(
     mut ws: Ws,
     mut cmds: mpsc::Receiver<Cmd>,
     shared: Arc<Shared>,
+    enc: Encoding,
 ) {
-    let hello = serde_json::to_string(&hello).expect("serializes");
-    if ws.send(Message::text(hello)).await.is_err() {
+    if ws.send(enc.frame(&hello)).await.is_err() {
         return;
     }
     let mut dev = Device::new(me, &shared, crate::agent::Options::default());
@@ -92,7 +142,7 @@ async fn device(
             Work::Cmds | Work::Timer => {}
             Work::Frame(frame) => {
                 taken = 1;
-                if !on_frame(&mut dev, frame, &shared) {
+                if !on_frame(&mut dev, frame, &shared, enc) {
                     return;
                 }
             }
@@ -104,7 +154,7 @@ async fn device(
                 break;
             };
             taken += 1;
-            if !on_frame(&mut dev, frame, &shared) {
+            if !on_frame(&mut dev, frame, &shared, enc) {
                 return;
             }
         }
@@ -115,20 +165,20 @@ async fn device(
             }
         }
         dev.act(batch.drain(..), &shared);
-        if flush(&mut dev, &mut ws).await.is_err() {
+        if flush(&mut dev, &mut ws, enc).await.is_err() {
             return;
         }
     }
 }
 
 /// Feeds the device's requests and flushes once.
-async fn flush(dev: &mut Device, ws: &mut Ws) -> Result<(), ()> {
+async fn flush(dev: &mut Device, ws: &mut Ws, enc: Encoding) -> Result<(), ()> {
     if dev.outbox.is_empty() {
         return Ok(());
     }
     for (id, op) in dev.outbox.drain(..) {
-        let msg = serde_json::to_string(&ClientMsg::Request { id, op }).expect("serializes");
-        ws.feed(Message::text(msg)).await.map_err(|_| ())?;
+        let msg = enc.frame(&ClientMsg::Request { id, op });
+        ws.feed(msg).await.map_err(|_| ())?;
     }
     ws.flush().await.map_err(|_| ())
 }
@@ -138,30 +188,41 @@ fn on_frame(
     dev: &mut Device,
     frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
     shared: &Arc<Shared>,
+    enc: Encoding,
 ) -> bool {
-    let t = match frame {
-        Some(Ok(Message::Text(t))) => t,
+    let msg = match frame {
+        Some(Ok(Message::Text(t))) if enc == Encoding::Json => ServerMsg::from_json(&t).ok(),
+        Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => {
+            enc.read::<ReadServer>(&m).ok().map(|m| m.0)
+        }
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
         Some(Ok(_)) => return true,
     };
-    match ServerMsg::from_json(&t) {
-        Ok(ServerMsg::Reply { id, result }) => {
-            dev.on_reply(id, result.as_ref().map_err(|e| e.code), shared);
-        }
-        Ok(ServerMsg::Event { delivery }) => dev.on_event(&delivery.event, shared),
-        Ok(ServerMsg::Welcome { .. }) | Ok(ServerMsg::Error { .. }) | Err(_) => {}
+    if let Some(msg) = msg {
+        on_message(dev, msg, shared);
     }
     true
 }
 
+/// One message from the server to this device.
+pub(super) fn on_message(dev: &mut Device, msg: ServerMsg, shared: &Arc<Shared>) {
+    match msg {
+        ServerMsg::Reply { id, result } => {
+            dev.on_reply(id, result.as_ref().map_err(|e| e.code), shared);
+        }
+        ServerMsg::Event { delivery } => dev.on_event(&delivery.event, shared),
+        ServerMsg::Welcome { .. } | ServerMsg::Error { .. } => {}
+    }
+}
+
 /// A device task's one timer: the agent's next deadline.
-struct Clock {
+pub(super) struct Clock {
     sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
     until: Option<Instant>,
 }
 
 impl Clock {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
             until: None,
@@ -169,7 +230,7 @@ impl Clock {
     }
 
     /// Sleeps until `due` from now on (re-armed only when it changed); `None`: never fires.
-    fn set(&mut self, due: Option<Instant>) {
+    pub(super) fn set(&mut self, due: Option<Instant>) {
         if let Some(d) = due
             && self.until != Some(d)
         {
@@ -178,7 +239,7 @@ impl Clock {
         self.until = due;
     }
 
-    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+    pub(super) fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<()> {
         if self.until.is_none() {
             return Poll::Pending;
         }
