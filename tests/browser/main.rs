@@ -17,8 +17,9 @@ mod suite;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// Serialises the tests that run real-time media (two calls at once on 2 cores would measure
-/// each other's contention; a failed test's poisoned lock is fine to reuse).
+/// Serialises the tests that run real-time media or a whole suite through Chromium: two at once
+/// on 2 cores would measure each other's contention (a media call starves a suite run's page of
+/// CPU and the other way round); a failed test's poisoned lock is fine to reuse.
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())

@@ -5,6 +5,7 @@ use super::{certify_cmd, count, in_process_passed, run, scratch};
 
 #[test]
 fn the_suite_passes_with_bob_in_the_reference_adapter_and_the_rest_in_chromium() {
+    let _serial = crate::serial();
     let expected = in_process_passed();
     let tmp = scratch("mixed");
     let reference = format!("bob={} adapter", env!("CARGO_BIN_EXE_callconf"));

@@ -6,6 +6,7 @@ use super::{certify_cmd, count, in_process_passed, run, scratch};
 
 #[test]
 fn a_browser_certification_passes_with_only_loopback() {
+    let _serial = crate::serial();
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     assert!(

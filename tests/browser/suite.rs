@@ -4,6 +4,7 @@ use super::{certify_cmd, count, in_process_passed, run, scratch};
 
 #[test]
 fn the_web_adapter_passes_the_canonical_suite_in_chromium() {
+    let _serial = crate::serial();
     let expected = in_process_passed();
     let tmp = scratch("suite");
     let (code, out) = run(certify_cmd(
