@@ -111,15 +111,18 @@ fn shared_connections_and_the_compact_encoding_agree_with_a_connection_per_devic
                 "{o:?}: default {pb:.3}, {link:?} {pr:.3}\n{b:?}\n{r:?}"
             );
         }
-        // Each outcome costs the same requests whatever carries them: within the races' slack.
+        // Each outcome costs the same requests whatever carries them, so the totals differ only
+        // as much as the mix may: the shares above may differ by 4 standard errors (about 0.11
+        // at 600 calls), and a completed call costs about twice a declined one's requests, so
+        // up to 10% (one run differed by 5.2%, with the Completed share 0.40 against 0.44).
         let (rb, rr) = (base.requests as f64, s.requests as f64);
         assert!(
-            (rb - rr).abs() <= 0.05 * rb,
+            (rb - rr).abs() <= 0.10 * rb,
             "requests: default {rb}, {link:?} {rr}"
         );
         let (db, dr) = (base.deliveries as f64, s.deliveries as f64);
         assert!(
-            (db - dr).abs() <= 0.05 * db,
+            (db - dr).abs() <= 0.10 * db,
             "deliveries: default {db}, {link:?} {dr}"
         );
     }
