@@ -7,17 +7,15 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::future::poll_fn;
 use std::ops::Range;
 use std::sync::Arc;
-use std::task::Poll;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::calls::{Cmd, Device, Shared};
-use super::ws::{Clock, Ws, on_message, open};
+use super::ws::{Clock, Work, Ws, next_work, on_message, open};
 use super::{Link, RealtimeError};
 use crate::net::FRAMES_PER_WAKEUP_MAX;
 use crate::net::codec::{BatchWriter, Encoding};
@@ -52,14 +50,6 @@ pub(super) async fn start(
         tasks.push(tokio::spawn(task));
     }
     Ok(tasks)
-}
-
-/// What woke the connection.
-enum Work {
-    Cmds,
-    CmdsClosed,
-    Frame(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
-    Timer,
 }
 
 /// The devices of one connection, with what each wakeup touched.
@@ -238,17 +228,13 @@ async fn connection(
     // Bounded: ends when the connection closes or fails, or the driver drops the command queue.
     loop {
         clock.set(g.next_due().map(|t| shared.instant_of(t)));
-        let work = poll_fn(|cx| {
-            match cmds.poll_recv_many(cx, &mut batch, MUX_OUT_PER_WAKEUP_MAX) {
-                Poll::Ready(0) => return Poll::Ready(Work::CmdsClosed),
-                Poll::Ready(_) => return Poll::Ready(Work::Cmds),
-                Poll::Pending => {}
-            }
-            if let Poll::Ready(frame) = ws.poll_next_unpin(cx) {
-                return Poll::Ready(Work::Frame(frame));
-            }
-            clock.poll(cx).map(|()| Work::Timer)
-        })
+        let work = next_work(
+            &mut cmds,
+            &mut batch,
+            MUX_OUT_PER_WAKEUP_MAX,
+            &mut ws,
+            &mut clock,
+        )
         .await;
         let mut taken = 0;
         match work {

@@ -90,8 +90,8 @@ pub(super) async fn open(url: &str, enc: Encoding, mux: bool) -> Result<Ws, Real
     }
 }
 
-/// What woke a device.
-enum Work {
+/// What woke a connection's task (one device's, or a shared connection's).
+pub(super) enum Work {
     /// Commands arrived (already moved into the batch).
     Cmds,
     /// Every sender of commands is gone.
@@ -124,17 +124,13 @@ async fn device(
     // Bounded: ends when the connection closes or fails, or the driver drops the command queue.
     loop {
         clock.set(dev.next_timer_ms().map(|t| shared.instant_of(t)));
-        let work = poll_fn(|cx| {
-            match cmds.poll_recv_many(cx, &mut batch, FRAMES_PER_WAKEUP_MAX) {
-                Poll::Ready(0) => return Poll::Ready(Work::CmdsClosed),
-                Poll::Ready(_) => return Poll::Ready(Work::Cmds),
-                Poll::Pending => {}
-            }
-            if let Poll::Ready(frame) = ws.poll_next_unpin(cx) {
-                return Poll::Ready(Work::Frame(frame));
-            }
-            clock.poll(cx).map(|()| Work::Timer)
-        })
+        let work = next_work(
+            &mut cmds,
+            &mut batch,
+            FRAMES_PER_WAKEUP_MAX,
+            &mut ws,
+            &mut clock,
+        )
         .await;
         let mut taken = 0;
         match work {
@@ -213,6 +209,29 @@ pub(super) fn on_message(dev: &mut Device, msg: ServerMsg, shared: &Arc<Shared>)
         ServerMsg::Event { delivery } => dev.on_event(&delivery.event, shared),
         ServerMsg::Welcome { .. } | ServerMsg::Error { .. } => {}
     }
+}
+
+/// The next thing to do, commands first (up to `max` of them moved into `batch`), then a frame
+/// from the server, then the timer: so a busy socket cannot starve the commands.
+pub(super) async fn next_work<T>(
+    cmds: &mut mpsc::Receiver<T>,
+    batch: &mut Vec<T>,
+    max: usize,
+    ws: &mut Ws,
+    clock: &mut Clock,
+) -> Work {
+    poll_fn(|cx| {
+        match cmds.poll_recv_many(cx, batch, max) {
+            Poll::Ready(0) => return Poll::Ready(Work::CmdsClosed),
+            Poll::Ready(_) => return Poll::Ready(Work::Cmds),
+            Poll::Pending => {}
+        }
+        if let Poll::Ready(frame) = ws.poll_next_unpin(cx) {
+            return Poll::Ready(Work::Frame(frame));
+        }
+        clock.poll(cx).map(|()| Work::Timer)
+    })
+    .await
 }
 
 /// A device task's one timer: the agent's next deadline.
