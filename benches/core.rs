@@ -48,13 +48,13 @@ fn one_to_one(core: &mut Core, a: DeviceId, b: DeviceId, to: &UserId, t: u64) {
         a,
         Op::Place(PlaceCall::direct(to.clone(), CallType::Video)),
     ));
-    core.handle_request(t, b, Op::Ringing { call }).unwrap();
-    core.handle_request(t, b, Op::Accept { call }).unwrap();
+    core.handle_request(t, b, Op::ringing(call)).unwrap();
+    core.handle_request(t, b, Op::accept(call)).unwrap();
     core.handle_request(t, a, Op::StartSession { call })
         .unwrap();
     core.handle_request(t, b, Op::StartSession { call })
         .unwrap();
-    core.handle_request(t, a, Op::Hangup { call }).unwrap();
+    core.handle_request(t, a, Op::hangup(call)).unwrap();
     drain(core);
 }
 
@@ -91,7 +91,7 @@ fn transitions(c: &mut Criterion) {
                 (core, d, call)
             },
             |(mut core, d, call)| {
-                core.handle_request(0, d[1], Op::Accept { call }).unwrap();
+                core.handle_request(0, d[1], Op::accept(call)).unwrap();
                 drain(&mut core);
                 core
             },
@@ -135,8 +135,8 @@ fn transitions(c: &mut Criterion) {
             let place = PlaceCall::group("g", invitees.clone(), CallType::Video);
             let call = placed(core.handle_request(0, d[0], Op::Place(place)));
             for &dev in &d[1..] {
-                core.handle_request(0, dev, Op::Ringing { call }).unwrap();
-                core.handle_request(0, dev, Op::Accept { call }).unwrap();
+                core.handle_request(0, dev, Op::ringing(call)).unwrap();
+                core.handle_request(0, dev, Op::accept(call)).unwrap();
                 core.handle_request(0, dev, Op::StartSession { call })
                     .unwrap();
             }

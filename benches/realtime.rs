@@ -119,8 +119,8 @@ async fn lifecycle(alice: &mut Phone, bob: &mut Phone) {
         _ => None,
     })
     .await;
-    bob.feed(Op::Ringing { call }).await;
-    bob.send(Op::Accept { call }).await;
+    bob.feed(Op::ringing(call)).await;
+    bob.send(Op::accept(call)).await;
     let callee = bob.user.clone();
     alice
         .wait(|m| match event(m) {
@@ -132,7 +132,7 @@ async fn lifecycle(alice: &mut Phone, bob: &mut Phone) {
             _ => None,
         })
         .await;
-    alice.send(Op::Hangup { call }).await;
+    alice.send(Op::hangup(call)).await;
     let ended = |m| match event(m) {
         Some(Event::Ended { call: c, .. }) if c == call => Some(()),
         _ => None,

@@ -128,6 +128,37 @@ Feature: Info, messages and custom data
       | Ticket: 7 | Ticket | 7       |
       | X-: 7     | X-     | 7       |
 
+  Scenario: X- headers ride on what an operation sends the other members, never back to the sender
+    Given alice places an audio call in team to bob and carol
+    And bob accepts
+    And carol accepts
+    When alice sends info "text/plain" with body "hi" with the headers:
+      | X-Seq   | 1    |
+      | X-Trace | a-b  |
+    Then bob and carol see:
+      """
+      call-1: headers from alice with info: X-Seq: 1; X-Trace: a-b
+      call-1: info text/plain (2 B) from alice
+      """
+    And alice sees nothing
+    When bob hangs up with the headers:
+      | X-Reason | done |
+    Then alice and carol see:
+      """
+      call-1: headers from bob with hangup: X-Reason: done
+      call-1: bob left
+      """
+    And bob sees "call-1: detached, left"
+
+  @rule:header_x_prefix_required
+  Scenario: Headers on an answer are checked as on a new call: a refused answer changes nothing
+    Given alice calls bob
+    When bob accepts with the headers:
+      | Ticket | 7 |
+    Then it fails with 400 saying "must start with X-"
+    And nobody sees anything
+    And the call is ringing
+
   Scenario: In-call data never reaches ringing devices or users who are not members
     Given user dave
     And alice places an audio call in team to bob and carol

@@ -175,13 +175,14 @@ MAX_DEVICES = 256
 # optional fields. VENDOR: keep only what your SDK can do; the rest become "unimplemented".
 OP_FIELDS = {
     "place": ("invitees call_type", "group alert custom_data headers"),
-    "ringing": ("call", ""), "accept": ("call", ""), "decline": ("call", "code"),
-    "cancel": ("call", ""), "hangup": ("call", ""), "end_for_all": ("call", ""),
+    "ringing": ("call", "headers"), "accept": ("call", "headers"),
+    "decline": ("call", "code headers"),
+    "cancel": ("call", ""), "hangup": ("call", "headers"), "end_for_all": ("call", ""),
     "join": ("call", ""), "invite": ("call users", ""), "start_session": ("call", ""),
     "hold": ("call on_hold", ""), "mute": ("call media muted", ""),
-    "dtmf": ("call digits", ""), "info": ("call mime body", ""),
+    "dtmf": ("call digits", ""), "info": ("call mime body", "headers"),
     "message": ("call text", ""), "custom_data": ("call data", ""),
-    "early_media": ("call", ""), "transfer": ("call target", ""),
+    "early_media": ("call", "headers"), "transfer": ("call target", ""),
     "signal": ("call kind body", "to"), "get_call": ("call", ""),
 }
 

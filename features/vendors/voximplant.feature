@@ -5,9 +5,9 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
 
   Background:
     Given the dialect is "voximplant"
-    And users alice, bob and carol
 
   Scenario: voximplant.x-header-prefix — a header name without X- is refused with 400
+    Given users alice, bob and carol
     When alice places a call with:
       | to     | bob         |
       | header | Ticket: 77  |
@@ -15,7 +15,8 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
     And nobody sees anything more
 
   Scenario: voximplant.custom-data-200 — 200 bytes of custom data are relayed
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     And bob accepts
     When alice sets custom data of 200 bytes
     Then the last event bob saw has:
@@ -24,14 +25,16 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
     And bob sees "call-1: custom data "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqr" from alice"
 
   Scenario: voximplant.custom-data-200 — 201 bytes of custom data are refused with 413
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     And bob accepts
     When alice sets custom data of 201 bytes
     Then it fails with 413 saying "over the limit of 200"
     And nobody sees anything more
 
   Scenario Outline: voximplant.send-info-8192 — an INFO body of <bytes> bytes: <outcome>
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     And bob accepts
     When alice sends info "text/plain" of <bytes> bytes
     Then <check>
@@ -42,7 +45,8 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       | 8193  | 413     | it fails with 413 saying "over the limit of 8192"        |
 
   Scenario Outline: voximplant.send-message-8192 — a message of <bytes> bytes: <outcome>
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     And bob accepts
     When alice sends a message of <bytes> bytes
     Then <check>
@@ -53,7 +57,8 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       | 8193  | 413     | it fails with 413 saying "over the limit of 8192"   |
 
   Scenario Outline: voximplant.reject-sip-code — reject with <code>: <outcome>
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     When bob declines with <code>
     Then <check>
 
@@ -65,20 +70,23 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       | 700  | 400      | it fails with 400 saying "300-699"                |
 
   Scenario: voximplant.hangup-disconnected-or-failed — hangup before connecting is a failure (487)
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     When alice hangs up
     Then alice and bob see "call-1: ended, cancelled by alice"
     And the end code of the call is 487
 
   Scenario: voximplant.hangup-disconnected-or-failed — hangup when connected disconnects (200)
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     And bob accepts
     When alice hangs up
     Then alice and bob see "call-1: ended, hung up by alice"
     And the end code of the call is 200
 
   Scenario: voximplant.early-media-60s — an unanswered call stays in early media at most 60 s
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     And bob starts early media
     When 59999 ms pass
     Then nobody sees anything
@@ -86,7 +94,8 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
     Then alice and bob see "[60s] call-1: ended, no answer"
 
   Scenario: voximplant.blind-transfer-result — the initiator is told the result, app to app too
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     And bob accepts
     And alice transfers the call to carol
     When carol accepts
@@ -102,9 +111,111 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       """
 
   Scenario: voximplant.dtmf-digits — sendDigits takes 0-9 * # p and nothing else
-    Given alice calls bob
+    Given users alice, bob and carol
+    And alice calls bob
     And bob accepts
     When alice sends DTMF "0123456789*#p"
     Then bob sees "call-1: DTMF \"0123456789*#p\" from alice"
     When alice sends DTMF "A"
     Then it fails with 400 saying "(0-9 * # p)"
+
+  Scenario: voximplant.extra-headers — answer(extraHeaders) carries X- headers to the caller
+    Given users alice, bob and carol
+    And alice calls bob
+    When bob accepts with the headers:
+      | X-Ticket | 77    |
+      | X-Queue  | sales |
+    Then alice sees:
+      """
+      call-1: headers from bob with accept: X-Ticket: 77; X-Queue: sales
+      call-1: bob joined
+      call-1: status connecting
+      call-1: status connected
+      """
+    And bob sees:
+      """
+      call-1: status connecting
+      call-1: status connected
+      """
+
+  Scenario: voximplant.extra-headers — reject(code, extraHeaders) carries X- headers to the caller
+    Given users alice, bob and carol
+    And alice calls bob
+    When bob declines with 486 with the headers:
+      | X-Reason | in a meeting |
+    Then alice sees:
+      """
+      call-1: headers from bob with decline: X-Reason: in a meeting
+      call-1: ended, declined by bob (486)
+      """
+    And bob sees "call-1: ended, declined by bob (486)"
+
+  Scenario: voximplant.extra-headers — hangup(extraHeaders) carries X- headers to the other side
+    Given users alice, bob and carol
+    And alice calls bob
+    And bob accepts
+    When alice hangs up with the headers:
+      | X-Survey | yes |
+    Then bob sees:
+      """
+      call-1: headers from alice with hangup: X-Survey: yes
+      call-1: ended, hung up by alice
+      """
+    And alice sees "call-1: ended, hung up by alice"
+
+  Scenario: voximplant.extra-headers — startEarlyMedia(extraHeaders) carries X- headers to the caller
+    Given users alice, bob and carol
+    And alice calls bob
+    When bob starts early media with the headers:
+      | X-Prompt | hold-music |
+    Then alice sees:
+      """
+      call-1: headers from bob with early_media: X-Prompt: hold-music
+      call-1: early media from bob
+      """
+
+  Scenario: voximplant.extra-headers — sendInfo(mimeType, body, headers) carries X- headers
+    Given users alice, bob and carol
+    And alice calls bob
+    And bob accepts
+    When alice sends info "application/json" with body "{}" with the headers:
+      | X-Seq | 1 |
+    Then bob sees:
+      """
+      call-1: headers from alice with info: X-Seq: 1
+      call-1: info application/json (2 B) from alice
+      """
+
+  Scenario: voximplant.extra-headers — ring(extraHeaders) carries X- headers to the caller
+    Given devices do not acknowledge ringing automatically
+    And users alice, bob and carol
+    And alice calls bob
+    When bob acknowledges ringing with the headers:
+      | X-Device | desk phone |
+    Then alice sees:
+      """
+      call-1: headers from bob with ringing: X-Device: desk phone
+      call-1: bob ringing
+      call-1: status ringing
+      """
+
+  Scenario: voximplant.extra-headers — a header without X- is refused with 400 and changes nothing
+    Given users alice, bob and carol
+    And alice calls bob
+    When bob accepts with the headers:
+      | Ticket | 77 |
+    Then it fails with 400 saying "must start with X-"
+    And nobody sees anything
+    And the call is ringing
+    When bob accepts
+    Then alice sees:
+      """
+      call-1: bob joined
+      call-1: status connecting
+      call-1: status connected
+      """
+    And bob sees:
+      """
+      call-1: status connecting
+      call-1: status connected
+      """

@@ -130,7 +130,7 @@ enum Answers {
 impl Tag {
     pub fn of(op: &Op) -> Self {
         Tag(match op {
-            Op::Accept { call } | Op::Join { call } => Answers::Enter(*call),
+            Op::Accept { call, .. } | Op::Join { call } => Answers::Enter(*call),
             Op::StartSession { call } => Answers::Start(*call),
             _ => Answers::Other,
         })

@@ -46,15 +46,12 @@ impl Pending {
     pub(super) fn output(self) -> Output {
         let call = self.call;
         let op = match self.want {
-            Want::Ringing => Op::Ringing { call },
+            Want::Ringing => Op::ringing(call),
             Want::StartSession => Op::StartSession { call },
-            Want::Accept => Op::Accept { call },
-            Want::Decline(code) => Op::Decline {
-                call,
-                code: Some(code),
-            },
+            Want::Accept => Op::accept(call),
+            Want::Decline(code) => Op::decline(call, Some(code)),
             Want::Cancel => Op::Cancel { call },
-            Want::Hangup => Op::Hangup { call },
+            Want::Hangup => Op::hangup(call),
             Want::EndForAll => Op::EndForAll { call },
             Want::Hold(on_hold) => Op::Hold { call, on_hold },
             Want::Mute => Op::Mute {

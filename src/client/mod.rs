@@ -24,8 +24,8 @@ use tokio_stream::{Stream, StreamExt};
 
 use crate::agent::{self, Agent, Output, Tag};
 use crate::core::{
-    CallError, CallId, CallSnapshot, CallType, Delivery, DeviceId, Media, PlaceCall, Reply,
-    SignalKind, UserId,
+    CallError, CallId, CallSnapshot, CallType, Delivery, DeviceId, Headers, Media, PlaceCall,
+    Reply, SignalKind, UserId,
 };
 use crate::server::{Command, ServerGone, ServerHandle};
 
@@ -296,16 +296,26 @@ impl Device {
     }
 
     pub async fn ringing(&self, call: CallId) -> Result<(), ClientError> {
-        self.done(Op::Ringing { call }).await
+        self.done(Op::ringing(call)).await
     }
 
     /// Accepts an invitation; with `auto_start_session` the media session starts right after.
     pub async fn accept(&self, call: CallId) -> Result<(), ClientError> {
-        self.enter(Op::Accept { call }).await
+        self.accept_with_headers(call, Vec::new()).await
+    }
+
+    /// Accepts with `X-` headers for the caller (Voximplant `answer(extraHeaders)`); the
+    /// automatic steps follow as after [`Device::accept`].
+    pub async fn accept_with_headers(
+        &self,
+        call: CallId,
+        headers: Headers,
+    ) -> Result<(), ClientError> {
+        self.enter(Op::Accept { call, headers }).await
     }
 
     pub async fn decline(&self, call: CallId, code: Option<u16>) -> Result<(), ClientError> {
-        self.done(Op::Decline { call, code }).await
+        self.done(Op::decline(call, code)).await
     }
 
     pub async fn cancel(&self, call: CallId) -> Result<(), ClientError> {
@@ -313,7 +323,7 @@ impl Device {
     }
 
     pub async fn hangup(&self, call: CallId) -> Result<(), ClientError> {
-        self.done(Op::Hangup { call }).await
+        self.done(Op::hangup(call)).await
     }
 
     pub async fn end_for_all(&self, call: CallId) -> Result<(), ClientError> {
@@ -391,7 +401,13 @@ impl Device {
 
     pub async fn send_info(&self, call: CallId, mime: &str, body: &str) -> Result<(), ClientError> {
         let (mime, body) = (mime.to_owned(), body.to_owned());
-        self.done(Op::Info { call, mime, body }).await
+        self.done(Op::Info {
+            call,
+            mime,
+            body,
+            headers: Vec::new(),
+        })
+        .await
     }
 
     pub async fn send_message(&self, call: CallId, text: &str) -> Result<(), ClientError> {
@@ -405,7 +421,7 @@ impl Device {
     }
 
     pub async fn start_early_media(&self, call: CallId) -> Result<(), ClientError> {
-        self.done(Op::EarlyMedia { call }).await
+        self.done(Op::early_media(call)).await
     }
 
     pub async fn transfer(&self, call: CallId, target: &str) -> Result<(), ClientError> {

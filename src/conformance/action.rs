@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::core::{CallStatus, CallType, Feature, Media, PlaceCall};
+use crate::core::{CallStatus, CallType, Feature, Headers, Media, PlaceCall};
 
 /// Which call an operation or expectation is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +191,8 @@ pub enum Action {
     Operate {
         device: String,
         op: Operation,
+        /// `X-` headers the operation carries (only those that carry any: [`Operation::carries_headers`]).
+        headers: Headers,
     },
     /// Virtual time passes (timers fire on the way).
     Pass(Duration),
@@ -198,6 +200,19 @@ pub enum Action {
 }
 
 impl Operation {
+    /// Whether the core operation this becomes carries `X-` headers ([`crate::core::Op::headers`]).
+    pub fn carries_headers(&self) -> bool {
+        matches!(
+            self,
+            Operation::Ringing(_)
+                | Operation::Accept(_)
+                | Operation::Decline(..)
+                | Operation::Hangup(_)
+                | Operation::EarlyMedia(_)
+                | Operation::Info { .. }
+        )
+    }
+
     /// A 1:1 or ad-hoc group call (no group) that rings.
     pub fn place(to: Vec<String>, call_type: CallType, group: Option<String>) -> Self {
         Operation::Place(PlaceCall {

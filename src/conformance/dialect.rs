@@ -110,11 +110,11 @@ fn probe_op(capability: Capability, call: CallId, peer: &UserId) -> Op {
         Capability::Place => place(false, Alert::Ring),
         Capability::GroupCalls => place(true, Alert::Ring),
         Capability::Notify => place(false, Alert::Notify),
-        Capability::Ringing => Op::Ringing { call },
-        Capability::Accept => Op::Accept { call },
-        Capability::Decline => Op::Decline { call, code: None },
+        Capability::Ringing => Op::ringing(call),
+        Capability::Accept => Op::accept(call),
+        Capability::Decline => Op::decline(call, None),
         Capability::Cancel => Op::Cancel { call },
-        Capability::Hangup => Op::Hangup { call },
+        Capability::Hangup => Op::hangup(call),
         Capability::EndForAll => Op::EndForAll { call },
         Capability::Join => Op::Join { call },
         Capability::Invite => Op::Invite {
@@ -139,6 +139,7 @@ fn probe_op(capability: Capability, call: CallId, peer: &UserId) -> Op {
             call,
             mime: "text/plain".into(),
             body: "probe".into(),
+            headers: Vec::new(),
         },
         Capability::Message => Op::Message {
             call,
@@ -148,7 +149,7 @@ fn probe_op(capability: Capability, call: CallId, peer: &UserId) -> Op {
             call,
             data: "probe".into(),
         },
-        Capability::EarlyMedia => Op::EarlyMedia { call },
+        Capability::EarlyMedia => Op::early_media(call),
         Capability::Transfer => Op::Transfer {
             call,
             target: peer.clone(),

@@ -283,7 +283,9 @@ impl Sut {
                 let done = |r: Result<(), ClientError>| r.map(|()| Reply::Done);
                 let r = match op {
                     // These go through the SDK's own methods, which take the automatic steps.
-                    Op::Accept { call } => done(d.accept(call).await),
+                    Op::Accept { call, headers } => {
+                        done(d.accept_with_headers(call, headers).await)
+                    }
                     Op::Join { call } => done(d.join(call).await),
                     Op::StartSession { call } => done(d.start_session(call).await),
                     other => d.request(other).await,

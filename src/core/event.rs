@@ -259,6 +259,15 @@ pub enum Event {
     },
     /// An invitee started early media before answering (Voximplant `startEarlyMedia`).
     EarlyMedia { call: CallId, from: UserId },
+    /// The `X-` headers another member's operation carried (`with`: the operation's name, e.g.
+    /// `accept`). It comes just before the first event that operation causes at this device,
+    /// as SIP headers ride on the message they belong to.
+    Headers {
+        call: CallId,
+        from: UserId,
+        with: String,
+        headers: Vec<(String, String)>,
+    },
     /// A media-negotiation message from another member's session device.
     Signal {
         call: CallId,
@@ -293,6 +302,7 @@ impl Event {
             | Event::Message { call, .. }
             | Event::CustomData { call, .. }
             | Event::EarlyMedia { call, .. }
+            | Event::Headers { call, .. }
             | Event::Signal { call, .. }
             | Event::TransferResult { call, .. }
             | Event::Ended { call, .. }
@@ -432,6 +442,19 @@ impl fmt::Display for Event {
                 write!(f, "{call}: custom data {data:?} from {from}")
             }
             Event::EarlyMedia { call, from } => write!(f, "{call}: early media from {from}"),
+            Event::Headers {
+                call,
+                from,
+                with,
+                headers,
+            } => {
+                write!(f, "{call}: headers from {from} with {with}:")?;
+                for (i, (name, value)) in headers.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { "; " };
+                    write!(f, "{sep}{name}: {value}")?;
+                }
+                Ok(())
+            }
             Event::Signal {
                 call, from, kind, ..
             } => write!(f, "{call}: {kind:?} from {from}"),

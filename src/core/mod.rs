@@ -46,7 +46,7 @@ pub use event::{
 pub use fault::Fault;
 pub use ids::{CallId, DeviceId, GroupId, UserId};
 pub use limits::Limits;
-pub use op::{CallSnapshot, MemberSnapshot, Op, PlaceCall, Reply};
+pub use op::{CallSnapshot, Headers, MemberSnapshot, Op, PlaceCall, Reply};
 pub use policy::{Capability, DTMF_CHARACTERS, Policy};
 
 use call::Call;
@@ -334,10 +334,24 @@ impl Core {
             Op::Place(place) => return lifecycle::place(self, device, &user, place),
             ref other => other.call().expect("every op but place names a call"),
         };
+        // Checked before anything changes, like every other refusal.
+        let headers = match op.headers() {
+            Some(h) if !h.is_empty() => {
+                validate::headers(h, &self.limits)?;
+                Some((op.name(), h.clone()))
+            }
+            _ => None,
+        };
         let Some(mut call) = self.calls.remove(&id) else {
             return Err(self.missing_call(id, &user));
         };
+        let first = self.events.len();
         let result = self.dispatch(&mut call, device, &user, op);
+        if result.is_ok()
+            && let Some((with, headers)) = headers
+        {
+            self.attach_headers(first, id, &user, with, headers);
+        }
         self.settle(call);
         result
     }
@@ -472,6 +486,39 @@ impl Core {
                 at_ms: self.now_ms,
                 event,
             });
+        }
+    }
+
+    /// Puts an [`Event::Headers`] just before the first event that the request whose events
+    /// start at `first` caused at each device of another user: the headers ride on what the
+    /// operation sends the other side (the caller's `joined` for an accept, the `ended` of a
+    /// hangup, the info itself), and the actor's own devices are not told their own headers.
+    fn attach_headers(
+        &mut self,
+        first: usize,
+        call: CallId,
+        from: &UserId,
+        with: &str,
+        headers: Vec<(String, String)>,
+    ) {
+        let caused: Vec<Delivery> = self.events.drain(first..).collect();
+        let mut told: Vec<DeviceId> = Vec::new();
+        for delivery in caused {
+            let other = self.devices[delivery.device.0 as usize].user != *from;
+            if other && !told.contains(&delivery.device) {
+                told.push(delivery.device);
+                self.events.push_back(Delivery {
+                    device: delivery.device,
+                    at_ms: delivery.at_ms,
+                    event: Event::Headers {
+                        call,
+                        from: from.clone(),
+                        with: with.to_owned(),
+                        headers: headers.clone(),
+                    },
+                });
+            }
+            self.events.push_back(delivery);
         }
     }
 

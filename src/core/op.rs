@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::event::{Alert, CallStatus, CallType, EndReason, Media, ParticipantState, SignalKind};
 use super::ids::{CallId, DeviceId, GroupId, UserId};
 
+/// Custom headers as `(name, value)` pairs, in the order given.
+pub type Headers = Vec<(String, String)>;
+
 /// Placing a call (MirrorFly `makeVoiceCall`/`makeVideoCall`, CometChat `initiateCall`, Stream
 /// `getOrCreate({ring})`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +26,7 @@ pub struct PlaceCall {
     pub custom_data: Option<String>,
     /// Custom headers; names must start with `X-`.
     #[serde(default)]
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
 }
 
 fn ring() -> Alert {
@@ -65,14 +68,26 @@ pub enum Op {
     /// "This device rings" (Stringee `ringing()`), sent back to the caller.
     Ringing {
         call: CallId,
+        /// `X-` headers that travel with this operation (Voximplant `extraHeaders`); see
+        /// [`Op::headers`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        headers: Headers,
     },
     Accept {
         call: CallId,
+        /// `X-` headers that travel with this operation (Voximplant `extraHeaders`); see
+        /// [`Op::headers`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        headers: Headers,
     },
     /// Decline an invitation with a SIP code in 300–699 (default 603).
     Decline {
         call: CallId,
         code: Option<u16>,
+        /// `X-` headers that travel with this operation (Voximplant `extraHeaders`); see
+        /// [`Op::headers`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        headers: Headers,
     },
     /// The caller withdraws the call before the first accept (CometChat `rejectCall(CANCELLED)`).
     Cancel {
@@ -82,6 +97,10 @@ pub enum Op {
     /// 1:1 call the call ends; in a group call it goes on while two or more remain.
     Hangup {
         call: CallId,
+        /// `X-` headers that travel with this operation (Voximplant `extraHeaders`); see
+        /// [`Op::headers`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        headers: Headers,
     },
     /// End the call for everyone (Stream `endCall`): the host, or a holder of the permission.
     EndForAll {
@@ -118,6 +137,10 @@ pub enum Op {
         call: CallId,
         mime: String,
         body: String,
+        /// `X-` headers that travel with this operation (Voximplant `extraHeaders`); see
+        /// [`Op::headers`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        headers: Headers,
     },
     Message {
         call: CallId,
@@ -130,6 +153,10 @@ pub enum Op {
     /// An invitee plays media before answering (Voximplant `startEarlyMedia`).
     EarlyMedia {
         call: CallId,
+        /// `X-` headers that travel with this operation (Voximplant `extraHeaders`); see
+        /// [`Op::headers`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        headers: Headers,
     },
     /// Blind transfer to `target`; the transferor leaves and is told the outcome.
     Transfer {
@@ -176,15 +203,95 @@ impl Op {
         }
     }
 
+    /// Ringing back to the caller, without headers.
+    pub fn ringing(call: CallId) -> Op {
+        Op::Ringing {
+            call,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Accepting, without headers.
+    pub fn accept(call: CallId) -> Op {
+        Op::Accept {
+            call,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Declining with `code` (603 when `None`), without headers.
+    pub fn decline(call: CallId, code: Option<u16>) -> Op {
+        Op::Decline {
+            call,
+            code,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Hanging up, without headers.
+    pub fn hangup(call: CallId) -> Op {
+        Op::Hangup {
+            call,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Starting early media, without headers.
+    pub fn early_media(call: CallId) -> Op {
+        Op::EarlyMedia {
+            call,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The `X-` headers this operation carries to the other side, if it is one that carries
+    /// them: ringing, accept, decline, hangup, early media and info (Voximplant's `ring`,
+    /// `answer`, `reject`, `hangup`, `startEarlyMedia` and `sendInfo` take `extraHeaders`).
+    /// Placing a call carries its own in [`PlaceCall::headers`], which reach the invitation.
+    pub fn headers(&self) -> Option<&Headers> {
+        match self {
+            Op::Ringing { headers, .. }
+            | Op::Accept { headers, .. }
+            | Op::Decline { headers, .. }
+            | Op::Hangup { headers, .. }
+            | Op::EarlyMedia { headers, .. }
+            | Op::Info { headers, .. } => Some(headers),
+            _ => None,
+        }
+    }
+
+    /// The headers of an operation that carries them, to fill in; `None` for the others.
+    pub fn headers_mut(&mut self) -> Option<&mut Headers> {
+        match self {
+            Op::Ringing { headers, .. }
+            | Op::Accept { headers, .. }
+            | Op::Decline { headers, .. }
+            | Op::Hangup { headers, .. }
+            | Op::EarlyMedia { headers, .. }
+            | Op::Info { headers, .. } => Some(headers),
+            _ => None,
+        }
+    }
+
+    /// The names of the operations that carry headers, for messages.
+    pub const CARRYING_HEADERS: [&'static str; 6] = [
+        "ringing",
+        "accept",
+        "decline",
+        "hangup",
+        "early_media",
+        "info",
+    ];
+
     /// The call the operation is about; `None` for placing a call.
     pub fn call(&self) -> Option<CallId> {
         match self {
             Op::Place(_) => None,
-            Op::Ringing { call }
-            | Op::Accept { call }
+            Op::Ringing { call, .. }
+            | Op::Accept { call, .. }
             | Op::Decline { call, .. }
             | Op::Cancel { call }
-            | Op::Hangup { call }
+            | Op::Hangup { call, .. }
             | Op::EndForAll { call }
             | Op::Join { call }
             | Op::Invite { call, .. }
@@ -195,7 +302,7 @@ impl Op {
             | Op::Info { call, .. }
             | Op::Message { call, .. }
             | Op::CustomData { call, .. }
-            | Op::EarlyMedia { call }
+            | Op::EarlyMedia { call, .. }
             | Op::Transfer { call, .. }
             | Op::Signal { call, .. }
             | Op::GetCall { call } => Some(*call),
@@ -265,7 +372,7 @@ impl fmt::Display for Op {
                     None => write!(f, "place {kind} call to {}", to.join(", ")),
                 }
             }
-            Op::Decline { call, code } => write!(f, "decline {call} ({})", code.unwrap_or(603)),
+            Op::Decline { call, code, .. } => write!(f, "decline {call} ({})", code.unwrap_or(603)),
             Op::Invite { call, users } => {
                 let users: Vec<&str> = users.iter().map(UserId::as_str).collect();
                 write!(f, "invite {} into {call}", users.join(", "))

@@ -192,9 +192,7 @@ mod tests {
             let msgs: Vec<ClientMsg> = (0..300)
                 .map(|i| ClientMsg::Request {
                     id: i,
-                    op: crate::core::Op::Hangup {
-                        call: crate::core::CallId(i),
-                    },
+                    op: crate::core::Op::hangup(crate::core::CallId(i)),
                 })
                 .collect();
             for (i, m) in msgs.iter().enumerate() {

@@ -234,7 +234,7 @@ mod tests {
             },
             ClientMsg::Request {
                 id: 8,
-                op: Op::Hangup { call: CallId(5) },
+                op: Op::hangup(CallId(5)),
             },
         ]
     }

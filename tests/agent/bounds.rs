@@ -29,7 +29,7 @@ fn past_calls_max_a_script_is_refused() {
     );
     assert_eq!(a.tracked_calls(), 2);
     a.handle_event(0, &incoming());
-    assert_eq!(requests(&mut a), vec![Op::Ringing { call: CALL }]);
+    assert_eq!(requests(&mut a), vec![Op::ringing(CALL)]);
 }
 
 #[test]

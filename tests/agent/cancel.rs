@@ -52,7 +52,7 @@ fn an_answered_call_is_not_cancelled() {
         .collect();
     assert_eq!(
         later,
-        vec![Op::Hangup { call: CALL }],
+        vec![Op::hangup(CALL)],
         "the talk ends it, not a cancel"
     );
 }

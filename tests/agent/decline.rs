@@ -10,16 +10,13 @@ fn respond(behaviour: Behaviour) -> Vec<(u64, Op)> {
     let mut a = bob();
     a.handle_script(0, CALL, Part::Callee(behaviour)).unwrap();
     a.handle_event(40, &incoming());
-    assert_eq!(requests(&mut a), vec![Op::Ringing { call: CALL }]);
+    assert_eq!(requests(&mut a), vec![Op::ringing(CALL)]);
     run_until(&mut a, 120_000)
 }
 
 #[test]
 fn a_decline_is_603_after_the_decline_delay() {
-    let decline = Op::Decline {
-        call: CALL,
-        code: Some(603),
-    };
+    let decline = Op::decline(CALL, Some(603));
     assert_eq!(
         respond(Behaviour::Decline { delay_ms: 700 }),
         vec![(740, decline)]
@@ -28,10 +25,7 @@ fn a_decline_is_603_after_the_decline_delay() {
 
 #[test]
 fn busy_is_486_after_the_decline_delay() {
-    let busy = Op::Decline {
-        call: CALL,
-        code: Some(486),
-    };
+    let busy = Op::decline(CALL, Some(486));
     assert_eq!(
         respond(Behaviour::Busy { delay_ms: 300 }),
         vec![(340, busy)]

@@ -25,10 +25,7 @@ fn the_caller_hangs_up_the_talk_time_after_the_answer() {
     a.handle_script(50, CALL, caller(20_000, false)).unwrap();
     a.handle_event(3_000, &joined("bob"));
     assert_eq!(requests(&mut a), vec![Op::StartSession { call: CALL }]);
-    assert_eq!(
-        run_until(&mut a, 60_000),
-        vec![(23_000, Op::Hangup { call: CALL })]
-    );
+    assert_eq!(run_until(&mut a, 60_000), vec![(23_000, Op::hangup(CALL))]);
 }
 
 #[test]
@@ -51,8 +48,5 @@ fn a_script_that_comes_after_the_answer_counts_from_the_answer() {
     a.handle_event(3_000, &joined("bob"));
     assert_eq!(requests(&mut a), vec![Op::StartSession { call: CALL }]);
     a.handle_script(3_010, CALL, caller(500, false)).unwrap();
-    assert_eq!(
-        run_until(&mut a, 60_000),
-        vec![(3_500, Op::Hangup { call: CALL })]
-    );
+    assert_eq!(run_until(&mut a, 60_000), vec![(3_500, Op::hangup(CALL))]);
 }

@@ -42,7 +42,7 @@ fn each_action_is_sent_at_its_time() {
             (1_200, mute),
             (1_200, dtmf),
             (1_500, hold(false)),
-            (9_000, Op::Hangup { call: CALL }),
+            (9_000, Op::hangup(CALL)),
         ],
         "by time, and in the order armed within a millisecond"
     );

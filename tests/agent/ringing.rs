@@ -10,7 +10,7 @@ use crate::{CALL, bob, incoming, requests};
 fn an_invitation_is_acknowledged_at_once() {
     let mut a = bob();
     a.handle_event(5, &incoming());
-    assert_eq!(requests(&mut a), vec![Op::Ringing { call: CALL }]);
+    assert_eq!(requests(&mut a), vec![Op::ringing(CALL)]);
     assert_eq!(a.poll_timeout(), None, "no script, nothing to wait for");
     assert_eq!(a.tracked_calls(), 0, "ringing alone needs no state");
 }
@@ -20,7 +20,7 @@ fn an_invitation_delivered_again_is_acknowledged_again() {
     let mut a = bob();
     a.handle_event(5, &incoming());
     a.handle_event(900, &incoming());
-    assert_eq!(requests(&mut a), vec![Op::Ringing { call: CALL }; 2]);
+    assert_eq!(requests(&mut a), vec![Op::ringing(CALL); 2]);
 }
 
 #[test]

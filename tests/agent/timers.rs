@@ -18,7 +18,7 @@ fn a_driver_that_keeps_the_timers_gets_each_once_in_arming_order() {
     let (t2, mute) = a.poll_timer().unwrap();
     assert_eq!((t1, t2), (1_000, 500));
     assert_eq!(a.poll_timer(), None);
-    assert_eq!(requests(&mut a), vec![Op::Ringing { call: CALL }]);
+    assert_eq!(requests(&mut a), vec![Op::ringing(CALL)]);
     a.handle_timer(500, mute);
     a.handle_timer(1_000, answer);
     let mute_op = Op::Mute {
@@ -26,7 +26,7 @@ fn a_driver_that_keeps_the_timers_gets_each_once_in_arming_order() {
         media: callconf::core::Media::Audio,
         muted: true,
     };
-    assert_eq!(requests(&mut a), vec![mute_op, Op::Accept { call: CALL }]);
+    assert_eq!(requests(&mut a), vec![mute_op, Op::accept(CALL)]);
 }
 
 #[test]

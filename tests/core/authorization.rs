@@ -8,11 +8,11 @@ use crate::harness::H;
 /// Every operation on `call`, with well-formed arguments.
 fn every_op(call: CallId) -> Vec<Op> {
     vec![
-        Op::Ringing { call },
-        Op::Accept { call },
-        Op::Decline { call, code: None },
+        Op::ringing(call),
+        Op::accept(call),
+        Op::decline(call, None),
         Op::Cancel { call },
-        Op::Hangup { call },
+        Op::hangup(call),
         Op::EndForAll { call },
         Op::Join { call },
         Op::Invite {
@@ -37,6 +37,7 @@ fn every_op(call: CallId) -> Vec<Op> {
             call,
             mime: "text/plain".into(),
             body: "x".into(),
+            headers: Vec::new(),
         },
         Op::Message {
             call,
@@ -46,7 +47,7 @@ fn every_op(call: CallId) -> Vec<Op> {
             call,
             data: "x".into(),
         },
-        Op::EarlyMedia { call },
+        Op::early_media(call),
         Op::Transfer {
             call,
             target: "bob".into(),
@@ -77,7 +78,7 @@ fn setup() -> (H, CallId) {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Video),
     );
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.ok("alice", Op::StartSession { call });
     h.ok("bob", Op::StartSession { call });
     h.clear();
@@ -112,14 +113,7 @@ fn membership_is_checked_before_the_arguments() {
         },
         403,
     );
-    h.refused(
-        "erin",
-        Op::Decline {
-            call,
-            code: Some(200),
-        },
-        403,
-    );
+    h.refused("erin", Op::decline(call, Some(200)), 403);
     h.refused(
         "erin",
         Op::Message {
@@ -201,9 +195,9 @@ fn a_non_member_never_receives_any_event_of_the_call() {
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Video),
     );
     let script = vec![
-        ("bob", Op::Ringing { call }),
-        ("carol", Op::EarlyMedia { call }),
-        ("bob", Op::Accept { call }),
+        ("bob", Op::ringing(call)),
+        ("carol", Op::early_media(call)),
+        ("bob", Op::accept(call)),
         ("alice", Op::StartSession { call }),
         ("bob", Op::StartSession { call }),
         (
@@ -243,6 +237,7 @@ fn a_non_member_never_receives_any_event_of_the_call() {
                 call,
                 mime: "a/b".into(),
                 body: "x".into(),
+                headers: Vec::new(),
             },
         ),
         (
@@ -259,9 +254,9 @@ fn a_non_member_never_receives_any_event_of_the_call() {
                 data: "x".into(),
             },
         ),
-        ("carol", Op::Decline { call, code: None }),
+        ("carol", Op::decline(call, None)),
         ("carol", Op::Join { call }),
-        ("carol", Op::Hangup { call }),
+        ("carol", Op::hangup(call)),
         ("alice", Op::EndForAll { call }),
     ];
     for (who, op) in script {

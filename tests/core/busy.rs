@@ -34,7 +34,7 @@ fn a_user_still_connecting_is_busy_too() {
     let mut h = H::new();
     h.users(&["alice", "bob", "carol"]);
     let first = h.call("carol", "bob", CallType::Audio);
-    h.ok("bob", Op::Accept { call: first });
+    h.ok("bob", Op::accept(first));
     h.refused(
         "alice",
         Op::Place(PlaceCall::direct("bob", CallType::Audio)),
@@ -81,7 +81,7 @@ fn with_call_waiting_the_second_call_rings() {
     );
     assert!(h.seen("carol").is_empty());
     // bob may accept it and be in both calls.
-    h.ok("bob/tablet", Op::Accept { call: second });
+    h.ok("bob/tablet", Op::accept(second));
     assert_eq!(
         h.seen("alice"),
         ["call-2: bob joined", "call-2: status connecting"]
@@ -118,27 +118,21 @@ fn accepting_a_second_call_while_in_one_is_486() {
     h.users(&["alice", "bob", "carol"]);
     let first = h.call("alice", "bob", CallType::Audio);
     let second = h.call("carol", "bob", CallType::Audio);
-    h.ok("bob", Op::Accept { call: first });
+    h.ok("bob", Op::accept(first));
     h.clear();
-    let err = h.refused("bob", Op::Accept { call: second }, 486);
+    let err = h.refused("bob", Op::accept(second), 486);
     assert_eq!(err, CallError::Busy("bob".into()));
     // The second call still rings; bob may decline it.
     assert_eq!(h.member_state(second, "bob"), ParticipantState::Invited);
-    h.ok(
-        "bob",
-        Op::Decline {
-            call: second,
-            code: Some(486),
-        },
-    );
+    h.ok("bob", Op::decline(second, Some(486)));
     assert_eq!(h.seen("carol"), ["call-2: ended, declined by bob (486)"]);
     assert_eq!(h.seen("bob"), ["call-2: ended, declined by bob (486)"]);
     assert!(h.seen("alice").is_empty());
     // Once the first call is over, a new call can be accepted.
-    h.ok("alice", Op::Hangup { call: first });
+    h.ok("alice", Op::hangup(first));
     h.clear();
     let third = h.call("carol", "bob", CallType::Audio);
-    h.ok("bob", Op::Accept { call: third });
+    h.ok("bob", Op::accept(third));
     assert_eq!(
         h.seen("carol"),
         ["call-3: bob joined", "call-3: status connecting"]
@@ -155,7 +149,7 @@ fn after_the_call_ends_the_user_can_be_called_again() {
         Op::Place(PlaceCall::direct("bob", CallType::Audio)),
         486,
     );
-    h.ok("carol", Op::Hangup { call: first });
+    h.ok("carol", Op::hangup(first));
     h.clear();
     h.call("alice", "bob", CallType::Audio);
     assert_eq!(h.seen("bob"), ["call-2: incoming Audio call from alice"]);
@@ -198,7 +192,7 @@ fn call_waiting_stops_at_the_per_user_call_limit() {
         }
     );
     assert!(h.seen("bob").is_empty());
-    h.ok("dave", Op::Hangup { call: CallId(3) });
+    h.ok("dave", Op::hangup(CallId(3)));
     let reply = h.ok(
         "dave",
         Op::Place(PlaceCall {
@@ -242,8 +236,8 @@ fn joining_beyond_the_per_user_call_limit_is_503() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("carol", Op::Accept { call });
-    h.ok("bob", Op::Decline { call, code: None });
+    h.ok("carol", Op::accept(call));
+    h.ok("bob", Op::decline(call, None));
     // bob takes another call, then tries to come back to the group call.
     h.call("dave", "bob", CallType::Audio);
     let err = h.refused("bob", Op::Join { call }, 503);

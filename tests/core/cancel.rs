@@ -17,7 +17,7 @@ fn setup() -> (H, CallId) {
 #[test]
 fn caller_cancels_with_cancel_before_the_first_accept() {
     let (mut h, call) = setup();
-    h.ok("bob/phone", Op::Ringing { call });
+    h.ok("bob/phone", Op::ringing(call));
     h.clear();
     assert_eq!(h.ok("alice", Op::Cancel { call }), Reply::Done);
     assert_eq!(h.seen("alice"), ["call-1: ended, cancelled by alice"]);
@@ -36,7 +36,7 @@ fn caller_cancels_with_cancel_before_the_first_accept() {
 fn caller_hanging_up_before_the_first_accept_cancels() {
     let (mut h, call) = setup();
     h.clear();
-    h.ok("alice", Op::Hangup { call });
+    h.ok("alice", Op::hangup(call));
     assert_eq!(h.seen("alice"), ["call-1: ended, cancelled by alice"]);
     assert_eq!(h.seen("bob/phone"), ["call-1: ended, cancelled by alice"]);
     assert_eq!(h.seen("bob/tablet"), ["call-1: ended, cancelled by alice"]);
@@ -61,7 +61,7 @@ fn group_cancel_reaches_every_device_still_ringing() {
             CallType::Video,
         ),
     );
-    h.ok("dave", Op::Decline { call, code: None });
+    h.ok("dave", Op::decline(call, None));
     h.clear();
     h.ok("alice", Op::Cancel { call });
     let line = "call-1: ended, cancelled by alice";
@@ -76,7 +76,7 @@ fn group_cancel_reaches_every_device_still_ringing() {
 #[test]
 fn cancel_after_the_first_accept_is_422() {
     let (mut h, call) = setup();
-    h.ok("bob/tablet", Op::Accept { call });
+    h.ok("bob/tablet", Op::accept(call));
     let err = h.refused("alice", Op::Cancel { call }, 422);
     assert!(
         matches!(err, CallError::InvalidState { op: "cancel", .. }),
@@ -90,7 +90,7 @@ fn cancel_after_the_first_accept_is_422() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.refused("alice", Op::Cancel { call }, 422);
 }
 
@@ -99,7 +99,7 @@ fn cancel_by_a_member_who_is_not_the_caller_is_403() {
     let (mut h, call) = setup();
     let err = h.refused("bob/phone", Op::Cancel { call }, 403);
     assert_eq!(err, CallError::Forbidden(Forbidden::NotCaller));
-    h.ok("bob/phone", Op::Accept { call });
+    h.ok("bob/phone", Op::accept(call));
     h.refused("bob/phone", Op::Cancel { call }, 403);
     // A non-member is not a member first.
     let err = h.refused("carol", Op::Cancel { call }, 403);
@@ -113,7 +113,7 @@ fn cancel_from_another_device_of_the_caller_is_refused() {
     h.user("bob");
     let call = h.call("alice/phone", "bob", CallType::Audio);
     h.refused("alice/laptop", Op::Cancel { call }, 409);
-    h.refused("alice/laptop", Op::Hangup { call }, 409);
+    h.refused("alice/laptop", Op::hangup(call), 409);
     // The placing device still can.
     h.ok("alice/phone", Op::Cancel { call });
     assert_eq!(h.seen("bob"), ["call-1: ended, cancelled by alice"]);

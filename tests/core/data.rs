@@ -10,6 +10,7 @@ fn info(call: CallId, mime: &str, body: String) -> Op {
         call,
         mime: mime.into(),
         body,
+        headers: Vec::new(),
     }
 }
 
@@ -183,7 +184,7 @@ fn in_call_data_never_reaches_ringing_devices_or_non_members() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.ok("alice", Op::StartSession { call });
     h.ok("bob", Op::StartSession { call });
     h.clear();

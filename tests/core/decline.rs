@@ -11,12 +11,9 @@ fn one_to_one_decline_ends_the_call_for_everyone() {
     h.user("alice");
     h.user_with("bob", &["phone", "tablet"], UserConfig::default());
     let call = h.call("alice", "bob", CallType::Audio);
-    h.ok("bob/phone", Op::Ringing { call });
+    h.ok("bob/phone", Op::ringing(call));
     h.clear();
-    assert_eq!(
-        h.ok("bob/tablet", Op::Decline { call, code: None }),
-        Reply::Done
-    );
+    assert_eq!(h.ok("bob/tablet", Op::decline(call, None)), Reply::Done);
     assert_eq!(h.seen("alice"), ["call-1: ended, declined by bob (603)"]);
     assert_eq!(
         h.seen("bob/tablet"),
@@ -48,13 +45,7 @@ fn decline_takes_any_sip_code_from_300_to_699() {
         h.users(&["alice", "bob"]);
         let call = h.call("alice", "bob", CallType::Audio);
         h.clear();
-        h.ok(
-            "bob",
-            Op::Decline {
-                call,
-                code: Some(code),
-            },
-        );
+        h.ok("bob", Op::decline(call, Some(code)));
         let line = format!("call-1: ended, declined by bob ({code})");
         assert_eq!(h.seen("alice"), std::slice::from_ref(&line));
         assert_eq!(h.seen("bob"), [line]);
@@ -74,14 +65,7 @@ fn decline_with_a_code_outside_300_to_699_is_400() {
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Audio);
     for code in [0, 99, 200, 299, 700, 999] {
-        let err = h.refused(
-            "bob",
-            Op::Decline {
-                call,
-                code: Some(code),
-            },
-            400,
-        );
+        let err = h.refused("bob", Op::decline(call, Some(code)), 400);
         assert!(
             matches!(err, CallError::BadArgument { field: "code", .. }),
             "{code}: {err:?}"
@@ -95,7 +79,7 @@ fn the_caller_cannot_decline_its_own_call() {
     let mut h = H::new();
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Audio);
-    h.refused("alice", Op::Decline { call, code: None }, 422);
+    h.refused("alice", Op::decline(call, None), 422);
 }
 
 #[test]
@@ -110,13 +94,7 @@ fn group_decline_detaches_that_invitee_and_the_call_goes_on() {
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
     h.clear();
-    h.ok(
-        "bob/tablet",
-        Op::Decline {
-            call,
-            code: Some(486),
-        },
-    );
+    h.ok("bob/tablet", Op::decline(call, Some(486)));
     assert_eq!(h.seen("bob/tablet"), ["call-1: detached, declined here"]);
     assert_eq!(
         h.seen("bob/phone"),
@@ -131,7 +109,7 @@ fn group_decline_detaches_that_invitee_and_the_call_goes_on() {
     );
     assert_eq!(h.core.live_calls(), 1);
     // carol answers; bob's devices hear nothing of it.
-    h.ok("carol", Op::Accept { call });
+    h.ok("carol", Op::accept(call));
     assert_eq!(
         h.seen("alice"),
         ["call-1: carol joined", "call-1: status connecting"]
@@ -149,18 +127,12 @@ fn group_call_ends_declined_when_every_invitee_declines() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("carol", Op::Ringing { call });
+    h.ok("carol", Op::ringing(call));
     h.clear();
-    h.ok("bob", Op::Decline { call, code: None });
+    h.ok("bob", Op::decline(call, None));
     assert_eq!(h.seen("bob"), ["call-1: detached, declined here"]);
     assert_eq!(h.seen("alice"), ["call-1: bob declined (603)"]);
-    h.ok(
-        "carol",
-        Op::Decline {
-            call,
-            code: Some(480),
-        },
-    );
+    h.ok("carol", Op::decline(call, Some(480)));
     assert_eq!(h.seen("carol"), ["call-1: ended, declined by carol (480)"]);
     assert_eq!(h.seen("alice"), ["call-1: ended, declined by carol (480)"]);
     assert!(h.seen("bob").is_empty());
@@ -183,9 +155,9 @@ fn group_decline_after_someone_answered_never_ends_the_call() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("carol", Op::Accept { call });
+    h.ok("carol", Op::accept(call));
     h.clear();
-    h.ok("bob", Op::Decline { call, code: None });
+    h.ok("bob", Op::decline(call, None));
     assert_eq!(h.seen("bob"), ["call-1: detached, declined here"]);
     assert_eq!(h.seen("alice"), ["call-1: bob declined (603)"]);
     assert_eq!(h.seen("carol"), ["call-1: bob declined (603)"]);
@@ -198,7 +170,7 @@ fn a_ringing_invitee_hanging_up_declines_with_603() {
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Audio);
     h.clear();
-    h.ok("bob", Op::Hangup { call });
+    h.ok("bob", Op::hangup(call));
     assert_eq!(h.seen("alice"), ["call-1: ended, declined by bob (603)"]);
     assert_eq!(h.seen("bob"), ["call-1: ended, declined by bob (603)"]);
 }

@@ -94,9 +94,9 @@ fn script() -> Vec<(u64, Step)> {
                 ),
             ),
         ),
-        (15, Step::Req("bob/tablet", Op::Ringing { call: c1 })),
-        (20, Step::Req("erin/phone", Op::EarlyMedia { call: c1 })),
-        (30, Step::Req("bob/phone", Op::Accept { call: c1 })),
+        (15, Step::Req("bob/tablet", Op::ringing(c1))),
+        (20, Step::Req("erin/phone", Op::early_media(c1))),
+        (30, Step::Req("bob/phone", Op::accept(c1))),
         (31, Step::Req("alice/phone", Op::StartSession { call: c1 })),
         (32, Step::Req("bob/phone", Op::StartSession { call: c1 })),
         (
@@ -127,7 +127,7 @@ fn script() -> Vec<(u64, Step)> {
                 },
             ),
         ),
-        (70, Step::Req("carol/phone", Op::Accept { call: c2 })),
+        (70, Step::Req("carol/phone", Op::accept(c2))),
         (71, Step::Req("carol/phone", Op::StartSession { call: c2 })),
         (72, Step::Req("dave/phone", Op::StartSession { call: c2 })),
         (
@@ -166,8 +166,8 @@ fn script() -> Vec<(u64, Step)> {
             42_000,
             Step::Place("alice/laptop", PlaceCall::direct("erin", CallType::Audio)),
         ),
-        (43_000, Step::Req("bob/phone", Op::Hangup { call: c1 })),
-        (45_000, Step::Req("alice/phone", Op::Hangup { call: c1 })),
+        (43_000, Step::Req("bob/phone", Op::hangup(c1))),
+        (45_000, Step::Req("alice/phone", Op::hangup(c1))),
         (
             46_000,
             Step::Req(
@@ -178,27 +178,18 @@ fn script() -> Vec<(u64, Step)> {
                 },
             ),
         ),
-        (47_000, Step::Req("alice/laptop", Op::Accept { call: c2 })),
+        (47_000, Step::Req("alice/laptop", Op::accept(c2))),
         (
             48_000,
             Step::Place("bob/tablet", PlaceCall::direct("erin", CallType::Video)),
         ),
-        (49_000, Step::Req("erin/tablet", Op::Ringing { call: c3 })),
-        (
-            50_000,
-            Step::Req(
-                "erin/phone",
-                Op::Decline {
-                    call: c3,
-                    code: Some(486),
-                },
-            ),
-        ),
+        (49_000, Step::Req("erin/tablet", Op::ringing(c3))),
+        (50_000, Step::Req("erin/phone", Op::decline(c3, Some(486)))),
         (
             51_000,
             Step::Place("dave/phone", PlaceCall::direct("bob", CallType::Audio)),
         ),
-        (52_000, Step::Req("alice/laptop", Op::Hangup { call: c2 })),
+        (52_000, Step::Req("alice/laptop", Op::hangup(c2))),
         (
             53_000,
             Step::Place("dave/phone", PlaceCall::direct("bob", CallType::Audio)),

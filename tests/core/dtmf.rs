@@ -93,7 +93,7 @@ fn dtmf_before_the_call_is_connected_is_422() {
     let call = h.call("alice", "bob", CallType::Audio);
     h.refused("alice", dtmf(call, "1"), 422);
     h.refused("bob", dtmf(call, "1"), 422);
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.refused("bob", dtmf(call, "1"), 422);
 }
 
@@ -110,8 +110,8 @@ fn dtmf_in_a_group_reaches_every_other_joined_member_only() {
             CallType::Audio,
         ),
     );
-    h.ok("bob", Op::Accept { call });
-    h.ok("carol", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
+    h.ok("carol", Op::accept(call));
     h.ok("alice", Op::StartSession { call });
     h.ok("bob", Op::StartSession { call });
     h.clear();

@@ -12,7 +12,7 @@ fn early_media_is_told_to_the_caller() {
     h.user_with("bob", &["phone", "tablet"], UserConfig::default());
     let call = h.call("alice", "bob", CallType::Audio);
     h.clear();
-    assert_eq!(h.ok("bob/tablet", Op::EarlyMedia { call }), Reply::Done);
+    assert_eq!(h.ok("bob/tablet", Op::early_media(call)), Reply::Done);
     assert_eq!(
         h.events("alice"),
         [Event::EarlyMedia {
@@ -24,7 +24,7 @@ fn early_media_is_told_to_the_caller() {
     assert!(h.seen("bob/phone").is_empty());
     // The invitation is still pending; bob can answer as usual.
     assert_eq!(h.member_state(call, "bob"), ParticipantState::Invited);
-    h.ok("bob/tablet", Op::Accept { call });
+    h.ok("bob/tablet", Op::accept(call));
     assert_eq!(
         h.seen("alice"),
         ["call-1: bob joined", "call-1: status connecting"]
@@ -36,7 +36,7 @@ fn an_invitation_in_early_media_ends_at_60_s_not_at_the_ring_timeout() {
     let mut h = H::new();
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Audio);
-    h.ok("bob", Op::EarlyMedia { call });
+    h.ok("bob", Op::early_media(call));
     h.clear();
     assert_eq!(h.core.poll_timeout(), Some(60_000));
     h.advance(30_000);
@@ -57,7 +57,7 @@ fn the_early_media_limit_counts_from_its_start() {
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Audio);
     h.advance(10_000);
-    h.ok("bob", Op::EarlyMedia { call });
+    h.ok("bob", Op::early_media(call));
     h.clear();
     h.advance(59_999);
     assert!(h.quiet());
@@ -74,7 +74,7 @@ fn with_a_longer_ring_timeout_early_media_still_ends_at_60_s() {
     });
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Audio);
-    h.ok("bob", Op::EarlyMedia { call });
+    h.ok("bob", Op::early_media(call));
     h.clear();
     h.advance(59_999);
     assert!(h.quiet());
@@ -96,7 +96,7 @@ fn the_early_media_limit_is_configurable() {
     });
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Video);
-    h.ok("bob", Op::EarlyMedia { call });
+    h.ok("bob", Op::early_media(call));
     h.clear();
     h.advance(9_999);
     assert!(h.quiet());
@@ -110,8 +110,8 @@ fn early_media_twice_is_422() {
     h.user("alice");
     h.user_with("bob", &["phone", "tablet"], UserConfig::default());
     let call = h.call("alice", "bob", CallType::Audio);
-    h.ok("bob", Op::EarlyMedia { call });
-    let err = h.refused("bob", Op::EarlyMedia { call }, 422);
+    h.ok("bob", Op::early_media(call));
+    let err = h.refused("bob", Op::early_media(call), 422);
     assert!(
         matches!(
             err,
@@ -122,7 +122,7 @@ fn early_media_twice_is_422() {
         ),
         "{err:?}"
     );
-    h.refused("bob/tablet", Op::EarlyMedia { call }, 422);
+    h.refused("bob/tablet", Op::early_media(call), 422);
     assert_eq!(h.core.poll_timeout(), Some(60_000));
 }
 
@@ -131,9 +131,9 @@ fn early_media_from_the_caller_or_after_answering_is_422() {
     let mut h = H::new();
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Audio);
-    h.refused("alice", Op::EarlyMedia { call }, 422);
-    h.ok("bob", Op::Accept { call });
-    h.refused("bob", Op::EarlyMedia { call }, 422);
+    h.refused("alice", Op::early_media(call), 422);
+    h.ok("bob", Op::accept(call));
+    h.refused("bob", Op::early_media(call), 422);
 }
 
 #[test]
@@ -145,9 +145,9 @@ fn in_a_group_early_media_reaches_the_whole_session() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.clear();
-    h.ok("carol", Op::EarlyMedia { call });
+    h.ok("carol", Op::early_media(call));
     assert_eq!(h.seen("alice"), ["call-1: early media from carol"]);
     assert_eq!(h.seen("bob"), ["call-1: early media from carol"]);
     assert!(h.seen("carol").is_empty());

@@ -24,7 +24,7 @@ fn setup(bob: UserConfig) -> (H, CallId) {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.clear();
     (h, call)
 }
@@ -100,8 +100,8 @@ fn a_non_member_is_403_even_with_the_permission() {
 #[test]
 fn the_host_after_leaving_can_no_longer_end_for_everyone() {
     let (mut h, call) = setup(UserConfig::default());
-    h.ok("carol", Op::Accept { call });
-    h.ok("alice", Op::Hangup { call });
+    h.ok("carol", Op::accept(call));
+    h.ok("alice", Op::hangup(call));
     h.clear();
     h.refused("alice", Op::EndForAll { call }, 422);
     assert_eq!(h.core.live_calls(), 1);

@@ -13,8 +13,8 @@ fn group_of_three(h: &mut H) -> CallId {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Video),
     );
-    h.ok("bob", Op::Accept { call });
-    h.ok("carol", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
+    h.ok("carol", Op::accept(call));
     for u in ["alice", "bob", "carol"] {
         h.ok(u, Op::StartSession { call });
     }
@@ -29,7 +29,7 @@ fn one_to_one_hang_up_by_the_callee_ends_for_both() {
     h.users(&["alice", "bob"]);
     let call = h.connected("alice", "bob", CallType::Audio);
     h.advance(5_000);
-    assert_eq!(h.ok("bob", Op::Hangup { call }), Reply::Done);
+    assert_eq!(h.ok("bob", Op::hangup(call)), Reply::Done);
     assert_eq!(h.seen("alice"), ["call-1: ended, hung up by bob"]);
     assert_eq!(h.seen("bob"), ["call-1: ended, hung up by bob"]);
     let snap = h.snapshot(call);
@@ -39,8 +39,8 @@ fn one_to_one_hang_up_by_the_callee_ends_for_both() {
     assert_eq!(snap.ended_ms, Some(5_000));
     assert_eq!(snap.status, CallStatus::Ended);
     assert_eq!(h.core.live_calls(), 0);
-    h.refused("bob", Op::Hangup { call }, 410);
-    h.refused("alice", Op::Hangup { call }, 410);
+    h.refused("bob", Op::hangup(call), 410);
+    h.refused("alice", Op::hangup(call), 410);
 }
 
 #[test]
@@ -48,9 +48,9 @@ fn one_to_one_hang_up_while_connecting_ends_for_both() {
     let mut h = H::new();
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Audio);
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.clear();
-    h.ok("alice", Op::Hangup { call });
+    h.ok("alice", Op::hangup(call));
     assert_eq!(h.seen("alice"), ["call-1: ended, hung up by alice"]);
     assert_eq!(h.seen("bob"), ["call-1: ended, hung up by alice"]);
 }
@@ -59,7 +59,7 @@ fn one_to_one_hang_up_while_connecting_ends_for_both() {
 fn group_member_leaving_is_detached_and_the_others_go_on() {
     let mut h = H::new();
     let call = group_of_three(&mut h);
-    h.ok("bob", Op::Hangup { call });
+    h.ok("bob", Op::hangup(call));
     assert_eq!(h.seen("bob"), ["call-1: detached, left"]);
     assert_eq!(h.seen("alice"), ["call-1: bob left"]);
     assert_eq!(h.seen("carol"), ["call-1: bob left"]);
@@ -81,18 +81,18 @@ fn group_member_leaving_is_detached_and_the_others_go_on() {
     assert_eq!(h.seen("carol"), ["call-1: message (2 B) from alice"]);
     assert!(h.seen("bob").is_empty());
     // Leaving twice is refused.
-    h.refused("bob", Op::Hangup { call }, 422);
+    h.refused("bob", Op::hangup(call), 422);
 }
 
 #[test]
 fn the_last_but_one_leaving_ends_the_group_call() {
     let mut h = H::new();
     let call = group_of_three(&mut h);
-    h.ok("alice", Op::Hangup { call });
+    h.ok("alice", Op::hangup(call));
     assert_eq!(h.seen("alice"), ["call-1: detached, left"]);
     assert_eq!(h.seen("bob"), ["call-1: alice left"]);
     assert_eq!(h.seen("carol"), ["call-1: alice left"]);
-    h.ok("carol", Op::Hangup { call });
+    h.ok("carol", Op::hangup(call));
     assert_eq!(h.seen("carol"), ["call-1: ended, hung up by carol"]);
     assert_eq!(h.seen("bob"), ["call-1: ended, hung up by carol"]);
     assert!(h.seen("alice").is_empty());
@@ -112,9 +112,9 @@ fn a_group_call_ending_tells_devices_still_ringing() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.clear();
-    h.ok("bob", Op::Hangup { call });
+    h.ok("bob", Op::hangup(call));
     assert_eq!(h.seen("bob"), ["call-1: ended, hung up by bob"]);
     assert_eq!(h.seen("alice"), ["call-1: ended, hung up by bob"]);
     assert_eq!(h.seen("carol"), ["call-1: ended, hung up by bob"]);

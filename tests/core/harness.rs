@@ -102,7 +102,7 @@ impl H {
     /// 1:1 call answered and both sessions started: status connected. Inboxes are cleared.
     pub fn connected(&mut self, from: &str, to: &str, call_type: CallType) -> CallId {
         let call = self.call(from, to, call_type);
-        self.ok(to, Op::Accept { call });
+        self.ok(to, Op::accept(call));
         self.ok(from, Op::StartSession { call });
         self.ok(to, Op::StartSession { call });
         assert_eq!(self.status(call), CallStatus::Connected);

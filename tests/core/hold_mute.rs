@@ -65,7 +65,7 @@ fn hold_before_connected_is_422() {
     // Nobody answered yet.
     h.refused("alice", hold(call, true), 422);
     h.refused("bob", hold(call, true), 422);
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     // Answered, but the media session is not up (connecting).
     h.refused("alice", hold(call, true), 422);
     h.refused("bob", hold(call, true), 422);
@@ -86,7 +86,7 @@ fn muting_audio_and_video_tells_the_others() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Video),
     );
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.clear();
     // Muting works from the session device before the media is connected; ringing carol hears
     // nothing.
@@ -94,7 +94,7 @@ fn muting_audio_and_video_tells_the_others() {
     assert_eq!(h.seen("bob"), ["call-1: alice muted Audio"]);
     assert!(h.seen("alice").is_empty());
     assert!(h.seen("carol").is_empty());
-    h.ok("carol", Op::Accept { call });
+    h.ok("carol", Op::accept(call));
     h.clear();
     h.ok("bob", mute(call, Media::Video, true));
     assert_eq!(h.seen("alice"), ["call-1: bob muted Video"]);

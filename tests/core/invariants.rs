@@ -166,14 +166,15 @@ impl World {
                     headers: vec![],
                 })
             }
-            4 | 5 => Op::Ringing { call },
-            6..=10 => Op::Accept { call },
+            4 | 5 => Op::ringing(call),
+            6..=10 => Op::accept(call),
             11 => Op::Decline {
                 call,
                 code: if rng.chance(80) { None } else { Some(700) },
+                headers: Vec::new(),
             },
             12 => Op::Cancel { call },
-            13 | 14 => Op::Hangup { call },
+            13 | 14 => Op::hangup(call),
             15 => Op::EndForAll { call },
             16 | 17 => Op::Join { call },
             18 | 19 => Op::Invite {
@@ -198,7 +199,7 @@ impl World {
                 call,
                 digits: "1#".into(),
             },
-            30 => Op::EarlyMedia { call },
+            30 => Op::early_media(call),
             31..=35 => Op::Transfer {
                 call,
                 target: other,

@@ -13,7 +13,7 @@ fn carol_answered(h: &mut H) -> CallId {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("carol", Op::Accept { call });
+    h.ok("carol", Op::accept(call));
     h.clear();
     call
 }
@@ -22,7 +22,7 @@ fn carol_answered(h: &mut H) -> CallId {
 fn a_user_who_declined_can_join_later() {
     let mut h = H::new();
     let call = carol_answered(&mut h);
-    h.ok("bob", Op::Decline { call, code: None });
+    h.ok("bob", Op::decline(call, None));
     assert_eq!(h.seen("bob"), ["call-1: detached, declined here"]);
     h.clear();
     assert_eq!(h.ok("bob", Op::Join { call }), Reply::Done);
@@ -69,7 +69,7 @@ fn a_user_who_left_can_join_again_and_a_ringing_invitee_can_join_like_accepting(
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("carol", Op::Accept { call });
+    h.ok("carol", Op::accept(call));
     h.clear();
     h.ok("bob/tablet", Op::Join { call });
     assert_eq!(
@@ -78,7 +78,7 @@ fn a_user_who_left_can_join_again_and_a_ringing_invitee_can_join_like_accepting(
     );
     assert!(h.seen("bob/tablet").is_empty());
     assert_eq!(h.seen("alice"), ["call-1: bob joined"]);
-    h.ok("carol", Op::Hangup { call });
+    h.ok("carol", Op::hangup(call));
     h.clear();
     h.ok("carol", Op::Join { call });
     assert_eq!(h.seen("alice"), ["call-1: carol joined"]);
@@ -102,7 +102,7 @@ fn connected_group(h: &mut H) -> CallId {
         "alice",
         PlaceCall::group("team", vec!["bob".into()], CallType::Audio),
     );
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.ok("alice", Op::StartSession { call });
     h.ok("bob", Op::StartSession { call });
     h.clear();
@@ -160,10 +160,10 @@ fn inviting_more_users_into_a_live_group_call() {
     assert_eq!(h.member_state(call, "erin"), ParticipantState::Unavailable);
     assert_eq!(h.status(other), CallStatus::Connected);
     // The invitation rings and is answered like any other.
-    h.ok("carol", Op::Ringing { call });
+    h.ok("carol", Op::ringing(call));
     assert_eq!(h.seen("alice"), ["call-1: carol ringing"]);
     assert_eq!(h.seen("bob"), ["call-1: carol ringing"]);
-    h.ok("carol", Op::Accept { call });
+    h.ok("carol", Op::accept(call));
     assert_eq!(h.seen("alice"), ["call-1: carol joined"]);
     assert_eq!(h.seen("bob"), ["call-1: carol joined"]);
     assert!(h.seen("carol").is_empty());
@@ -326,8 +326,8 @@ fn notify_tells_without_ringing_and_the_host_is_joined_at_once() {
     h.advance(3_600_000);
     assert!(h.quiet());
     // Nothing to acknowledge or accept: a notified invitee joins.
-    h.refused("bob", Op::Ringing { call }, 422);
-    h.refused("bob", Op::Accept { call }, 422);
+    h.refused("bob", Op::ringing(call), 422);
+    h.refused("bob", Op::accept(call), 422);
     h.ok("bob/tablet", Op::Join { call });
     assert_eq!(h.seen("alice"), ["call-1: bob joined"]);
     assert_eq!(
@@ -376,7 +376,7 @@ fn notify_one_to_one_reaches_an_offline_user_when_they_connect() {
     assert_eq!(h.seen("alice"), ["call-1: bob joined"]);
     // The notify host cannot cancel (it is already in the session), but can hang up.
     h.refused("alice", Op::Cancel { call }, 422);
-    h.ok("alice", Op::Hangup { call });
+    h.ok("alice", Op::hangup(call));
     assert_eq!(h.seen("alice"), ["call-1: ended, hung up by alice"]);
     assert_eq!(h.seen("bob"), ["call-1: ended, hung up by alice"]);
 }

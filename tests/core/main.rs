@@ -13,6 +13,7 @@ mod dtmf;
 mod early_media;
 mod end_for_all;
 mod hangup;
+mod headers;
 mod hold_mute;
 mod invariants;
 mod join_invite_notify;

@@ -19,9 +19,9 @@ fn setup() -> (H, CallId) {
 #[test]
 fn first_device_to_accept_wins_and_the_others_are_detached() {
     let (mut h, call) = setup();
-    h.ok("bob/phone", Op::Ringing { call });
+    h.ok("bob/phone", Op::ringing(call));
     h.clear();
-    h.ok("bob/tablet", Op::Accept { call });
+    h.ok("bob/tablet", Op::accept(call));
     assert_eq!(
         h.seen("alice"),
         ["call-1: bob joined", "call-1: status connecting"]
@@ -41,7 +41,7 @@ fn first_device_to_accept_wins_and_the_others_are_detached() {
     // The detached devices hear nothing more of the call.
     h.ok("bob/tablet", Op::StartSession { call });
     h.ok("alice", Op::StartSession { call });
-    h.ok("alice", Op::Hangup { call });
+    h.ok("alice", Op::hangup(call));
     assert!(h.seen("bob/phone").is_empty());
     assert!(h.seen("bob/laptop").is_empty());
     assert_eq!(
@@ -56,17 +56,14 @@ fn first_device_to_accept_wins_and_the_others_are_detached() {
 #[test]
 fn late_answers_from_another_device_are_409() {
     let (mut h, call) = setup();
-    h.ok("bob/tablet", Op::Accept { call });
+    h.ok("bob/tablet", Op::accept(call));
     for op in [
-        Op::Accept { call },
-        Op::Decline { call, code: None },
-        Op::Decline {
-            call,
-            code: Some(486),
-        },
-        Op::Hangup { call },
-        Op::Ringing { call },
-        Op::EarlyMedia { call },
+        Op::accept(call),
+        Op::decline(call, None),
+        Op::decline(call, Some(486)),
+        Op::hangup(call),
+        Op::ringing(call),
+        Op::early_media(call),
     ] {
         let name = op.name();
         let err = h.refused("bob/phone", op, 409);
@@ -89,13 +86,13 @@ fn late_answers_from_another_device_are_409() {
 #[test]
 fn accepting_twice_from_the_same_device_is_422() {
     let (mut h, call) = setup();
-    h.ok("bob/tablet", Op::Accept { call });
-    let err = h.refused("bob/tablet", Op::Accept { call }, 422);
+    h.ok("bob/tablet", Op::accept(call));
+    let err = h.refused("bob/tablet", Op::accept(call), 422);
     assert!(
         matches!(err, CallError::InvalidState { op: "accept", .. }),
         "{err:?}"
     );
-    h.refused("bob/tablet", Op::Ringing { call }, 422);
+    h.refused("bob/tablet", Op::ringing(call), 422);
 }
 
 #[test]
@@ -108,21 +105,21 @@ fn in_a_group_the_other_devices_of_the_declining_user_cannot_answer() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("bob/phone", Op::Decline { call, code: None });
-    h.refused("bob/tablet", Op::Accept { call }, 409);
-    h.refused("bob/tablet", Op::Decline { call, code: None }, 409);
-    h.refused("bob/phone", Op::Decline { call, code: None }, 422);
+    h.ok("bob/phone", Op::decline(call, None));
+    h.refused("bob/tablet", Op::accept(call), 409);
+    h.refused("bob/tablet", Op::decline(call, None), 409);
+    h.refused("bob/phone", Op::decline(call, None), 422);
 }
 
 #[test]
 fn after_a_one_to_one_decline_the_other_device_gets_410() {
     let (mut h, call) = setup();
-    h.ok("bob/laptop", Op::Decline { call, code: None });
+    h.ok("bob/laptop", Op::decline(call, None));
     assert_eq!(
         h.seen("bob/phone"),
         ["call-1: ended, declined by bob (603)"]
     );
-    let err = h.refused("bob/phone", Op::Accept { call }, 410);
+    let err = h.refused("bob/phone", Op::accept(call), 410);
     assert_eq!(err, CallError::CallEnded);
 }
 
@@ -132,8 +129,8 @@ fn the_callers_other_devices_take_no_part() {
     h.user_with("alice", &["phone", "laptop"], UserConfig::default());
     h.user("bob");
     let call = h.call("alice/phone", "bob", CallType::Audio);
-    h.ok("bob", Op::Ringing { call });
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::ringing(call));
+    h.ok("bob", Op::accept(call));
     assert_eq!(
         h.seen("alice/phone"),
         [
@@ -144,7 +141,7 @@ fn the_callers_other_devices_take_no_part() {
         ]
     );
     assert!(h.seen("alice/laptop").is_empty());
-    h.refused("alice/laptop", Op::Hangup { call }, 409);
+    h.refused("alice/laptop", Op::hangup(call), 409);
     h.refused("alice/laptop", Op::StartSession { call }, 409);
 }
 
@@ -158,7 +155,7 @@ fn the_callers_other_device_is_refused_409_while_calling() {
     // whatever the operation.
     for op in [
         Op::Cancel { call },
-        Op::Hangup { call },
+        Op::hangup(call),
         Op::EndForAll { call },
         Op::Mute {
             call,

@@ -331,7 +331,7 @@ fn group_call_rings_only_the_reachable_and_reports_the_others() {
     // bob's call is untouched.
     assert_eq!(h.status(other), CallStatus::Connected);
     // The only reachable invitee declining ends the call: nobody else could answer.
-    h.ok("dave", Op::Decline { call, code: None });
+    h.ok("dave", Op::decline(call, None));
     assert_eq!(h.seen("alice"), ["call-2: ended, declined by dave (603)"]);
     assert_eq!(h.seen("dave"), ["call-2: ended, declined by dave (603)"]);
     assert!(h.seen("bob").is_empty());
@@ -397,7 +397,7 @@ fn a_caller_placing_from_one_device_takes_part_only_there() {
         h.snapshot(call).members[0].device,
         Some(h.dev("alice/laptop"))
     );
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     assert_eq!(
         h.seen("alice/laptop"),
         ["call-1: bob joined", "call-1: status connecting"]

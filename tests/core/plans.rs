@@ -136,7 +136,7 @@ fn plan_max_participants_bounds_the_caller_included() {
         ["call-1: incoming group Audio call in team from alice"]
     );
     // The plan also bounds invitations into the live call.
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.clear();
     let err = h.refused(
         "alice",

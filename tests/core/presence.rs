@@ -18,7 +18,7 @@ fn an_offline_device_does_not_ring_and_rings_when_it_connects() {
         ["call-1: incoming Video call from alice"]
     );
     assert!(h.seen("bob/tablet").is_empty());
-    h.ok("bob/phone", Op::Ringing { call });
+    h.ok("bob/phone", Op::ringing(call));
     h.clear();
     h.advance(5_000);
     h.connect("bob/tablet");
@@ -38,7 +38,7 @@ fn an_offline_device_does_not_ring_and_rings_when_it_connects() {
     h.connect("bob/tablet");
     assert!(h.quiet());
     // The late device can answer; the other one is detached.
-    h.ok("bob/tablet", Op::Accept { call });
+    h.ok("bob/tablet", Op::accept(call));
     assert_eq!(
         h.seen("bob/phone"),
         ["call-1: detached, answered on another device"]
@@ -56,7 +56,7 @@ fn a_device_connecting_after_the_answer_is_not_rung() {
     h.user_with("bob", &["phone", "tablet"], UserConfig::default());
     h.disconnect("bob/tablet");
     let call = h.call("alice", "bob", CallType::Audio);
-    h.ok("bob/phone", Op::Accept { call });
+    h.ok("bob/phone", Op::accept(call));
     h.clear();
     h.connect("bob/tablet");
     assert!(h.quiet());
@@ -77,7 +77,7 @@ fn a_user_unavailable_when_the_group_call_was_placed_is_not_rung_later() {
     assert!(h.quiet());
     assert_eq!(h.member_state(call, "carol"), ParticipantState::Unavailable);
     // carol may still join the call herself.
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.clear();
     h.ok("carol", Op::Join { call });
     assert_eq!(h.seen("alice"), ["call-1: carol joined"]);
@@ -94,7 +94,7 @@ fn a_ringing_device_that_drops_stops_ringing_silently() {
     h.disconnect("bob/tablet");
     assert!(h.quiet());
     // It cannot answer.
-    let err = h.refused("bob/tablet", Op::Accept { call }, 401);
+    let err = h.refused("bob/tablet", Op::accept(call), 401);
     assert_eq!(err, CallError::NotConnected);
     // The call goes on; when it ends, only the device still ringing is told.
     h.ok("alice", Op::Cancel { call });
@@ -172,8 +172,8 @@ fn a_group_member_dropping_leaves_and_the_others_go_on() {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
-    h.ok("bob", Op::Accept { call });
-    h.ok("carol", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
+    h.ok("carol", Op::accept(call));
     h.clear();
     h.disconnect("bob");
     assert_eq!(h.seen("alice"), ["call-1: bob disconnected"]);
@@ -217,7 +217,7 @@ fn a_disconnected_device_cannot_act() {
     h.clear();
     for op in [
         Op::GetCall { call },
-        Op::Hangup { call },
+        Op::hangup(call),
         Op::Dtmf {
             call,
             digits: "1".into(),

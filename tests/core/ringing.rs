@@ -38,7 +38,7 @@ fn ringing_ack_tells_the_caller_once() {
     two_devices(&mut h, "bob");
     let call = h.call("alice", "bob", CallType::Audio);
     h.clear();
-    h.ok("bob/tablet", Op::Ringing { call });
+    h.ok("bob/tablet", Op::ringing(call));
     assert_eq!(
         h.seen("alice"),
         ["call-1: bob ringing", "call-1: status ringing"]
@@ -49,8 +49,8 @@ fn ringing_ack_tells_the_caller_once() {
     assert_eq!(h.status(call), CallStatus::Ringing);
     assert_eq!(h.member_state(call, "bob"), ParticipantState::Ringing);
     // A second device (or the same one) acknowledging again changes nothing.
-    assert_eq!(h.ok("bob/phone", Op::Ringing { call }), Reply::Done);
-    assert_eq!(h.ok("bob/tablet", Op::Ringing { call }), Reply::Done);
+    assert_eq!(h.ok("bob/phone", Op::ringing(call)), Reply::Done);
+    assert_eq!(h.ok("bob/tablet", Op::ringing(call)), Reply::Done);
     assert!(h.quiet());
     assert_eq!(h.status(call), CallStatus::Ringing);
 }
@@ -65,12 +65,12 @@ fn second_invitee_ringing_in_a_group_tells_the_caller_without_a_status_change() 
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
     h.clear();
-    h.ok("bob", Op::Ringing { call });
+    h.ok("bob", Op::ringing(call));
     assert_eq!(
         h.seen("alice"),
         ["call-1: bob ringing", "call-1: status ringing"]
     );
-    h.ok("carol", Op::Ringing { call });
+    h.ok("carol", Op::ringing(call));
     assert_eq!(h.seen("alice"), ["call-1: carol ringing"]);
     // Ringing devices hear nothing of each other.
     assert!(h.seen("bob").is_empty());
@@ -82,7 +82,7 @@ fn ringing_ack_from_the_caller_or_a_non_ringing_device_is_refused() {
     let mut h = H::new();
     h.users(&["alice", "bob"]);
     let call = h.call("alice", "bob", CallType::Audio);
-    h.refused("alice", Op::Ringing { call }, 422);
+    h.refused("alice", Op::ringing(call), 422);
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn ring_timeout_ends_an_unanswered_one_to_one_call_at_30_s() {
     h.user("alice");
     two_devices(&mut h, "bob");
     let call = h.call("alice", "bob", CallType::Audio);
-    h.ok("bob/phone", Op::Ringing { call });
+    h.ok("bob/phone", Op::ringing(call));
     h.clear();
     assert_eq!(h.core.poll_timeout(), Some(30_000));
     h.advance(29_999);
@@ -169,7 +169,7 @@ fn in_a_group_a_missed_invitee_is_detached_and_the_call_goes_on() {
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Audio),
     );
     h.advance(1_000);
-    h.ok("carol", Op::Accept { call });
+    h.ok("carol", Op::accept(call));
     h.clear();
     h.advance(28_999);
     assert!(h.quiet());
@@ -182,7 +182,7 @@ fn in_a_group_a_missed_invitee_is_detached_and_the_call_goes_on() {
     assert_eq!(h.member_state(call, "bob"), ParticipantState::Missed);
     assert_eq!(h.core.live_calls(), 1);
     // The missed device can no longer answer.
-    h.refused("bob/tablet", Op::Accept { call }, 422);
+    h.refused("bob/tablet", Op::accept(call), 422);
 }
 
 #[test]

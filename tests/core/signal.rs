@@ -26,7 +26,7 @@ fn setup() -> (H, CallId) {
         "alice",
         PlaceCall::group("team", vec!["bob".into(), "carol".into()], CallType::Video),
     );
-    h.ok("bob/tablet", Op::Accept { call });
+    h.ok("bob/tablet", Op::accept(call));
     h.clear();
     (h, call)
 }
@@ -81,7 +81,7 @@ fn broadcast_signals_reach_every_other_joined_member_only() {
     assert_eq!(h.seen("alice"), ["call-1: Candidate from bob"]);
     assert!(h.seen("carol").is_empty());
     assert!(h.seen("bob/tablet").is_empty());
-    h.ok("carol", Op::Accept { call });
+    h.ok("carol", Op::accept(call));
     h.clear();
     h.ok("alice", signal(call, None, SignalKind::Candidate, "c2"));
     assert_eq!(h.seen("bob/tablet"), ["call-1: Candidate from alice"]);
@@ -125,8 +125,8 @@ fn signals_to_or_from_a_member_not_in_the_session_are_422() {
     // From the other device of a joined member.
     h.refused("bob/phone", signal(call, None, SignalKind::Offer, "o"), 409);
     // To a member who left.
-    h.ok("carol", Op::Accept { call });
-    h.ok("carol", Op::Hangup { call });
+    h.ok("carol", Op::accept(call));
+    h.ok("carol", Op::hangup(call));
     h.clear();
     h.refused(
         "alice",

@@ -34,9 +34,9 @@ fn status_moves_calling_ringing_connecting_connected_ended() {
     );
     assert!(h.quiet(), "a query sends no event");
 
-    h.ok("bob", Op::Ringing { call });
+    h.ok("bob", Op::ringing(call));
     assert_eq!(get(&mut h, "bob", call).status, CallStatus::Ringing);
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     let s = get(&mut h, "alice", call);
     assert_eq!(s.status, CallStatus::Connecting);
     assert_eq!(
@@ -76,7 +76,7 @@ fn status_moves_calling_ringing_connecting_connected_ended() {
         ["call-1: status connecting", "call-1: status connected"]
     );
     h.advance(900);
-    h.ok("alice", Op::Hangup { call });
+    h.ok("alice", Op::hangup(call));
     let end = h.snapshot(call);
     assert_eq!(end.status, CallStatus::Ended);
     assert_eq!(
@@ -91,7 +91,7 @@ fn status_moves_calling_ringing_connecting_connected_ended() {
     );
     h.refused("bob", Op::GetCall { call }, 410);
     // Exactly one end reason: later requests do not change it.
-    h.refused("bob", Op::Hangup { call }, 410);
+    h.refused("bob", Op::hangup(call), 410);
     h.refused("alice", Op::EndForAll { call }, 410);
     assert_eq!(h.snapshot(call), end);
 }
@@ -107,7 +107,7 @@ fn status_may_skip_steps_but_never_goes_back() {
     );
     h.clear();
     // Accepting without a ringing acknowledgement skips `ringing`.
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     assert_eq!(
         h.seen("alice"),
         ["call-1: bob joined", "call-1: status connecting"]
@@ -115,7 +115,7 @@ fn status_may_skip_steps_but_never_goes_back() {
     assert_eq!(h.seen("bob"), ["call-1: status connecting"]);
     assert!(h.seen("carol").is_empty());
     // A later ringing acknowledgement does not move the status back.
-    h.ok("carol", Op::Ringing { call });
+    h.ok("carol", Op::ringing(call));
     assert_eq!(h.seen("alice"), ["call-1: carol ringing"]);
     assert_eq!(h.seen("bob"), ["call-1: carol ringing"]);
     assert_eq!(h.status(call), CallStatus::Connecting);
@@ -123,7 +123,7 @@ fn status_may_skip_steps_but_never_goes_back() {
     h.ok("alice", Op::StartSession { call });
     h.ok("bob", Op::StartSession { call });
     h.clear();
-    h.ok("carol", Op::Accept { call });
+    h.ok("carol", Op::accept(call));
     h.ok("carol", Op::StartSession { call });
     assert_eq!(h.seen("alice"), ["call-1: carol joined"]);
     assert_eq!(h.seen("bob"), ["call-1: carol joined"]);

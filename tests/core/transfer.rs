@@ -56,7 +56,7 @@ fn transfer_succeeds_when_the_target_accepts() {
         ParticipantState::Transferring { to: "carol".into() }
     );
     assert_eq!(h.member_state(call, "carol"), ParticipantState::Invited);
-    h.ok("carol/tablet", Op::Accept { call });
+    h.ok("carol/tablet", Op::accept(call));
     assert_eq!(
         h.events("alice"),
         [
@@ -93,7 +93,7 @@ fn transfer_succeeds_when_the_target_accepts() {
         },
     );
     assert_eq!(h.seen("carol/tablet"), ["call-1: DTMF \"1\" from bob"]);
-    h.ok("bob", Op::Hangup { call });
+    h.ok("bob", Op::hangup(call));
     assert_eq!(h.seen("carol/tablet"), ["call-1: ended, hung up by bob"]);
     assert_eq!(h.seen("bob"), ["call-1: ended, hung up by bob"]);
     assert!(h.seen("alice").is_empty());
@@ -110,7 +110,7 @@ fn the_phone_side_may_transfer_to_an_app_user() {
         h.seen("dave"),
         ["call-1: incoming Audio call from alice (transferred by bob)"]
     );
-    h.ok("dave", Op::Accept { call });
+    h.ok("dave", Op::accept(call));
     assert_eq!(
         h.seen("bob"),
         [
@@ -146,7 +146,7 @@ fn target_declining_fails_the_transfer_and_ends_the_call() {
     let (mut h, call) = setup();
     h.ok("alice", transfer(call, "carol"));
     h.clear();
-    h.ok("carol/phone", Op::Decline { call, code: None });
+    h.ok("carol/phone", Op::decline(call, None));
     let end = "call-1: ended, transfer failed (603)";
     assert_eq!(
         h.seen("alice"),
@@ -207,7 +207,7 @@ fn the_call_ending_while_the_target_rings_fails_the_transfer_with_487() {
             h.disconnect("bob");
             "call-1: ended, bob disconnected"
         } else {
-            h.ok("bob", Op::Hangup { call });
+            h.ok("bob", Op::hangup(call));
             "call-1: ended, hung up by bob"
         };
         let shown = h.seen("alice");
@@ -256,7 +256,7 @@ fn other_transfer_refusals() {
     // One transfer at a time, and the transferor is out of the session.
     h.refused("bob", transfer(call, "dave"), 422);
     h.refused("alice", transfer(call, "dave"), 422);
-    h.refused("alice", Op::Hangup { call }, 422);
+    h.refused("alice", Op::hangup(call), 422);
 }
 
 #[test]
@@ -267,6 +267,6 @@ fn transfer_needs_a_connected_one_to_one_call() {
     h.user("carol");
     let call = h.call("alice", "bob", CallType::Audio);
     h.refused("alice", transfer(call, "carol"), 422);
-    h.ok("bob", Op::Accept { call });
+    h.ok("bob", Op::accept(call));
     h.refused("alice", transfer(call, "carol"), 422);
 }

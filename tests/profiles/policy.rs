@@ -28,7 +28,7 @@ fn connected_call(profile: &str, bob: UserConfig) -> Call {
     let Ok(Reply::Placed { call, .. }) = core.handle_request(0, alice, place) else {
         panic!("placing succeeds")
     };
-    core.handle_request(0, bob, Op::Accept { call }).unwrap();
+    core.handle_request(0, bob, Op::accept(call)).unwrap();
     for d in [alice, bob] {
         core.handle_request(0, d, Op::StartSession { call })
             .unwrap();
@@ -162,7 +162,7 @@ fn connected_without_a_session_step_where_the_dialect_has_none() {
         let Ok(Reply::Placed { call, .. }) = core.handle_request(0, alice, place) else {
             panic!("placing succeeds")
         };
-        core.handle_request(0, bob, Op::Accept { call }).unwrap();
+        core.handle_request(0, bob, Op::accept(call)).unwrap();
         let status = core.call_snapshot(call).unwrap().status;
         let expected = if waits {
             CallStatus::Connecting
@@ -223,10 +223,7 @@ fn decline_codes_below_300_only_where_the_dialect_allows_them() {
         let Ok(Reply::Placed { call, .. }) = core.handle_request(0, alice, place) else {
             panic!("placing succeeds")
         };
-        let decline = Op::Decline {
-            call,
-            code: Some(199),
-        };
+        let decline = Op::decline(call, Some(199));
         assert_eq!(
             code(core.handle_request(0, bob, decline)),
             expected,

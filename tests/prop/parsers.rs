@@ -194,7 +194,7 @@ fn connected_core() -> (Core, [DeviceId; 3]) {
     let call = CallId(1);
     core.handle_request(0, a, Op::Place(PlaceCall::direct("bob", CallType::Audio)))
         .expect("placed");
-    core.handle_request(0, b, Op::Accept { call })
+    core.handle_request(0, b, Op::accept(call))
         .expect("accepted");
     core.handle_request(0, a, Op::StartSession { call })
         .expect("started");
@@ -272,7 +272,7 @@ proptest! {
         prop_assert_eq!(dtmf.is_ok(), is_dtmf(&s), "dtmf {:?}: {:?}", s, dtmf);
 
         let body = "b".repeat(big);
-        let info = core.handle_request(1, a, Op::Info { call, mime: s.clone(), body });
+        let info = core.handle_request(1, a, Op::Info { call, mime: s.clone(), body, headers: Vec::new() });
         prop_assert_eq!(info.is_ok(), is_mime(&s) && big <= 8192, "info {:?}: {:?}", s, info);
 
         let text = core.handle_request(1, b, Op::Message { call, text: s.clone() });
@@ -283,7 +283,7 @@ proptest! {
 
         // The code is checked before the state: 400 for a code outside 300-699, else the 409/422
         // of declining a call already answered.
-        let decline = core.handle_request(1, b, Op::Decline { call, code: Some(code) });
+        let decline = core.handle_request(1, b, Op::decline(call, Some(code)));
         let bad = decline.as_ref().err().map(|e| e.code()) == Some(400);
         prop_assert_eq!(bad, !(300..=699).contains(&code), "decline {}: {:?}", code, decline);
 

@@ -21,7 +21,7 @@ use super::sut::{Refusal, Sut};
 use super::trace::{self, TraceBlock};
 use crate::client::Placed;
 use crate::core::{
-    CallId, CallSnapshot, Capability, Endpoint, Feature, Limits, Op, Plan, Policy, Reply,
+    CallId, CallSnapshot, Capability, Endpoint, Feature, Headers, Limits, Op, Plan, Policy, Reply,
     UserConfig, UserId,
 };
 use crate::profile::{InvitationField, Profile};
@@ -202,7 +202,11 @@ impl Stage {
                 }
                 Ok(())
             }
-            Action::Operate { device, op } => self.operate(&device, op, step).await,
+            Action::Operate {
+                device,
+                op,
+                headers,
+            } => self.operate(&device, op, headers, step).await,
             Action::Pass(by) => {
                 let s = self.session().await?;
                 s.advance(by).await.map_err(Failure::from)?;
@@ -348,6 +352,7 @@ impl Stage {
         &mut self,
         device: &str,
         op: Operation,
+        headers: Headers,
         step: &StepInfo,
     ) -> Result<(), Failure> {
         let s = self.session().await?;
@@ -357,7 +362,7 @@ impl Stage {
         let result = match op {
             Operation::GoOffline => self.connectivity(device, false).await?,
             Operation::ComeOnline => self.connectivity(device, true).await?,
-            op => self.request(device, op).await?,
+            op => self.request(device, op, headers).await?,
         };
         let s = self.session.as_mut().expect("started above");
         s.settle().await.map_err(Failure::from)?;
@@ -408,6 +413,7 @@ impl Stage {
         &mut self,
         device: &str,
         op: Operation,
+        headers: Headers,
     ) -> Result<Result<ReplyData, Refusal>, Failure> {
         let call = match &op {
             Operation::Place(_) => None,
@@ -434,11 +440,11 @@ impl Stage {
         let c = call.unwrap_or(CallId(0));
         let op = match op {
             Operation::Place(place) => Op::Place(place),
-            Operation::Ringing(_) => Op::Ringing { call: c },
-            Operation::Accept(_) => Op::Accept { call: c },
-            Operation::Decline(_, code) => Op::Decline { call: c, code },
+            Operation::Ringing(_) => Op::ringing(c),
+            Operation::Accept(_) => Op::accept(c),
+            Operation::Decline(_, code) => Op::decline(c, code),
             Operation::Cancel(_) => Op::Cancel { call: c },
-            Operation::Hangup(_) => Op::Hangup { call: c },
+            Operation::Hangup(_) => Op::hangup(c),
             Operation::EndForAll(_) => Op::EndForAll { call: c },
             Operation::Join(_) => Op::Join { call: c },
             Operation::Invite(_, users) => Op::Invite {
@@ -457,10 +463,11 @@ impl Stage {
                 call: c,
                 mime,
                 body,
+                headers: Vec::new(),
             },
             Operation::Message(_, text) => Op::Message { call: c, text },
             Operation::CustomData(_, data) => Op::CustomData { call: c, data },
-            Operation::EarlyMedia(_) => Op::EarlyMedia { call: c },
+            Operation::EarlyMedia(_) => Op::early_media(c),
             Operation::Transfer(_, to) => Op::Transfer {
                 call: c,
                 target: UserId::new(&to),
@@ -470,6 +477,15 @@ impl Stage {
                 unreachable!("connectivity is handled by operate")
             }
         };
+        let mut op = op;
+        if !headers.is_empty() {
+            // The step checker allows headers only on operations that carry them.
+            let name = op.name();
+            let slot = op
+                .headers_mut()
+                .ok_or_else(|| Failure::new(format!("`{name}` carries no headers")))?;
+            *slot = headers;
+        }
         dialect::gate(&self.grading, &self.dialect, &op)?;
         self.vendor_op = Capability::needed_by(&op)
             .first()

@@ -6,7 +6,7 @@ use super::{
     pairs, the_call,
 };
 use crate::conformance::action::{Action, Operation};
-use crate::conformance::catalog::{Args, Kind, StepDef};
+use crate::conformance::catalog::{self, Args, Kind, StepDef};
 use crate::core::{Alert, CallType, Media, PlaceCall};
 
 pub(super) fn defs() -> Vec<StepDef> {
@@ -291,6 +291,17 @@ pub(super) fn defs() -> Vec<StepDef> {
         },
         StepDef {
             kind: op,
+            pattern: r"^(?P<inner>.+) with the headers:$",
+            template: "<operation step> with the headers: <table of name | value>",
+            example: "bob accepts with the headers:\n\
+                      | X-Ticket | 77 |",
+            help: "The operation carries these X- headers to the other side (Voximplant's \
+                   extraHeaders): on acknowledging ringing, accepting, declining, hanging up, \
+                   early media and info.",
+            parse: with_headers,
+        },
+        StepDef {
+            kind: op,
             pattern: concat!("^", duration_re!(), " pass(?:es)?$"),
             template: "<duration> pass",
             example: "31 seconds pass",
@@ -304,6 +315,54 @@ fn operate(a: &Args<'_>, op: Operation) -> Result<Action, String> {
     Ok(Action::Operate {
         device: a.req("dev").to_owned(),
         op,
+        headers: Vec::new(),
+    })
+}
+
+/// `<operation step> with the headers:` and a table of `| X-Name | value |` rows: the
+/// operation's own step, read by its own definition, with headers attached.
+fn with_headers(a: &Args<'_>) -> Result<Action, String> {
+    let inner = a.req("inner");
+    let defs: Vec<_> = catalog::all()
+        .iter()
+        .filter(|c| c.def.kind == Kind::Operation && c.regex.is_match(inner))
+        .collect();
+    let [def] = defs[..] else {
+        return Err(format!(
+            "`{inner}` is not one operation step (it matches {}); see `callconf steps`",
+            defs.len()
+        ));
+    };
+    let caps = def.regex.captures(inner).expect("matched above");
+    let Action::Operate { device, op, .. } = (def.def.parse)(&Args::new(caps, None, None))? else {
+        return Err(format!("`{inner}` is not an operation"));
+    };
+    if !op.carries_headers() {
+        return Err(format!(
+            "`{inner}` carries no headers; headers travel with: acknowledges ringing, accepts, \
+             declines, hangs up, starts early media, sends info"
+        ));
+    }
+    let table = a
+        .table
+        .ok_or("`with the headers:` needs a table of `| X-Name | value |` rows")?;
+    let mut headers = Vec::new();
+    for row in &table.rows {
+        let [name, value] = &row[..] else {
+            return Err(format!(
+                "a header row has {} cells; write `| X-Name | value |`",
+                row.len()
+            ));
+        };
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    if headers.is_empty() {
+        return Err("`with the headers:` has no rows".to_owned());
+    }
+    Ok(Action::Operate {
+        device,
+        op,
+        headers,
     })
 }
 
