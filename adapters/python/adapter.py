@@ -44,7 +44,9 @@ class WireDevice:
 
     The interface the rest of the file uses, which your SDK wrapper must offer too:
     `await connect(...) -> device id`, `await request(op) -> reply`, `await fire(op)`,
-    `await close()`, `connected`, `outgoing`, and the callbacks `on_event` / `on_drop`.
+    `await close()`, `connected`, `outgoing`, the callbacks `on_event` / `on_drop`, and call
+    listeners by id: `add_listener(id, fn)` / `remove_listener(id) -> bool` (CometChat's
+    `addCallListener` / `removeCallListener`), each called with every event until removed.
     """
 
     def __init__(self, on_event, on_drop):
@@ -57,6 +59,19 @@ class WireDevice:
         self._pending = {}        # wire request id -> (op name, future, or None for fire())
         self._next_id = 0
         self._send_lock = asyncio.Lock()
+        self._listeners = {}      # listener id -> callable(event), in registration order
+
+    def add_listener(self, listener_id, fn):
+        """Register `fn` under `listener_id`; an id already registered is refused."""
+        if listener_id in self._listeners:
+            raise SdkError(400, f"a listener with id {listener_id!r} is already registered")
+        if len(self._listeners) >= LISTENERS_MAX:
+            raise SdkError(503, f"at most {LISTENERS_MAX} listeners per device")
+        self._listeners[listener_id] = fn
+
+    def remove_listener(self, listener_id):
+        """Remove the listener; whether there was one. A removed listener gets nothing."""
+        return self._listeners.pop(listener_id, None) is not None
 
     async def connect(self, url, user, label, token, timeout):
         """Connect, send the hello, wait for the welcome; return the device id."""
@@ -130,6 +145,8 @@ class WireDevice:
                     elif "Err" in result:
                         log.info("automatic %s refused: %s", name, result["Err"])
                 elif kind == "event":
+                    for fn in list(self._listeners.values()):
+                        fn(msg["delivery"]["event"])
                     await self.on_event(msg["delivery"]["event"])
                 elif kind == "error":  # a connection-level error; the close frame follows
                     code, reason = msg.get("code"), msg.get("message", "")
@@ -170,6 +187,8 @@ ADAPTER = {"name": "callconf-python-adapter", "version": "0.1.0"}
 SDK = {"name": "callconf-wire-python", "version": "1"}  # VENDOR: your SDK's name and version
 TIMEOUT_S = 4.0   # every wait on the SDK; below callconf's default deadline of 5 s a command
 MAX_DEVICES = 256
+LISTENERS_MAX = 64            # call listeners per device
+LISTENER_EVENTS_MAX = 4096    # events one listener keeps between two takes
 
 # The canonical operations this adapter performs (wire-protocol.md §3.2): required fields,
 # optional fields. VENDOR: keep only what your SDK can do; the rest become "unimplemented".
@@ -192,6 +211,7 @@ CAPABILITIES = {
     "clock": "server",          # callconf drives `callconf serve --clock manual`
     "max_devices": MAX_DEVICES,
     "automatic": ["ringing", "start_session"],  # the automatic steps we can switch off
+    "listeners": True,          # device.listener: call listeners by id (driver-protocol.md §3.4)
 }
 
 
@@ -261,6 +281,8 @@ class Slot:
         self.auto = {"ringing": True, "start_session": True}
         self.sessions = set()  # calls this device has sent start_session for
         self.lock = asyncio.Lock()  # one command at a time per device, in arrival order
+        self.heard = {}        # listener id -> canonical events it got since the last take
+        self.overflowed = set()  # listener ids that got more than LISTENER_EVENTS_MAX
 
 
 def need(params, *fields, kind=str):
@@ -274,7 +296,8 @@ class Adapter:
         self.slots = {}
         self.lines = asyncio.Queue()
         self.methods = {"device.open": self.device_open, "device.close": self.device_close,
-                        "device.op": self.device_op, "session.reset": self.session_reset,
+                        "device.op": self.device_op, "device.listener": self.device_listener,
+                        "session.reset": self.session_reset,
                         "session.end": self.session_end}
 
     def write(self, msg):
@@ -420,6 +443,45 @@ class Adapter:
             except SdkError as e:
                 log.warning("automatic step on %s failed: %s %s", slot.name, e.code, e.message)
             return {"reply": reply}
+
+    async def device_listener(self, p):
+        """device.listener: add or remove a call listener of the device's SDK by id, or take
+        what it got. A removed listener keeps its log, so anything the SDK still hands it shows."""
+        slot = self.slot(p)
+        need(p, "listener", "action")
+        lid, action = p["listener"], p["action"]
+        async with slot.lock:
+            if action == "take":
+                if lid not in slot.heard:
+                    raise Fail(404, f"no listener with id {lid!r}")
+                events, slot.heard[lid] = slot.heard[lid], []
+                if lid in slot.overflowed:
+                    slot.overflowed.discard(lid)
+                    raise Fail(1004, f"listener {lid!r} got over {LISTENER_EVENTS_MAX} events")
+                return {"events": events}
+            if action not in ("add", "remove"):
+                raise Fail(1000, f"unknown listener action {action!r}")
+            client = slot.client
+            if client is None:
+                raise Fail.of(SdkError("not_connected", "the device is not connected"))
+            if action == "remove":
+                return {"removed": client.remove_listener(lid)}
+
+            def heard(sdk_event):
+                event = canonical_event(sdk_event)
+                if event is None:
+                    return
+                got = slot.heard.setdefault(lid, [])
+                if len(got) < LISTENER_EVENTS_MAX:
+                    got.append(event)
+                else:
+                    slot.overflowed.add(lid)
+            try:
+                client.add_listener(lid, heard)
+            except SdkError as e:
+                raise Fail.of(e) from None
+            slot.heard.setdefault(lid, [])
+            return {}
 
     async def on_sdk_event(self, slot, client, sdk_event):
         """An event raised by a device's SDK client: forward it with the next seq, then run

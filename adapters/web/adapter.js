@@ -37,8 +37,10 @@ function within(promise, ms, what) {
 
 // One device signed in to `callconf serve` over callconf-wire/1. The interface the rest of
 // the file uses, which a vendor's wrapper must offer too: `await connect(...) -> device id`,
-// `await request(op, ms) -> reply`, `fire(op)`, `close()`, `connected`, `outgoing`, and the
-// callbacks `onEvent(event)` / `onDrop(reason)`.
+// `await request(op, ms) -> reply`, `fire(op)`, `close()`, `connected`, `outgoing`, the
+// callbacks `onEvent(event)` / `onDrop(reason)`, and call listeners by id: `addListener(id, fn)`
+// / `removeListener(id) -> bool` (CometChat's `addCallListener` / `removeCallListener`), each
+// called with every event until removed.
 class WireDevice {
   constructor(onEvent, onDrop) {
     this.onEvent = onEvent; // every event, in the server's order
@@ -48,6 +50,23 @@ class WireDevice {
     this.ws = null;
     this.pending = new Map(); // wire request id -> {name, resolve, reject} (none for fire())
     this.nextId = 0;
+    this.listeners = new Map(); // listener id -> fn(event), in registration order
+  }
+
+  // Registers `fn` under `id`; an id already registered is refused.
+  addListener(id, fn) {
+    if (this.listeners.has(id)) {
+      throw new SdkError(400, `a listener with id ${JSON.stringify(id)} is already registered`);
+    }
+    if (this.listeners.size >= LISTENERS_MAX) {
+      throw new SdkError(503, `at most ${LISTENERS_MAX} listeners per device`);
+    }
+    this.listeners.set(id, fn);
+  }
+
+  // Removes the listener; whether there was one. A removed listener gets nothing.
+  removeListener(id) {
+    return this.listeners.delete(id);
   }
 
   // Connects, sends the hello, waits for the welcome; resolves with the device id.
@@ -105,6 +124,7 @@ class WireDevice {
         console.info(`automatic ${p ? p.name : "?"} refused: ${JSON.stringify(msg.result.Err)}`);
       }
     } else if (msg.type === "event") {
+      for (const fn of [...this.listeners.values()]) fn(msg.delivery.event);
       if (this.onEvent) this.onEvent(msg.delivery.event);
     } else if (msg.type === "error") {
       console.warn(`connection error from the server: ${msg.code} ${msg.message}`);
@@ -162,6 +182,8 @@ const ADAPTER = { name: "callconf-web-adapter", version: "0.1.0" };
 const SDK = { name: "callconf-wire-js", version: "1" }; // VENDOR: your SDK's name and version
 const TIMEOUT_MS = 4000; // every wait on the SDK; below callconf's default deadline of 5 s
 const MAX_DEVICES = 256;
+const LISTENERS_MAX = 64; // call listeners per device
+const LISTENER_EVENTS_MAX = 4096; // events one listener keeps between two takes
 
 // The canonical operations this adapter performs (wire-protocol.md §3.2): required fields,
 // optional fields. VENDOR: keep only what your SDK can do; the rest become "unimplemented".
@@ -183,6 +205,7 @@ const CAPABILITIES = {
   clock: "server", // callconf drives `callconf serve --clock manual`
   max_devices: MAX_DEVICES,
   automatic: ["ringing", "start_session"], // the automatic steps we can switch off
+  listeners: true, // device.listener: call listeners by id (driver-protocol.md §3.4)
 };
 
 // VENDOR: map your SDK's code onto a canonical code (wire-protocol.md §3.2, 400-503); null
@@ -249,6 +272,8 @@ class Slot {
     this.auto = { ringing: true, start_session: true };
     this.sessions = new Set(); // calls this device has sent start_session for
     this.queue = Promise.resolve(); // one command at a time per device, in arrival order
+    this.heard = new Map(); // listener id -> canonical events it got since the last take
+    this.overflowed = new Set(); // listener ids that got more than LISTENER_EVENTS_MAX
   }
 
   // Runs `job` after every earlier job of this device.
@@ -277,6 +302,7 @@ class Adapter {
       "device.open": (p) => this.deviceOpen(p),
       "device.close": (p) => this.deviceClose(p),
       "device.op": (p) => this.deviceOp(p),
+      "device.listener": (p) => this.deviceListener(p),
       "session.reset": (p) => this.sessionReset(p),
       "session.end": (p) => this.sessionEnd(p),
     };
@@ -425,6 +451,46 @@ class Adapter {
         throw e instanceof SdkError ? Fail.of(e) : e;
       }
       return { reply };
+    });
+  }
+
+  // device.listener: add or remove a call listener of the device's SDK by id, or take what it
+  // got. A removed listener keeps its log, so anything the SDK still hands it shows.
+  async deviceListener(p) {
+    const slot = this.slot(p);
+    need(p, ["listener", "action"]);
+    const { listener: id, action } = p;
+    return slot.serial(async () => {
+      if (action === "take") {
+        if (!slot.heard.has(id)) throw new Fail(404, `no listener with id ${JSON.stringify(id)}`);
+        const events = slot.heard.get(id);
+        slot.heard.set(id, []);
+        if (slot.overflowed.delete(id)) {
+          throw new Fail(1004, `listener ${JSON.stringify(id)} got over ${LISTENER_EVENTS_MAX} events`);
+        }
+        return { events };
+      }
+      if (action !== "add" && action !== "remove") {
+        throw new Fail(1000, `unknown listener action ${JSON.stringify(action)}`);
+      }
+      const client = slot.client;
+      if (!client) throw Fail.of(new SdkError("not_connected", "the device is not connected"));
+      if (action === "remove") return { removed: client.removeListener(id) };
+      const heard = (sdkEvent) => {
+        const event = canonicalEvent(sdkEvent);
+        if (event === null) return;
+        if (!slot.heard.has(id)) slot.heard.set(id, []);
+        const got = slot.heard.get(id);
+        if (got.length < LISTENER_EVENTS_MAX) got.push(event);
+        else slot.overflowed.add(id);
+      };
+      try {
+        client.addListener(id, heard);
+      } catch (e) {
+        throw e instanceof SdkError ? Fail.of(e) : e;
+      }
+      if (!slot.heard.has(id)) slot.heard.set(id, []);
+      return {};
     });
   }
 

@@ -47,3 +47,26 @@ Feature: CometChat rules (seed 001), under the cometchat profile
     And bob accepts
     When bob hangs up
     Then alice and bob see "call-1: ended, hung up by bob"
+
+  Scenario: cometchat.listener-by-id — a removed listener gets nothing while another still does
+    Given bob adds the call listener "incoming-screen"
+    And bob adds the call listener "call-log"
+    When bob removes the call listener "incoming-screen"
+    And alice calls bob
+    Then bob sees "call-1: incoming Audio call from alice"
+    And bob's call listener "call-log" got "call-1: incoming Audio call from alice"
+    And bob's call listener "incoming-screen" got nothing
+    When alice cancels
+    Then alice and bob see "call-1: ended, cancelled by alice"
+    And bob's call listener "call-log" got "call-1: ended, cancelled by alice"
+    And bob's call listener "incoming-screen" got nothing
+
+  Scenario: cometchat.listener-by-id — an id is registered once; a removed one may be added again
+    Given bob adds the call listener "call-log"
+    When bob adds the call listener "call-log"
+    Then it fails with 400 saying "already registered"
+    When bob removes the call listener "call-log"
+    And bob adds the call listener "call-log"
+    And alice calls bob
+    Then bob sees "call-1: incoming Audio call from alice"
+    And bob's call listener "call-log" got "call-1: incoming Audio call from alice"

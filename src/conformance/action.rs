@@ -91,6 +91,10 @@ pub enum Operation {
     GetCall(CallRef),
     GoOffline,
     ComeOnline,
+    /// The device's SDK registers a call listener under this id (CometChat `addCallListener`).
+    AddListener(String),
+    /// The device's SDK removes the call listener with this id (`removeCallListener`).
+    RemoveListener(String),
 }
 
 /// One expected event line of a `sees:` block, optionally stamped with its virtual time.
@@ -123,6 +127,13 @@ pub enum Expectation {
     /// `device` is refused, with 501, every capability the scenario's dialect lacks.
     AbsentRefused {
         device: String,
+    },
+    /// The call listener `listener` of `device` received exactly these events since its last
+    /// check (none: it received nothing), in this order.
+    ListenerGot {
+        device: String,
+        listener: String,
+        lines: Vec<ExpectedLine>,
     },
     /// Each device received nothing since its last check.
     SeesNothing {

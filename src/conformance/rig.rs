@@ -26,7 +26,7 @@ use tokio::sync::oneshot;
 use crate::core::{CallId, CallSnapshot, Delivery, DeviceId, Limits, Op, Reply, UserConfig};
 use crate::driver::fleet::{Fleet, Route};
 use crate::driver::msg::{
-    Automatic, Capabilities, ClockCapability, Credentials, Method, Named, Open,
+    Automatic, Capabilities, ClockCapability, Credentials, ListenerAction, Method, Named, Open,
 };
 use crate::driver::remote::{Launch, Refused, RemoteError};
 use crate::net::admin::AdminClient;
@@ -116,6 +116,12 @@ pub(super) enum Job {
         key: String,
         online: bool,
         answer: oneshot::Sender<Result<Result<(), Refused>, String>>,
+    },
+    Listener {
+        key: String,
+        listener: String,
+        action: ListenerAction,
+        answer: oneshot::Sender<Result<Result<serde_json::Value, Refused>, String>>,
     },
     Advance {
         ms: u64,
@@ -436,6 +442,19 @@ impl Rig {
             } => {
                 let r = self.online(&key, online).await;
                 let _ = answer.send(r);
+            }
+            Job::Listener {
+                key,
+                listener,
+                action,
+                answer,
+            } => {
+                let method = Method::Listener {
+                    device: key,
+                    listener,
+                    action,
+                };
+                let _ = answer.send(self.command(method).await);
             }
             Job::Advance { ms, answer } => {
                 let r = if self.started.clock_driven {

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 
 use super::rig::{self, Job, RigConfig, Started};
 use crate::core::{CallId, CallSnapshot, Delivery, Limits, Op, Reply, UserConfig};
-use crate::driver::msg::Automatic;
+use crate::driver::msg::{Automatic, ListenerAction};
 use crate::driver::remote::Refused;
 
 /// One question the stage asks the system under test.
@@ -52,6 +52,11 @@ pub enum Call {
     Online {
         device: String,
         online: bool,
+    },
+    Listener {
+        device: String,
+        listener: String,
+        action: ListenerAction,
     },
     Advance {
         ms: u64,
@@ -366,6 +371,31 @@ impl RigClient {
         };
         self.exchange(call, async |jobs| ask!(jobs, Online { key, online }))
             .await
+    }
+
+    /// `device.listener`: its result as the adapter gave it, or the refusal.
+    pub async fn listener(
+        &self,
+        key: String,
+        listener: String,
+        action: ListenerAction,
+    ) -> Result<Result<Value, Refused>, String> {
+        let call = Call::Listener {
+            device: key.clone(),
+            listener: listener.clone(),
+            action,
+        };
+        self.exchange(call, async |jobs| {
+            ask!(
+                jobs,
+                Listener {
+                    key,
+                    listener,
+                    action
+                }
+            )
+        })
+        .await
     }
 
     pub async fn advance(&self, ms: u64) -> Result<(), String> {

@@ -9,13 +9,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::expect::{Failure, FailureKind};
 use super::rig::{RigClient, Started};
 use crate::client::ClientError;
-use crate::core::{CallId, CallSnapshot, Core, Delivery, Op, Reply, UserConfig, UserId};
-use crate::driver::msg::Automatic;
+use crate::core::{CallId, CallSnapshot, Core, Delivery, Event, Op, Reply, UserConfig, UserId};
+use crate::driver::msg::{Automatic, ListenerAction};
 use crate::server::TraceEntry;
 use crate::session::{Session, SessionConfig};
 
@@ -77,6 +78,13 @@ impl From<SutError> for Failure {
             SutError::Unsupported(m) => Failure::of(FailureKind::Unsupported, m),
         }
     }
+}
+
+/// What the in-process SDK's call listeners received, per `(device key, listener id)`.
+pub type Heard = BTreeMap<(String, String), Arc<Mutex<Vec<Event>>>>;
+
+fn lock(log: &Mutex<Vec<Event>>) -> std::sync::MutexGuard<'_, Vec<Event>> {
+    log.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The code with which an adapter answers an operation it does not support
@@ -316,6 +324,81 @@ impl Sut {
                         code: e.code,
                         message: e.message,
                     })),
+                }
+            }
+        }
+    }
+
+    /// A call listener of device `name`'s SDK, by id (CometChat `addCallListener(id)` /
+    /// `removeCallListener(id)`): add it, remove it, or take what it received since the last
+    /// take. A removed listener can still be taken from, so that anything the SDK hands it after
+    /// its removal shows. `heard` keeps what the in-process SDK's listeners received; an adapter
+    /// keeps its own. `Ok(Err)` is a refusal (an id registered twice, an unknown id taken).
+    pub async fn listener(
+        &mut self,
+        name: &str,
+        listener: &str,
+        action: ListenerAction,
+        heard: &mut Heard,
+    ) -> Result<Result<Vec<Event>, Refusal>, SutError> {
+        let key = self.device_key(name)?;
+        match self {
+            Sut::Local(s) => {
+                let d = s
+                    .device(&key)
+                    .map_err(|e| SutError::Scenario(e.to_string()))?;
+                let slot = (key, listener.to_owned());
+                Ok(match action {
+                    ListenerAction::Add => {
+                        let log = heard.entry(slot).or_default().clone();
+                        d.add_listener(listener, move |delivery| {
+                            lock(&log).push(delivery.event.clone());
+                        })
+                        .map(|()| Vec::new())
+                        .map_err(Refusal::from)
+                    }
+                    ListenerAction::Remove => {
+                        d.remove_listener(listener);
+                        Ok(Vec::new())
+                    }
+                    ListenerAction::Take => match heard.get(&slot) {
+                        Some(log) => Ok(std::mem::take(&mut *lock(log))),
+                        None => Err(Refusal {
+                            code: 404,
+                            message: format!("no listener with id {listener:?}"),
+                        }),
+                    },
+                })
+            }
+            Sut::Remote(r) => {
+                if !r.started.capabilities.listeners {
+                    return Err(SutError::Unsupported(
+                        "the adapter does not declare capabilities.listeners (device.listener)"
+                            .to_owned(),
+                    ));
+                }
+                let result = r
+                    .rig
+                    .listener(key, listener.to_owned(), action)
+                    .await
+                    .map_err(SutError::Broken)?;
+                match result {
+                    Err(e) => Ok(Err(Refusal {
+                        code: e.code,
+                        message: e.message,
+                    })),
+                    Ok(v) if action == ListenerAction::Take => {
+                        let events = v.get("events").cloned().unwrap_or_default();
+                        serde_json::from_value::<Vec<Event>>(events)
+                            .map(Ok)
+                            .map_err(|e| {
+                                SutError::Broken(format!(
+                                    "adapter error 1103: the result of device.listener take is \
+                                     not {{\"events\": [...]}} of events: {e}"
+                                ))
+                            })
+                    }
+                    Ok(_) => Ok(Ok(Vec::new())),
                 }
             }
         }

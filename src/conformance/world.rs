@@ -39,7 +39,7 @@ pub struct FailedStep {
 }
 
 enum Request {
-    Step(Action, StepInfo),
+    Step(Box<(Action, StepInfo)>),
     Trace,
 }
 
@@ -89,7 +89,8 @@ impl Worker {
                     let result = catch_unwind(AssertUnwindSafe(|| {
                         rt.block_on(async {
                             match request {
-                                Request::Step(action, info) => {
+                                Request::Step(step) => {
+                                    let (action, info) = *step;
                                     Response::Step(stage.run(action, &info).await)
                                 }
                                 Request::Trace => Response::Trace(stage.trace().to_vec()),
@@ -168,7 +169,11 @@ impl ConformanceWorld {
             text: step.value.clone(),
             line: step.position.line,
         };
-        match self.worker.ask(Request::Step(action, info)).await {
+        match self
+            .worker
+            .ask(Request::Step(Box::new((action, info))))
+            .await
+        {
             Ok(Response::Step(result)) => result,
             Ok(Response::Trace(_)) => Err(Failure::new("the worker answered out of turn")),
             Err(crash) => Err(Failure::new(format!(

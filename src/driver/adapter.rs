@@ -17,12 +17,15 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::limits::{ADAPTER_DEVICES_MAX, DEVICE_COMMANDS_QUEUED_MAX, OPEN_TIMEOUT_MS};
+use super::limits::{
+    ADAPTER_DEVICES_MAX, DEVICE_COMMANDS_QUEUED_MAX, DEVICE_LISTENERS_MAX,
+    LISTENER_EVENTS_KEPT_MAX, OPEN_TIMEOUT_MS,
+};
 use super::lines::{InLine, line_reader, line_writer};
 use super::msg::{AdapterMsg, Automatic, Capabilities, ClockCapability, Command, Method, Named};
-use super::msg::{OPERATIONS, Open, PROTOCOL, Provisioning};
+use super::msg::{ListenerAction, OPERATIONS, Open, PROTOCOL, Provisioning};
 use crate::agent::{Agent, Options, Output, Tag};
-use crate::core::{Op, Reply, UserId};
+use crate::core::{Event, Op, Reply, UserId};
 use crate::net::wire::{ClientMsg, ServerMsg, WireError};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -82,6 +85,7 @@ pub fn hello(args: &AdapterArgs) -> AdapterMsg {
             },
             max_devices: ADAPTER_DEVICES_MAX,
             automatic: vec!["ringing".into(), "start_session".into()],
+            listeners: true,
         },
     }
 }
@@ -107,8 +111,18 @@ type Out = mpsc::Sender<String>;
 
 /// What the command reader asks of a device task.
 enum ToDevice {
-    Op { id: u64, op: Op },
-    Close { done: oneshot::Sender<()> },
+    Op {
+        id: u64,
+        op: Op,
+    },
+    Listener {
+        id: u64,
+        listener: String,
+        action: ListenerAction,
+    },
+    Close {
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// How the adapter's output is flushed at the end: the stdout thread, or the socket's task.
@@ -253,6 +267,21 @@ async fn handle(
             },
             None => Some(failure(Some(id), 1003, format!("no device {device}"))),
         },
+        Method::Listener {
+            device,
+            listener,
+            action,
+        } => match devices.get(&device) {
+            Some(tx) => match tx.try_send(ToDevice::Listener {
+                id,
+                listener,
+                action,
+            }) {
+                Ok(()) => None,
+                Err(_) => Some(failure(Some(id), 1004, format!("{device} is gone or busy"))),
+            },
+            None => Some(failure(Some(id), 1003, format!("no device {device}"))),
+        },
         Method::Reset => {
             close_all(devices).await;
             Some(success(id, json!({})))
@@ -335,6 +364,88 @@ struct DeviceTask {
     pending: HashMap<u64, Pending>,
     seq: u64,
     out: Out,
+    listeners: Listeners,
+}
+
+/// The device's call listeners by id, each with what it received since it was last taken: the
+/// listener registry an SDK keeps, as `device.listener` reports it. A removed listener keeps
+/// what it got before and can still be taken from; it hears nothing more until added again.
+#[derive(Default)]
+struct Listeners(Vec<Heard>);
+
+struct Heard {
+    id: String,
+    active: bool,
+    events: Vec<Event>,
+    overflowed: bool,
+}
+
+impl Listeners {
+    /// Carries out one `device.listener` command; the line that answers it.
+    fn apply(&mut self, id: u64, listener: String, action: ListenerAction) -> String {
+        let at = self.0.iter().position(|h| h.id == listener);
+        let active = |at: Option<usize>, all: &[Heard]| at.is_some_and(|i| all[i].active);
+        match action {
+            ListenerAction::Add if active(at, &self.0) => failure(
+                Some(id),
+                400,
+                format!("a listener with id {listener:?} is already registered"),
+            ),
+            ListenerAction::Add => {
+                let registered = self.0.iter().filter(|h| h.active).count();
+                if registered >= DEVICE_LISTENERS_MAX {
+                    return failure(
+                        Some(id),
+                        503,
+                        format!("at most {DEVICE_LISTENERS_MAX} listeners per device"),
+                    );
+                }
+                match at {
+                    Some(i) => self.0[i].active = true,
+                    None => self.0.push(Heard {
+                        id: listener,
+                        active: true,
+                        events: Vec::new(),
+                        overflowed: false,
+                    }),
+                }
+                success(id, json!({}))
+            }
+            ListenerAction::Remove => {
+                let removed = active(at, &self.0);
+                if let Some(i) = at {
+                    self.0[i].active = false;
+                }
+                success(id, json!({ "removed": removed }))
+            }
+            ListenerAction::Take => {
+                let Some(i) = at else {
+                    return failure(Some(id), 404, format!("no listener with id {listener:?}"));
+                };
+                let heard = &mut self.0[i];
+                if std::mem::take(&mut heard.overflowed) {
+                    heard.events.clear();
+                    return failure(
+                        Some(id),
+                        1004,
+                        format!("listener {listener:?} got over {LISTENER_EVENTS_KEPT_MAX} events"),
+                    );
+                }
+                success(id, json!({ "events": std::mem::take(&mut heard.events) }))
+            }
+        }
+    }
+
+    /// Hands an event to every registered listener, in registration order.
+    fn hear(&mut self, event: &Event) {
+        for heard in self.0.iter_mut().filter(|h| h.active) {
+            if heard.events.len() < LISTENER_EVENTS_KEPT_MAX {
+                heard.events.push(event.clone());
+            } else {
+                heard.overflowed = true;
+            }
+        }
+    }
 }
 
 async fn device(
@@ -358,6 +469,7 @@ async fn device(
         pending: HashMap::new(),
         seq: 0,
         out,
+        listeners: Listeners::default(),
     };
     // Bounded: ends on close, when the socket ends, or when the reader is gone.
     loop {
@@ -368,6 +480,10 @@ async fn device(
                     if d.send(&mut ws, op, Pending::Command { id, tag }).await.is_err() {
                         let _ = d.out.send(failure(Some(id), 1004, "the server connection is gone")).await;
                     }
+                }
+                Some(ToDevice::Listener { id, listener, action }) => {
+                    let answer = d.listeners.apply(id, listener, action);
+                    let _ = d.out.send(answer).await;
                 }
                 Some(ToDevice::Close { done }) => {
                     let _ = ws.close(None).await;
@@ -391,7 +507,7 @@ async fn device(
                     while let Some(cmd) = rx.recv().await {
                         match cmd {
                             ToDevice::Close { done } => { let _ = done.send(()); return; }
-                            ToDevice::Op { id, .. } => {
+                            ToDevice::Op { id, .. } | ToDevice::Listener { id, .. } => {
                                 let _ = d.out.send(failure(Some(id), 1004, "the server connection is gone")).await;
                             }
                         }
@@ -452,6 +568,7 @@ impl DeviceTask {
                     event: delivery.event.clone(),
                 };
                 let _ = self.out.send(line(&event)).await;
+                self.listeners.hear(&delivery.event);
                 self.agent.handle_event(now, &delivery.event);
                 self.drain_agent(ws).await
             }

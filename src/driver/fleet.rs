@@ -103,7 +103,9 @@ impl Fleet {
     pub async fn command(&mut self, method: Method) -> Result<Result<Value, Refused>, RemoteError> {
         let device = match &method {
             Method::Open(o) => Some(o.device.clone()),
-            Method::Close { device } | Method::Op { device, .. } => Some(device.clone()),
+            Method::Close { device }
+            | Method::Op { device, .. }
+            | Method::Listener { device, .. } => Some(device.clone()),
             Method::Reset | Method::End => None,
         };
         if let Some(d) = device {
@@ -203,6 +205,7 @@ fn merged(remotes: &[Remote]) -> Hello {
                 .min()
                 .unwrap_or(0),
             automatic: all(&|c| &c.automatic),
+            listeners: hellos.iter().all(|h| h.capabilities.listeners),
         },
     }
 }

@@ -16,6 +16,11 @@ pub const HELLO_TIMEOUT_MS: u64 = 10_000;
 pub const DEADLINE_MS_DEFAULT: u64 = 5_000;
 /// Events one device may have waiting to be checked; past it the adapter is flooding.
 pub const DEVICE_EVENTS_QUEUED_MAX: usize = 4096;
+/// Call listeners one device of the reference adapter holds (`device.listener`).
+pub const DEVICE_LISTENERS_MAX: usize = 64;
+/// Events one listener of the reference adapter keeps between two `take`s; past it the take is
+/// refused (1004) rather than silently short.
+pub const LISTENER_EVENTS_KEPT_MAX: usize = 4096;
 /// How long an adapter may take to exit after `session.end` before it is killed.
 pub const EXIT_TIMEOUT_MS: u64 = 2_000;
 /// The adapter's standard error kept for the report.

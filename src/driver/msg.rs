@@ -23,10 +23,44 @@ pub struct Command {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Method {
     Open(Open),
-    Close { device: String },
-    Op { device: String, op: Op },
+    Close {
+        device: String,
+    },
+    Op {
+        device: String,
+        op: Op,
+    },
+    /// A call listener of the device's SDK, by id (CometChat `addCallListener(id, …)` /
+    /// `removeCallListener(id)`), and what one received (docs/driver-protocol.md §3.4).
+    Listener {
+        device: String,
+        listener: String,
+        action: ListenerAction,
+    },
     Reset,
     End,
+}
+
+/// What `device.listener` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenerAction {
+    /// Registers a listener under the id; an id already registered is refused with 400.
+    Add,
+    /// Removes it; the result says whether there was one (`{"removed": true}`).
+    Remove,
+    /// The events the listener received since it was added or last taken, in order
+    /// (`{"events": [...]}`), and forgets them.
+    Take,
+}
+
+/// `device.listener`'s params.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerParams {
+    pub device: String,
+    pub listener: String,
+    pub action: ListenerAction,
 }
 
 /// `device.open`'s params.
@@ -94,6 +128,19 @@ impl Command {
                 "device.op",
                 serde_json::json!({ "device": device, "op": op }),
             ),
+            Method::Listener {
+                device,
+                listener,
+                action,
+            } => (
+                "device.listener",
+                serde_json::to_value(ListenerParams {
+                    device: device.clone(),
+                    listener: listener.clone(),
+                    action: *action,
+                })
+                .expect("serializes"),
+            ),
             Method::Reset => ("session.reset", serde_json::json!({})),
             Method::End => ("session.end", serde_json::json!({})),
         };
@@ -124,6 +171,14 @@ impl Command {
                 Method::Op {
                     device: p.device,
                     op: p.op,
+                }
+            }
+            "device.listener" => {
+                let p: ListenerParams = params(&self.params)?;
+                Method::Listener {
+                    device: p.device,
+                    listener: p.listener,
+                    action: p.action,
                 }
             }
             "session.reset" => {
@@ -158,6 +213,9 @@ pub struct Capabilities {
     /// The automatic steps the adapter can switch off.
     #[serde(default)]
     pub automatic: Vec<String>,
+    /// Whether the adapter answers `device.listener` (call listeners by id).
+    #[serde(default)]
+    pub listeners: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

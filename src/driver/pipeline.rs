@@ -243,6 +243,7 @@ fn method_name(method: &Method) -> &'static str {
         Method::Open(_) => "device.open",
         Method::Close { .. } => "device.close",
         Method::Op { .. } => "device.op",
+        Method::Listener { .. } => "device.listener",
         Method::Reset => "session.reset",
         Method::End => "session.end",
     }

@@ -8,6 +8,7 @@ mod dialects;
 mod external_server;
 mod faults;
 mod fleet;
+mod listeners;
 mod misbehaving;
 mod real_time;
 mod suite;

@@ -17,13 +17,14 @@ use super::action::{Action, AutoStep, CallRef, Expectation, Operation, PlanChang
 use super::dialect;
 use super::expect::Failure;
 use super::rig::RigClient;
-use super::sut::{Refusal, Sut};
+use super::sut::{Heard, Refusal, Sut};
 use super::trace::{self, TraceBlock};
 use crate::client::Placed;
 use crate::core::{
-    CallId, CallSnapshot, Capability, Endpoint, Feature, Headers, Limits, Op, Plan, Policy, Reply,
-    UserConfig, UserId,
+    CallId, CallSnapshot, Capability, Endpoint, Event, Feature, Headers, Limits, Op, Plan, Policy,
+    Reply, UserConfig, UserId,
 };
+use crate::driver::msg::ListenerAction;
 use crate::profile::{InvitationField, Profile};
 use crate::session::SessionConfig;
 use std::collections::BTreeMap;
@@ -103,6 +104,8 @@ pub struct Stage {
     /// A refusal that no step has checked yet.
     unchecked: Option<LastOp>,
     trace: Vec<TraceBlock>,
+    /// What the in-process SDK's call listeners received (`adds the call listener`).
+    heard: Heard,
 }
 
 impl Default for Stage {
@@ -150,6 +153,7 @@ impl Stage {
             last: None,
             unchecked: None,
             trace: Vec::new(),
+            heard: Heard::default(),
         }
     }
 
@@ -362,6 +366,10 @@ impl Stage {
         let result = match op {
             Operation::GoOffline => self.connectivity(device, false).await?,
             Operation::ComeOnline => self.connectivity(device, true).await?,
+            Operation::AddListener(id) => self.listener(device, &id, ListenerAction::Add).await?,
+            Operation::RemoveListener(id) => {
+                self.listener(device, &id, ListenerAction::Remove).await?
+            }
             op => self.request(device, op, headers).await?,
         };
         let s = self.session.as_mut().expect("started above");
@@ -392,6 +400,31 @@ impl Stage {
         }
         self.last = Some(last);
         Ok(())
+    }
+
+    async fn listener(
+        &mut self,
+        device: &str,
+        id: &str,
+        action: ListenerAction,
+    ) -> Result<Result<ReplyData, Refusal>, Failure> {
+        let s = self.session.as_mut().expect("started by operate");
+        let result = s
+            .listener(device, id, action, &mut self.heard)
+            .await
+            .map_err(Failure::from)?;
+        Ok(result.map(|_| ReplyData::Done))
+    }
+
+    /// What the call listener `id` of `device` received since the last time it was asked.
+    pub(super) async fn heard(&mut self, device: &str, id: &str) -> Result<Vec<Event>, Failure> {
+        self.session().await?;
+        let s = self.session.as_mut().expect("started above");
+        let result = s
+            .listener(device, id, ListenerAction::Take, &mut self.heard)
+            .await
+            .map_err(Failure::from)?;
+        result.map_err(|r| Failure::new(format!("{device}'s call listener {id:?}: {r}")))
     }
 
     async fn connectivity(
@@ -435,7 +468,10 @@ impl Stage {
             | Operation::EarlyMedia(c)
             | Operation::Transfer(c, _)
             | Operation::GetCall(c) => Some(self.call(*c)?),
-            Operation::GoOffline | Operation::ComeOnline => None,
+            Operation::GoOffline
+            | Operation::ComeOnline
+            | Operation::AddListener(_)
+            | Operation::RemoveListener(_) => None,
         };
         let c = call.unwrap_or(CallId(0));
         let op = match op {
@@ -473,8 +509,11 @@ impl Stage {
                 target: UserId::new(&to),
             },
             Operation::GetCall(_) => Op::GetCall { call: c },
-            Operation::GoOffline | Operation::ComeOnline => {
-                unreachable!("connectivity is handled by operate")
+            Operation::GoOffline
+            | Operation::ComeOnline
+            | Operation::AddListener(_)
+            | Operation::RemoveListener(_) => {
+                unreachable!("connectivity and listeners are handled by operate")
             }
         };
         let mut op = op;

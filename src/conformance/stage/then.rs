@@ -8,7 +8,7 @@ use super::{ReplyData, Stage, device_key};
 use crate::conformance::action::{CallRef, Expectation, ExpectedLine, FieldCheck};
 use crate::conformance::dialect;
 use crate::conformance::expect::{self, Failure, FailureKind};
-use crate::core::{CallId, CallSnapshot, Event, MemberSnapshot, UserId};
+use crate::core::{CallId, CallSnapshot, Delivery, DeviceId, Event, MemberSnapshot, UserId};
 
 impl Stage {
     // ----- Then --------------------------------------------------------------------------------
@@ -117,6 +117,28 @@ impl Stage {
                     .await
             }
             Expectation::AbsentRefused { device } => self.probe(&device).await,
+            Expectation::ListenerGot {
+                device,
+                listener,
+                lines,
+            } => {
+                let got: Vec<Delivery> = self
+                    .heard(&device, &listener)
+                    .await?
+                    .into_iter()
+                    .map(|event| Delivery {
+                        device: DeviceId(0),
+                        at_ms: 0,
+                        event,
+                    })
+                    .collect();
+                if expect::lines_match(&lines, &got, 0) {
+                    Ok(())
+                } else {
+                    let what = format!("{device}'s call listener {listener:?}");
+                    Err(expect::mismatch(&what, &lines, &got))
+                }
+            }
             Expectation::SeesNothing { devices } => {
                 let s = self.session().await?;
                 for d in devices {

@@ -63,6 +63,19 @@ pub(super) fn defs() -> Vec<StepDef> {
             },
         },
         StepDef {
+            kind: Kind::Then,
+            pattern: concat!(
+                "^",
+                dev!(),
+                "'s call listener \"(?P<id>[^\"]+)\" got(?::| \"(?P<line>.*)\"| (?P<nothing>nothing(?: more)?))$"
+            ),
+            template: "<device>'s call listener \"<id>\" got <: docstring | \"<event>\" | nothing>",
+            example: "bob's call listener \"call-screen\" got nothing",
+            help: "Exactly these events reached that listener since its last check, in order; a \
+                   removed listener must get nothing.",
+            parse: listener_got,
+        },
+        StepDef {
             kind: then,
             pattern: concat!("^", devs!(), " sees? nothing(?: more)?$"),
             template: "<devices> see nothing more",
@@ -315,6 +328,29 @@ fn sees(a: &Args<'_>) -> Result<Action, String> {
     }
     Ok(Action::Expect(Expectation::Sees {
         devices: list(a.req("devs")),
+        lines,
+    }))
+}
+
+fn listener_got(a: &Args<'_>) -> Result<Action, String> {
+    let lines = match (a.get("line"), a.docstring) {
+        (Some(line), _) => vec![expected_line(&line.replace("\\\"", "\""))?],
+        (None, Some(doc)) => doc
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(expected_line)
+            .collect::<Result<Vec<_>, _>>()?,
+        (None, None) if a.get("nothing").is_some() => Vec::new(),
+        (None, None) => {
+            return Err("this step needs a docstring (\"\"\") with one event per line".into());
+        }
+    };
+    if lines.iter().any(|l| l.at_ms.is_some()) {
+        return Err("a listener's events carry no times; leave out the `[5s]`".into());
+    }
+    Ok(Action::Expect(Expectation::ListenerGot {
+        device: a.req("dev").to_owned(),
+        listener: a.req("id").to_owned(),
         lines,
     }))
 }

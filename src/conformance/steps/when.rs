@@ -291,6 +291,30 @@ pub(super) fn defs() -> Vec<StepDef> {
         },
         StepDef {
             kind: op,
+            pattern: concat!(
+                "^",
+                dev!(),
+                " (?P<verb>adds|removes) the call listener \"(?P<id>[^\"]+)\"$"
+            ),
+            template: "<device> <adds | removes> the call listener \"<id>\"",
+            example: "bob adds the call listener \"call-screen\"",
+            help: "The device's SDK registers, or removes, a call listener by id (CometChat \
+                   addCallListener / removeCallListener); check what it got with \
+                   `Then bob's call listener \"id\" got:`.",
+            parse: |a| {
+                let id = a.req("id").to_owned();
+                operate(
+                    a,
+                    if a.req("verb") == "adds" {
+                        Operation::AddListener(id)
+                    } else {
+                        Operation::RemoveListener(id)
+                    },
+                )
+            },
+        },
+        StepDef {
+            kind: op,
             pattern: r"^(?P<inner>.+) with the headers:$",
             template: "<operation step> with the headers: <table of name | value>",
             example: "bob accepts with the headers:\n\
