@@ -22,6 +22,12 @@
 //!    decoded, as for a webrtc-rs receiver (encode, link, jitter buffer and decode included);
 //!    receive latency stops at the last packet's arrival. Frames the compositor never showed
 //!    get no sample (rVFC reports shown frames only); `getStats` counts every decoded frame.
+//!    Two caveats, both measured: headless Chromium presents on 60 Hz frame ticks, so the
+//!    decoded latency moves in steps of 16.7 ms as the frames' phase against the ticks
+//!    changes (arrival does not: delay is measured on it); and `timeOrigin + now()` is a
+//!    monotonic clock anchored once at navigation, not the wall clock to the millisecond, so
+//!    absolute figures carry an offset of a few ms (arrival came out between −0.2 and +3.4 ms
+//!    after capture, encoding included, over runs). Differences within one call cancel it.
 //! 3. **Picture quality**: for every `LUMA_SAMPLE_EVERY_FRAMES`-th frame (by mark), the page
 //!    sends the frame's luma as a binary message: the canvas's RGB converted back to BT.601
 //!    limited-range Y (`Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255`). callconf compares
@@ -52,7 +58,7 @@ use tokio_tungstenite::tungstenite::Message;
 use webrtc::media_stream::track_local::TrackLocal;
 
 use super::analyze;
-use super::browser_call::{BrowserCallConfig, WEBRTC_RS, WallClock, negotiate, settle};
+use super::browser_call::{BROWSER, BrowserCallConfig, WEBRTC_RS, WallClock, negotiate, settle};
 use super::browser_page::{
     FromPage, InboundRtp, Ws, accept_page, console_tail, parse_luma, with_console,
 };
@@ -67,8 +73,6 @@ use super::sender::{self, Publisher, WriterCtx};
 use super::stream::{Gate, Kind, SendCounters, SenderLog, StreamStats};
 use super::synth::tone_hz;
 
-/// The browser's name in this direction's report (the receiver).
-pub const CHROMIUM: &str = "chromium";
 /// The tag stamped into webrtc-rs's frames.
 pub const WEBRTC_RS_TAG: u8 = 2;
 
@@ -155,7 +159,7 @@ impl ReceiveWindow {
         let mut t = String::new();
         let _ = writeln!(
             t,
-            "{WEBRTC_RS} -> {CHROMIUM} (link: delay {} ms, loss {} %)",
+            "{WEBRTC_RS} -> {BROWSER} (link: delay {} ms, loss {} %)",
             self.profile.delay_ms, self.profile.loss_pct
         );
         let _ = writeln!(

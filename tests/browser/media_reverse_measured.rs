@@ -50,4 +50,6 @@ fn what_chromium_decodes_of_webrtc_rs_is_measured() {
     // 5 s of 20 ms Opus packets.
     assert!(audio.packets_received >= 200, "{table}");
     assert!(audio.loss_pct.unwrap_or(100.0) <= 1.0, "{table}");
+    // The tone plays out (its frequency is not checked in this direction).
+    assert!(audio.audio_level.unwrap_or(0.0) > 0.1, "{table}");
 }
