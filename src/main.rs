@@ -191,6 +191,10 @@ fn matrix(
     Ok(m.complete())
 }
 
+/// Set by `certify`'s Ctrl-C handler before it kills the adapter, so that the adapter's death
+/// it caused is not reported as a failure to start.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -334,6 +338,7 @@ fn certify(args: CertifyArgs) -> Result<bool> {
             // Ctrl-C and SIGTERM run no destructors: kill the adapter (a browser and all it
             // started) and remove its scratch directory here.
             let _ = ctrlc::set_handler(|| {
+                INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
                 callconf::driver::peer::kill_all();
                 std::process::exit(130);
             });
@@ -354,6 +359,12 @@ fn certify(args: CertifyArgs) -> Result<bool> {
             };
             match conformance::rig::RigClient::start(config, transcript.clone()) {
                 Ok(rig) => Some(rig),
+                Err(_) if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) => {
+                    // Ctrl-C while the adapter started: the handler killed it and is exiting
+                    // with 130; this is not a failure to start (bounded, in case it is slow).
+                    std::thread::sleep(std::time::Duration::from_secs(10));
+                    std::process::exit(130);
+                }
                 Err(e) => {
                     eprintln!("error: cannot start the system under test: {e}");
                     std::process::exit(2);

@@ -12,6 +12,18 @@
 //      `captureTime` from requestVideoFrameCallback plus performance.timeOrigin, i.e. wall
 //      clock milliseconds since the Unix epoch, which callconf (same host, same clock) turns
 //      into the capture instant its analysers compare the decode time with.
+//   In the other direction (the offer's role.mode is "receive": callconf's webrtc-rs peer
+//   sends, media/browser_receive.rs) the page takes no capture and instead:
+//   2'. answers receive-only and plays the remote stream in <video id="remote">;
+//   3'. for every frame requestVideoFrameCallback shows, reads its mark off a canvas and sends
+//      {type:"decoded", tag, frame, at_ms, receive_ms}: performance.timeOrigin plus the
+//      frame's presentationTime (handed to the compositor) and receiveTime (its last packet
+//      arrived), wall-clock ms since the Unix epoch; for every role.luma_every-th frame (by
+//      mark, at most role.luma_max, each under role.message_bytes_max) a binary message of
+//      its luma: "Y8", tag, 0, frame (u32 LE), width, height (u16 LE), then the BT.601
+//      limited-range Y of the canvas's RGB, row by row;
+//   4'. answers {type:"stats"} with {type:"stats", inbound:[...]}: its getStats inbound-rtp
+//      entries (packets received and lost, jitter, frames decoded, audio level, NACKs).
 // Errors go back as {type:"error", message}. Every wait has a deadline.
 "use strict";
 
@@ -31,7 +43,7 @@ function setState(s) {
   if (el) el.textContent = s;
 }
 
-// Reads (tag, frame) off the bottom rows of `video` drawn into `canvas`; null if unreadable.
+// Draws `video` into `canvas` and reads (tag, frame) off its bottom rows; null if unreadable.
 function readMark(video, canvas) {
   const width = video.videoWidth;
   const height = video.videoHeight;
@@ -128,6 +140,89 @@ async function answer(msg, send) {
   reportCaptures(stream, send);
 }
 
+// The BT.601 limited-range luma of `canvas` (as drawn by readMark), with its header.
+function lumaMessage(canvas, mark) {
+  const { width, height } = canvas;
+  const px = canvas.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, width, height).data;
+  const out = new Uint8Array(12 + width * height);
+  const view = new DataView(out.buffer);
+  out[0] = 0x59; // "Y"
+  out[1] = 0x38; // "8"
+  out[2] = mark.tag;
+  view.setUint32(4, mark.frame, true);
+  view.setUint16(8, width, true);
+  view.setUint16(10, height, true);
+  for (let i = 0, o = 0; i < width * height; i++, o += 4) {
+    out[12 + i] = Math.round(16 + (65.481 * px[o] + 128.553 * px[o + 1] + 24.966 * px[o + 2]) / 255);
+  }
+  return out;
+}
+
+// Reports every frame of the remote video the page shows, and some frames' luma.
+function reportDecoded(video, role, channel) {
+  const canvas = document.getElementById("marks");
+  let lumaSent = 0;
+  const onFrame = (_now, meta) => {
+    const mark = readMark(video, canvas);
+    const wall = (t) => (t === undefined ? null : t + performance.timeOrigin);
+    if (mark) {
+      channel.send({ type: "decoded", tag: mark.tag, frame: mark.frame, at_ms: wall(meta.presentationTime), receive_ms: wall(meta.receiveTime) });
+      const bytes = 12 + canvas.width * canvas.height;
+      if (mark.frame % role.luma_every === 0 && lumaSent < role.luma_max && bytes <= role.message_bytes_max) {
+        channel.sendBytes(lumaMessage(canvas, mark));
+        lumaSent++;
+      }
+    } else {
+      channel.send({ type: "decoded", tag: null, frame: null, at_ms: null, receive_ms: null });
+    }
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
+
+// The page's inbound-rtp stats, as callconf reads them.
+async function inboundStats(pc) {
+  const inbound = [];
+  (await pc.getStats()).forEach((s) => {
+    if (s.type !== "inbound-rtp") return;
+    inbound.push({
+      kind: s.kind,
+      packetsReceived: s.packetsReceived,
+      packetsLost: s.packetsLost,
+      jitter: s.jitter,
+      framesDecoded: s.framesDecoded,
+      audioLevel: s.audioLevel,
+      nackCount: s.nackCount,
+      retransmittedPacketsReceived: s.retransmittedPacketsReceived,
+    });
+  });
+  return inbound;
+}
+
+// The receiving role: no capture; the remote stream is played and reported.
+async function receive(msg, channel) {
+  const pc = new RTCPeerConnection(msg.configuration);
+  window.callconfPc = pc;
+  const video = document.getElementById("remote");
+  const remote = new MediaStream();
+  pc.ontrack = (e) => {
+    remote.addTrack(e.track);
+    if (video.srcObject !== remote) {
+      video.srcObject = remote;
+      video.play().catch((err) => channel.send({ type: "error", message: `remote video: ${err}` }));
+    }
+  };
+  pc.onconnectionstatechange = () => {
+    setState(pc.connectionState);
+    console.info(`connection ${pc.connectionState}`);
+  };
+  await pc.setRemoteDescription(msg.description);
+  await pc.setLocalDescription(await pc.createAnswer());
+  await waitGathered(pc);
+  channel.send({ type: "answer", description: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
+  reportDecoded(video, msg.role, channel);
+}
+
 function main() {
   const params = new URLSearchParams(location.hash.slice(1));
   const url = params.get("media");
@@ -138,6 +233,12 @@ function main() {
   const ws = new WebSocket(url);
   const send = (m) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+  };
+  const channel = {
+    send,
+    sendBytes: (b) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(b);
+    },
   };
   ws.onopen = () => {
     setState("connected");
@@ -151,8 +252,14 @@ function main() {
       send({ type: "error", message: `not JSON: ${e}` });
       return;
     }
-    if (msg.type === "offer") {
+    if (msg.type === "offer" && msg.role && msg.role.mode === "receive") {
+      receive(msg, channel).catch((e) => send({ type: "error", message: `answering: ${e}` }));
+    } else if (msg.type === "offer") {
       answer(msg, send).catch((e) => send({ type: "error", message: `answering: ${e}` }));
+    } else if (msg.type === "stats" && window.callconfPc) {
+      inboundStats(window.callconfPc)
+        .then((inbound) => send({ type: "stats", inbound }))
+        .catch((e) => send({ type: "error", message: `getStats: ${e}` }));
     } else {
       send({ type: "error", message: `unexpected message type ${JSON.stringify(msg.type)}` });
     }

@@ -207,26 +207,27 @@ pub fn launch(
 }
 
 /// Starts headless Chromium at the media page (the built-in one when `page` is `None`), told
-/// to dial `media_url`, with loopback-only ICE and `getUserMedia` playing the fake capture
-/// files `video` (Y4M) and `audio` (WAV).
+/// to dial `media_url`, with loopback-only ICE and, given `capture` (video Y4M, audio WAV),
+/// `getUserMedia` playing those fake capture files (a page that only receives needs none).
 pub fn launch_media(
     page: Option<&Path>,
     media_url: &str,
-    video: &Path,
-    audio: &Path,
+    capture: Option<(&Path, &Path)>,
 ) -> Result<(Peer, std::process::ChildStderr), RemoteError> {
     let mut flags: Vec<String> = crate::media::ice::CHROMIUM_FLAGS
         .iter()
         .map(|f| f.to_string())
         .collect();
-    flags.push(format!(
-        "--use-file-for-fake-video-capture={}",
-        video.display()
-    ));
-    flags.push(format!(
-        "--use-file-for-fake-audio-capture={}",
-        audio.display()
-    ));
+    if let Some((video, audio)) = capture {
+        flags.push(format!(
+            "--use-file-for-fake-video-capture={}",
+            video.display()
+        ));
+        flags.push(format!(
+            "--use-file-for-fake-audio-capture={}",
+            audio.display()
+        ));
+    }
     start(page, &MEDIA_PAGE, media_url, &flags)
 }
 

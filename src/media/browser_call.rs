@@ -36,7 +36,7 @@
 //!    call measures an unimpaired baseline window first, then switches the link on, lets what
 //!    was in flight drain, and measures the reported window (as `callconf media` does).
 //!
-//! Not yet here: media from webrtc-rs to Chromium.
+//! The other direction, webrtc-rs sending to Chromium, is `browser_receive`.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -49,7 +49,7 @@ use tokio_tungstenite::tungstenite::Message;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::RTCSessionDescription;
 
-use super::browser_page::{FromPage, Ws, accept_page, console_tail, next_message};
+use super::browser_page::{FromPage, Ws, accept_page, console_tail, next_message, with_console};
 use super::error::MediaError;
 use super::fake_capture;
 use super::ice;
@@ -71,7 +71,7 @@ pub const WEBRTC_RS: &str = "webrtc-rs";
 /// The tag stamped into the browser's frames.
 pub const BROWSER_TAG: u8 = 1;
 
-/// How a browser call is run.
+/// How a browser call is run (either direction: `run` here, `browser_receive::run`).
 #[derive(Debug, Clone)]
 pub struct BrowserCallConfig {
     /// The video of the fake capture.
@@ -82,8 +82,9 @@ pub struct BrowserCallConfig {
     /// The measured window.
     pub seconds: f64,
     pub recovery: Recovery,
-    /// The impairment of the browser's datagrams (the relay's link), switched on after an
-    /// unimpaired baseline window when it is not perfect.
+    /// The impairment of the media sender's datagrams (the relay's link: the browser's here,
+    /// webrtc-rs's in `browser_receive`), switched on after an unimpaired baseline window
+    /// when it is not perfect.
     pub link: LinkProfile,
     /// The baseline window's length (used only with an impaired `link`).
     pub baseline_seconds: f64,
@@ -130,13 +131,13 @@ pub struct BrowserCallReport {
 
 /// One `SystemTime`/`Instant` pair: maps the page's wall-clock times onto `Instant`s.
 #[derive(Clone, Copy)]
-struct WallClock {
+pub(super) struct WallClock {
     instant: Instant,
     unix_ms: f64,
 }
 
 impl WallClock {
-    fn now() -> Self {
+    pub(super) fn now() -> Self {
         let unix_ms = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64() * 1e3);
@@ -146,7 +147,7 @@ impl WallClock {
         }
     }
 
-    fn instant(&self, unix_ms: f64) -> Option<Instant> {
+    pub(super) fn instant(&self, unix_ms: f64) -> Option<Instant> {
         if !unix_ms.is_finite() {
             return None;
         }
@@ -177,7 +178,7 @@ impl PageState {
 }
 
 /// A scratch directory removed when dropped.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(pub(super) PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
@@ -185,7 +186,7 @@ impl Drop for Scratch {
     }
 }
 
-fn scratch() -> Result<Scratch, MediaError> {
+pub(super) fn scratch() -> Result<Scratch, MediaError> {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("callconf-interop-{}-{n}", std::process::id()));
@@ -194,7 +195,7 @@ fn scratch() -> Result<Scratch, MediaError> {
 }
 
 impl BrowserCallConfig {
-    fn validate(&self) -> Result<(), MediaError> {
+    pub(super) fn validate(&self) -> Result<(), MediaError> {
         self.video.validate()?;
         self.link.validate()?;
         let baseline = if self.link.is_perfect() {
@@ -265,21 +266,14 @@ pub async fn run(config: &BrowserCallConfig) -> Result<BrowserCallReport, MediaE
     let (mut browser, stderr) = crate::driver::browser::launch_media(
         config.page.as_deref(),
         &url,
-        &files.video,
-        &files.audio,
+        Some((&files.video, &files.audio)),
     )
     .map_err(|e| MediaError::Browser(e.to_string()))?;
     let console = console_tail(stderr);
     let result = call(config, listener, &token, &references, tone).await;
     browser.kill();
     drop(dir);
-    result.map_err(|e| match e {
-        MediaError::Browser(m) => MediaError::Browser(format!(
-            "{m}\n--- the page's console (last lines) ---\n{}",
-            console.lock().expect("console lock").join("\n")
-        )),
-        other => other,
-    })
+    with_console(result, &console)
 }
 
 async fn call(
@@ -298,7 +292,15 @@ async fn call(
     peer.receive_only(Kind::Audio).await?;
     peer.receive_only(Kind::Video).await?;
     let link = Link::new(LinkProfile::default(), config.seed);
-    let (relay, candidates_removed) = negotiate(&mut peer, &mut ws, link.clone()).await?;
+    let role = serde_json::json!({ "mode": "send" });
+    let (relay, candidates_removed) = negotiate(
+        &mut peer,
+        &mut ws,
+        link.clone(),
+        relay::Impaired::FromBrowser,
+        role,
+    )
+    .await?;
 
     let log = Arc::new(SenderLog::with_references(
         BROWSER,
@@ -363,27 +365,31 @@ async fn call(
 }
 
 /// How long after the link changes before measuring: what was in flight drains.
-fn settle(link: LinkProfile) -> Duration {
+pub(super) fn settle(link: LinkProfile) -> Duration {
     Duration::from_secs_f64((700.0 + 2.0 * link.delay_ms) / 1e3)
 }
 
 /// Offers, gets the page's answer, and puts the relay between the two: each side's
-/// candidates point at it. Returns the relay and how many non-loopback candidates the page
-/// had (removed).
-async fn negotiate(
+/// candidates point at it, the `impaired` direction goes through `link`. `role` tells the page
+/// what to do with the connection (send its capture, or receive and report). Returns the
+/// relay and how many non-loopback candidates the page had (removed).
+pub(super) async fn negotiate(
     peer: &mut Peer,
     ws: &mut Ws,
     link: Link,
+    impaired: relay::Impaired,
+    role: serde_json::Value,
 ) -> Result<(relay::Relay, usize), MediaError> {
     let offer = peer.offer().await?;
     let any = std::net::SocketAddr::from(([127, 0, 0, 1], 9));
     let webrtc = relay::redirect_candidates(&offer.sdp, any)
         .1
         .ok_or_else(|| MediaError::Negotiation("webrtc-rs offered no UDP candidate".into()))?;
-    let relay = relay::start(webrtc, link).await?;
+    let relay = relay::start(webrtc, link, impaired).await?;
     let (sdp, _) = relay::redirect_candidates(&offer.sdp, relay.browser_facing);
     let msg = serde_json::json!({
         "type": "offer",
+        "role": role,
         "configuration": ice::page_configuration(),
         "description": { "type": "offer", "sdp": sdp },
     });
@@ -394,7 +400,10 @@ async fn negotiate(
         tokio::time::Instant::now() + Duration::from_millis(limits::NEGOTIATION_TIMEOUT_MS);
     let answer = loop {
         match next_message(ws, deadline, "answer").await? {
-            FromPage::Hello | FromPage::Captured { .. } => {}
+            FromPage::Hello
+            | FromPage::Captured { .. }
+            | FromPage::Decoded { .. }
+            | FromPage::Stats { .. } => {}
             FromPage::Answer { description } => break description,
             FromPage::Error { message } => {
                 return Err(MediaError::Browser(format!("the page: {message}")));
@@ -508,6 +517,9 @@ async fn read_page(mut ws: Ws, log: Arc<SenderLog>, page: Arc<Mutex<PageState>>)
             Ok(FromPage::Error { message }) => p.error(message),
             Ok(FromPage::Hello | FromPage::Answer { .. }) => {
                 p.error("a second hello or answer".into());
+            }
+            Ok(FromPage::Decoded { .. } | FromPage::Stats { .. }) => {
+                p.error("a receiver's report from a sending page".into());
             }
             Err(e) => p.error(format!("a message from the page: {e}")),
         }

@@ -15,6 +15,7 @@ use webrtc::peer_connection::RTCSessionDescription;
 
 use super::error::MediaError;
 use super::limits;
+use super::synth::YPlane;
 
 /// A message from the media page.
 #[derive(Debug, Deserialize)]
@@ -29,9 +30,84 @@ pub(super) enum FromPage {
         frame: Option<u32>,
         at_ms: Option<f64>,
     },
+    /// A frame of the remote track the page showed (a receiving page): its mark, when it was
+    /// handed to the compositor (`presentationTime`) and when its last packet arrived
+    /// (`receiveTime`), both wall-clock milliseconds since the Unix epoch.
+    Decoded {
+        tag: Option<u8>,
+        frame: Option<u32>,
+        at_ms: Option<f64>,
+        receive_ms: Option<f64>,
+    },
+    /// The page's `getStats()` inbound-rtp entries, in answer to a request.
+    Stats {
+        inbound: Vec<InboundRtp>,
+    },
     Error {
         message: String,
     },
+}
+
+/// One `inbound-rtp` entry of the page's `getStats()` (W3C webrtc-stats names; a field the
+/// browser does not give is `None`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct InboundRtp {
+    pub kind: String,
+    pub packets_received: Option<u64>,
+    pub packets_lost: Option<i64>,
+    /// Seconds.
+    pub jitter: Option<f64>,
+    pub frames_decoded: Option<u64>,
+    /// 0..=1, of the last 10 ms or so of audio played out.
+    pub audio_level: Option<f64>,
+    pub nack_count: Option<u64>,
+    pub retransmitted_packets_received: Option<u64>,
+}
+
+/// The header of a decoded frame's luma the page sends as a binary message: "Y8", the mark's
+/// tag, a zero byte, the mark's frame number (u32 LE), width and height (u16 LE); then
+/// `width * height` luma bytes, row by row.
+const LUMA_HEADER_BYTES: usize = 12;
+
+/// A decoded frame's luma from the page: its mark (tag, frame number) and the plane.
+pub(super) fn parse_luma(bytes: &[u8]) -> Result<(u8, u32, YPlane), String> {
+    let Some((head, data)) = bytes.split_at_checked(LUMA_HEADER_BYTES) else {
+        return Err(format!("a luma message of {} bytes", bytes.len()));
+    };
+    if &head[..2] != b"Y8" {
+        return Err("a binary message that is not a luma plane".into());
+    }
+    let tag = head[2];
+    let frame = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+    let width = u32::from(u16::from_le_bytes([head[8], head[9]]));
+    let height = u32::from(u16::from_le_bytes([head[10], head[11]]));
+    if data.len() as u64 != u64::from(width) * u64::from(height) {
+        return Err(format!(
+            "a {width}x{height} luma plane of {} bytes",
+            data.len()
+        ));
+    }
+    let plane = YPlane {
+        width,
+        height,
+        data: data.to_vec(),
+    };
+    Ok((tag, frame, plane))
+}
+
+/// `result`, a browser error carrying the page's last console lines.
+pub(super) fn with_console<T>(
+    result: Result<T, MediaError>,
+    console: &Mutex<Vec<String>>,
+) -> Result<T, MediaError> {
+    result.map_err(|e| match e {
+        MediaError::Browser(m) => MediaError::Browser(format!(
+            "{m}\n--- the page's console (last lines) ---\n{}",
+            console.lock().expect("console lock").join("\n")
+        )),
+        other => other,
+    })
 }
 
 /// Keeps the last console lines of the browser's standard error, for error messages.
@@ -119,5 +195,26 @@ pub(super) async fn next_message(
         return serde_json::from_str(&text).map_err(|e| {
             MediaError::Browser(format!("a message from the page: {e}: {text:.200}"))
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_luma_message_is_parsed_and_a_malformed_one_refused() {
+        let mut m = b"Y8\x02\x00".to_vec();
+        m.extend_from_slice(&70u32.to_le_bytes());
+        m.extend_from_slice(&4u16.to_le_bytes());
+        m.extend_from_slice(&2u16.to_le_bytes());
+        m.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        let (tag, frame, y) = parse_luma(&m).unwrap();
+        assert_eq!((tag, frame, y.width, y.height), (2, 70, 4, 2));
+        assert_eq!(y.data, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        assert!(parse_luma(&m[..m.len() - 1]).is_err(), "short plane");
+        assert!(parse_luma(&m[..5]).is_err(), "short header");
+        m[0] = b'X';
+        assert!(parse_luma(&m).is_err(), "no magic");
     }
 }

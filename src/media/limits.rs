@@ -87,3 +87,12 @@ pub const BROWSER_CALL_SECONDS_MAX: f64 = 50.0;
 pub const LATE_CAPTURE_WAIT_MS: u64 = 300;
 /// The largest datagram the browser relay forwards (a UDP datagram's maximum).
 pub const RELAY_DATAGRAM_BYTES_MAX: usize = 65_536;
+/// A receiving media page sends the luma of every this-many-th decoded frame (by its mark's
+/// frame number) for PSNR and SSIM: 3 a second at 30 fps.
+pub const LUMA_SAMPLE_EVERY_FRAMES: u32 = 10;
+/// Luma planes a receiving page sends in one call at most (the page stops; more are refused).
+pub const LUMA_SAMPLES_MAX: u64 = 400;
+/// How long the page may take to answer a `getStats()` request.
+pub const PAGE_STATS_TIMEOUT_MS: u64 = 3_000;
+/// `getStats()` answers queued from the page's reader to the call (one is asked at a time).
+pub const PAGE_STATS_QUEUE_MAX: usize = 4;

@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod browser_call;
 mod browser_page;
+pub mod browser_receive;
 pub mod capacity;
 pub mod codec;
 pub mod error;

@@ -1,13 +1,15 @@
-//! A loopback UDP relay between a browser and webrtc-rs that impairs the browser's datagrams
-//! with the same seeded link model as every other media link.
+//! A loopback UDP relay between a browser and webrtc-rs that impairs one direction's datagrams
+//! (the browser's, or webrtc-rs's: [`Impaired`]) with the same seeded link model as every
+//! other media link.
 //!
 //! Why: `ImpairedRuntime` impairs what webrtc-rs *sends*; Chromium's sockets are out of
 //! callconf's reach. So each side is told the relay is the other: the webrtc-rs offer's
 //! candidates are rewritten to the relay's browser-facing socket, the browser's answer's to
-//! its webrtc-rs-facing socket (`redirect_candidates`). Every datagram of the browser (ICE
-//! checks, DTLS, SRTP, RTCP) then goes through [`Link`]'s verdict — lost, or held for its
-//! delay, in order — before it is forwarded; what webrtc-rs sends goes back unimpaired. Both
-//! sockets are on 127.0.0.1, and neither stack learns the other's real address.
+//! its webrtc-rs-facing socket (`redirect_candidates`). Every datagram of the impaired
+//! direction (ICE checks, DTLS, SRTP, RTCP) then goes through [`Link`]'s verdict — lost, or
+//! held for its delay, in order — before it is forwarded; the other direction is forwarded
+//! unimpaired. Both sockets are on 127.0.0.1, and neither stack learns the other's real
+//! address.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -19,6 +21,15 @@ use tokio::net::UdpSocket;
 use super::error::MediaError;
 use super::impair::{Link, Verdict};
 use super::limits;
+
+/// Which direction's datagrams go through the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Impaired {
+    /// What the browser sends to webrtc-rs (Chromium is the media sender).
+    FromBrowser,
+    /// What webrtc-rs sends to the browser (Chromium is the media receiver).
+    FromWebrtc,
+}
 
 /// A running relay; dropping it stops it.
 pub struct Relay {
@@ -41,9 +52,14 @@ async fn bind() -> Result<UdpSocket, MediaError> {
         .map_err(|e| MediaError::Transport(format!("relay socket: {e}")))
 }
 
-/// Starts a relay to webrtc-rs at `webrtc`; the browser is wherever its last datagram came
-/// from (what webrtc-rs sends before the browser's first is dropped: ICE sends it again).
-pub async fn start(webrtc: SocketAddr, link: Link) -> Result<Relay, MediaError> {
+/// Starts a relay to webrtc-rs at `webrtc` that impairs the `impaired` direction; the browser
+/// is wherever its last datagram came from (what webrtc-rs sends before the browser's first is
+/// dropped: ICE sends it again).
+pub async fn start(
+    webrtc: SocketAddr,
+    link: Link,
+    impaired: Impaired,
+) -> Result<Relay, MediaError> {
     let a = bind().await?;
     let b = bind().await?;
     let addr = |s: &UdpSocket| {
@@ -51,7 +67,7 @@ pub async fn start(webrtc: SocketAddr, link: Link) -> Result<Relay, MediaError> 
             .map_err(|e| MediaError::Transport(format!("relay socket: {e}")))
     };
     let (browser_facing, webrtc_facing) = (addr(&a)?, addr(&b)?);
-    let task = tokio::spawn(run(a, b, webrtc, link));
+    let task = tokio::spawn(run(a, b, webrtc, link, impaired));
     Ok(Relay {
         browser_facing,
         webrtc_facing,
@@ -59,9 +75,44 @@ pub async fn start(webrtc: SocketAddr, link: Link) -> Result<Relay, MediaError> 
     })
 }
 
-async fn run(a: UdpSocket, b: UdpSocket, webrtc: SocketAddr, link: Link) {
+/// Datagrams the link holds back (their due time and bytes), in order.
+type Held = VecDeque<(tokio::time::Instant, Vec<u8>)>;
+
+/// The link's verdict on one datagram of the impaired direction: `Some(bytes)` to send now,
+/// otherwise it was held or dropped (and counted).
+fn judge<'a>(link: &Link, held: &mut Held, bytes: &'a [u8]) -> Option<&'a [u8]> {
+    let c = link.counters();
+    c.offered.fetch_add(1, Ordering::Relaxed);
+    let verdict = link.offer(bytes.len());
+    c.rtp.count(
+        bytes,
+        !matches!(verdict, None | Some(Verdict::Deliver { .. })),
+    );
+    match verdict {
+        None => {
+            c.delivered.fetch_add(1, Ordering::Relaxed);
+            if held.is_empty() {
+                return Some(bytes);
+            }
+            held.push_back((tokio::time::Instant::now(), bytes.to_vec()));
+        }
+        Some(Verdict::Deliver { after }) if held.len() < limits::HELD_DATAGRAMS_MAX => {
+            c.delivered.fetch_add(1, Ordering::Relaxed);
+            held.push_back((tokio::time::Instant::now() + after, bytes.to_vec()));
+        }
+        Some(Verdict::Deliver { .. }) | Some(Verdict::QueueFull) => {
+            c.queue_full.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(Verdict::Lost) => {
+            c.lost.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    None
+}
+
+async fn run(a: UdpSocket, b: UdpSocket, webrtc: SocketAddr, link: Link, impaired: Impaired) {
     let mut browser: Option<SocketAddr> = None;
-    let mut held: VecDeque<(tokio::time::Instant, Vec<u8>)> = VecDeque::new();
+    let mut held: Held = VecDeque::new();
     let mut from_browser = vec![0u8; limits::RELAY_DATAGRAM_BYTES_MAX];
     let mut from_webrtc = vec![0u8; limits::RELAY_DATAGRAM_BYTES_MAX];
     let far = tokio::time::Instant::now() + Duration::from_secs(3600);
@@ -72,42 +123,40 @@ async fn run(a: UdpSocket, b: UdpSocket, webrtc: SocketAddr, link: Link) {
                 let Ok((n, from)) = r else { continue };
                 browser = Some(from);
                 let bytes = &from_browser[..n];
-                let c = link.counters();
-                c.offered.fetch_add(1, Ordering::Relaxed);
-                let verdict = link.offer(n);
-                c.rtp.count(bytes, !matches!(verdict, None | Some(Verdict::Deliver { .. })));
-                match verdict {
-                    None => {
-                        c.delivered.fetch_add(1, Ordering::Relaxed);
-                        if held.is_empty() {
-                            let _ = b.send_to(bytes, webrtc).await;
-                        } else {
-                            held.push_back((tokio::time::Instant::now(), bytes.to_vec()));
-                        }
-                    }
-                    Some(Verdict::Deliver { after }) if held.len() < limits::HELD_DATAGRAMS_MAX => {
-                        c.delivered.fetch_add(1, Ordering::Relaxed);
-                        held.push_back((tokio::time::Instant::now() + after, bytes.to_vec()));
-                    }
-                    Some(Verdict::Deliver { .. }) | Some(Verdict::QueueFull) => {
-                        c.queue_full.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Some(Verdict::Lost) => {
-                        c.lost.fetch_add(1, Ordering::Relaxed);
-                    }
+                let now = match impaired {
+                    Impaired::FromBrowser => judge(&link, &mut held, bytes),
+                    Impaired::FromWebrtc => Some(bytes),
+                };
+                if let Some(bytes) = now {
+                    let _ = b.send_to(bytes, webrtc).await;
                 }
             }
             r = b.recv_from(&mut from_webrtc) => {
                 let Ok((n, from)) = r else { continue };
-                if from == webrtc && let Some(to) = browser {
-                    let _ = a.send_to(&from_webrtc[..n], to).await;
+                if from != webrtc {
+                    continue;
+                }
+                let Some(to) = browser else { continue };
+                let bytes = &from_webrtc[..n];
+                let now = match impaired {
+                    Impaired::FromWebrtc => judge(&link, &mut held, bytes),
+                    Impaired::FromBrowser => Some(bytes),
+                };
+                if let Some(bytes) = now {
+                    let _ = a.send_to(bytes, to).await;
                 }
             }
             () = tokio::time::sleep_until(due), if !held.is_empty() => {
                 let now = tokio::time::Instant::now();
                 while held.front().is_some_and(|(d, _)| *d <= now) {
                     if let Some((_, bytes)) = held.pop_front() {
-                        let _ = b.send_to(&bytes, webrtc).await;
+                        let (socket, to) = match impaired {
+                            Impaired::FromBrowser => (&b, Some(webrtc)),
+                            Impaired::FromWebrtc => (&a, browser),
+                        };
+                        if let Some(to) = to {
+                            let _ = socket.send_to(&bytes, to).await;
+                        }
                     }
                 }
             }

@@ -31,6 +31,9 @@ fn finish(mut child: std::process::Child, within: Duration) -> (Option<i32>, Str
 
 #[test]
 fn a_finished_run_leaves_no_browser_behind() {
+    // Whole suites through Chromium: not beside a real-time media call (a replacement
+    // browser once missed its 20 s dial-in while one ran).
+    let _serial = crate::serial();
     let tmp = scratch("finished");
     let (code, out) = run(certify_cmd(
         &["--adapter", "web", "--tags", "@status"],
@@ -42,6 +45,9 @@ fn a_finished_run_leaves_no_browser_behind() {
 
 #[test]
 fn an_interrupted_run_leaves_no_browser_behind() {
+    // Whole suites through Chromium: not beside a real-time media call (a replacement
+    // browser once missed its 20 s dial-in while one ran).
+    let _serial = crate::serial();
     let tmp = scratch("interrupted");
     let child = start(certify_cmd(&["--adapter", "web"], &tmp));
     let pid = child.id() as i32;
@@ -59,6 +65,9 @@ fn an_interrupted_run_leaves_no_browser_behind() {
 
 #[test]
 fn a_crashed_page_is_an_error_and_leaves_no_browser_behind() {
+    // Whole suites through Chromium: not beside a real-time media call (a replacement
+    // browser once missed its 20 s dial-in while one ran).
+    let _serial = crate::serial();
     let tmp = scratch("crashed");
     let child = start(certify_cmd(&["--adapter", "web"], &tmp));
     let browser = browser_under(&tmp, Duration::from_secs(20)).expect("the browser started");
