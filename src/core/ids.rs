@@ -8,9 +8,28 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 /// A user, named by the application (`alice`, `user-17@example.com`).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Equal when the names are: compared by pointer first, since the ids of one user handed around
+/// are nearly always clones of one `Arc` (the core's, the simulator's), and by text otherwise.
+#[derive(Clone, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UserId(Arc<str>);
+
+impl PartialEq for UserId {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+    }
+}
+
+impl Eq for UserId {}
+
+/// As derived (the name's hash), written out beside the hand-written `PartialEq`: equal names
+/// hash alike whatever their pointers.
+impl std::hash::Hash for UserId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl UserId {
     pub fn new(name: &str) -> Self {

@@ -64,7 +64,7 @@ pub(super) fn place(
     }
 
     let split = split_invitees(core, &p.invitees, p.alert);
-    if p.alert == Alert::Ring && split.reached.is_empty() {
+    if p.alert == Alert::Ring && split.reached == 0 {
         // Nobody can ring: a 1:1 call to a busy or absent user is refused outright, as is a group
         // call where every invitee is.
         return Err(match split.busy.first() {
@@ -87,7 +87,8 @@ pub(super) fn place(
     );
     host.device = Some(device);
     host.handled_by = Some(device);
-    let mut members = vec![host];
+    let mut members = Vec::with_capacity(1 + p.invitees.len());
+    members.push(host);
     for u in &p.invitees {
         let member = if split.busy.contains(u) {
             Member::new(u.clone(), P::Busy)
@@ -146,7 +147,7 @@ pub(super) fn place(
             core.emit(d, event.clone());
         }
     }
-    core.calls.insert(id, call);
+    core.calls.insert(id, Box::new(call));
     Ok(Reply::Placed {
         call: id,
         busy: split.busy,
@@ -156,14 +157,15 @@ pub(super) fn place(
 
 /// Invitees sorted by what can be done for them now.
 pub(super) struct Split {
-    pub(super) reached: Vec<UserId>,
+    /// How many can be alerted (only the count is needed: placing refuses a call with none).
+    pub(super) reached: usize,
     pub(super) busy: Vec<UserId>,
     pub(super) unavailable: Vec<UserId>,
 }
 
 pub(super) fn split_invitees(core: &Core, users: &[UserId], alert: Alert) -> Split {
     let mut split = Split {
-        reached: Vec::new(),
+        reached: 0,
         busy: Vec::new(),
         unavailable: Vec::new(),
     };
@@ -172,10 +174,10 @@ pub(super) fn split_invitees(core: &Core, users: &[UserId], alert: Alert) -> Spl
         match alert {
             // A notification disturbs nobody, so only the per-user cap keeps a user out.
             Alert::Notify if at_cap => split.busy.push(u.clone()),
-            Alert::Notify => split.reached.push(u.clone()),
+            Alert::Notify => split.reached += 1,
             Alert::Ring if core.is_busy(u) => split.busy.push(u.clone()),
-            Alert::Ring if core.online_devices(u).is_empty() => split.unavailable.push(u.clone()),
-            Alert::Ring => split.reached.push(u.clone()),
+            Alert::Ring if !core.has_online_device(u) => split.unavailable.push(u.clone()),
+            Alert::Ring => split.reached += 1,
         }
     }
     split

@@ -64,10 +64,12 @@ pub struct Core {
     users: HashMap<UserId, User>,
     devices: Vec<Device>,
     groups: HashMap<GroupId, Vec<UserId>>,
-    calls: HashMap<CallId, Call>,
+    /// Boxed: a request takes its call out of the table and puts it back (see
+    /// [`Core::handle_request`]), which moves a pointer instead of the whole record.
+    calls: HashMap<CallId, Box<Call>>,
     /// Ended calls, oldest first, at most `ended_calls_kept_max`.
     ended_order: VecDeque<CallId>,
-    ended: HashMap<CallId, Call>,
+    ended: HashMap<CallId, Box<Call>>,
     next_call: u64,
     timers: BinaryHeap<Timer>,
     events: VecDeque<Delivery>,
@@ -401,7 +403,7 @@ impl Core {
         self.calls
             .get(&call)
             .or_else(|| self.ended.get(&call))
-            .map(Call::snapshot)
+            .map(|c| c.snapshot())
     }
 
     // ----- internals ----------------------------------------------------------------------------
@@ -461,7 +463,7 @@ impl Core {
 
     /// Puts a call back after a request or deadline: live calls into the table, ended ones into
     /// the bounded memory of ended calls.
-    fn settle(&mut self, call: Call) {
+    fn settle(&mut self, call: Box<Call>) {
         if call.status == CallStatus::Ended {
             if self.limits.ended_calls_kept_max == 0 {
                 return;
@@ -624,6 +626,12 @@ impl Core {
         };
         u.calls.len() >= self.limits.calls_per_user_max
             || (!u.config.call_waiting && self.in_other_call(user))
+    }
+
+    fn has_online_device(&self, user: &UserId) -> bool {
+        self.users
+            .get(user)
+            .is_some_and(|u| u.devices.iter().any(|d| self.devices[d.0 as usize].online))
     }
 
     fn online_devices(&self, user: &UserId) -> Vec<DeviceId> {

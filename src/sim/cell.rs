@@ -74,8 +74,8 @@ struct Key {
 }
 
 /// A pending event. The large payloads (operations, replies, deliveries: 100 to 170 bytes) are
-/// boxed so that an event is a few words: every event is moved into the slab and out of it
-/// again, and the slab holds every pending event of the cell (a few per live call).
+/// boxed so that an event is a few words: every event is moved into the queue's slab and out of
+/// it again, and the slab holds every pending event of the cell (a few per live call).
 #[derive(Debug)]
 enum Ev {
     Arrival,
@@ -136,11 +136,8 @@ pub struct Cell<'a> {
     core: Core,
     rng: ChaCha8Rng,
     now_ms: u64,
-    /// Pending events, popped in `(time, push order)` order. The wheel holds slab indices: its
-    /// buckets keep their peak capacity, which must cost 4 bytes a slot, not a whole event.
-    queue: Wheel<u32>,
-    slab: Vec<Option<Ev>>,
-    slab_free: Vec<u32>,
+    /// Pending events, popped in `(time, push order)` order.
+    queue: Wheel<Ev>,
     users: Vec<SimUser>,
     device_user: Vec<u32>,
     /// One per device, indexed by device id.
@@ -158,6 +155,14 @@ pub struct Cell<'a> {
     active: u64,
     arrivals: Arrivals,
     core_timer_ms: Option<u64>,
+    /// Event latencies not yet in `stats.event_latency_ms`, as `(value, count)`: a run of equal
+    /// values (the common case: one latency for every message) is recorded at once, which gives
+    /// the same histogram as recording each.
+    latency_run: (u64, u64),
+    /// Calls started and ended since the last update of `control`'s progress counts: they are
+    /// published every `INTERRUPT_CHECK_EVENTS` events, not per call, as the counters are shared
+    /// by every thread (an update per call would move their cache line between the cores).
+    unpublished: (u64, u64),
     pub stats: Stats,
 }
 
@@ -210,8 +215,6 @@ impl<'a> Cell<'a> {
             rng,
             now_ms: 0,
             queue: Wheel::new(),
-            slab: Vec::new(),
-            slab_free: Vec::new(),
             idle: (0..plan.users as u32).rev().collect(),
             users,
             device_user,
@@ -225,6 +228,8 @@ impl<'a> Cell<'a> {
             active: 0,
             arrivals,
             core_timer_ms: None,
+            latency_run: (0, 0),
+            unpublished: (0, 0),
             stats: Stats::new((sc.report.interval_s * 1000.0).round().max(1.0) as u64),
             plan,
         };
@@ -236,17 +241,7 @@ impl<'a> Cell<'a> {
     }
 
     fn push(&mut self, at_ms: u64, ev: Ev) {
-        let idx = match self.slab_free.pop() {
-            Some(i) => {
-                self.slab[i as usize] = Some(ev);
-                i
-            }
-            None => {
-                self.slab.push(Some(ev));
-                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 pending events")
-            }
-        };
-        self.queue.push(at_ms, idx);
+        self.queue.push(at_ms, ev);
     }
 
     /// Runs until every call has ended (or the run is interrupted).
@@ -254,17 +249,14 @@ impl<'a> Cell<'a> {
         let mut handled: u64 = 0;
         // Bounded: arrivals stop (by count or duration), every call ends by a scripted action or
         // a core deadline, and each event schedules finitely many more.
-        while let Some((at_ms, idx)) = self.queue.pop() {
-            let ev = self.slab[idx as usize]
-                .take()
-                .expect("a queued index names a pending event");
-            self.slab_free.push(idx);
+        while let Some((at_ms, ev)) = self.queue.pop() {
             handled += 1;
-            if handled.is_multiple_of(INTERRUPT_CHECK_EVENTS)
-                && self.control.interrupt.load(AtomicOrdering::Relaxed)
-            {
-                self.interrupt();
-                break;
+            if handled.is_multiple_of(INTERRUPT_CHECK_EVENTS) {
+                self.publish();
+                if self.control.interrupt.load(AtomicOrdering::Relaxed) {
+                    self.interrupt();
+                    break;
+                }
             }
             self.now_ms = at_ms;
             match ev {
@@ -287,10 +279,21 @@ impl<'a> Cell<'a> {
                 Ev::Connectivity { device, online } => self.connectivity(device, online),
             }
         }
+        self.flush_latency();
+        self.publish();
         // Calls still alive with an empty queue were lost by the server.
         let lost = self.calls.iter().filter(|c| c.is_some()).count() as u64;
         self.stats.lost += lost;
         self.stats
+    }
+
+    /// Adds the calls started and ended since the last time to the shared progress counts.
+    fn publish(&mut self) {
+        let (started, ended) = std::mem::take(&mut self.unpublished);
+        self.control
+            .started
+            .fetch_add(started, AtomicOrdering::Relaxed);
+        self.control.ended.fetch_add(ended, AtomicOrdering::Relaxed);
     }
 
     fn interrupt(&mut self) {
@@ -305,8 +308,6 @@ impl<'a> Cell<'a> {
             }
         }
         self.queue.clear();
-        self.slab.clear();
-        self.slab_free.clear();
     }
 
     // ----- the network --------------------------------------------------------------------
@@ -355,11 +356,22 @@ impl<'a> Cell<'a> {
         let last = &mut self.down_last_ms[device.0 as usize];
         let at = (self.now_ms + lat).max(*last);
         *last = at;
-        let _ = self
-            .stats
-            .event_latency_ms
-            .record((at - self.now_ms).max(1));
+        let latency = (at - self.now_ms).max(1);
+        match &mut self.latency_run {
+            (value, count) if *value == latency => *count += 1,
+            _ => {
+                self.flush_latency();
+                self.latency_run = (latency, 1);
+            }
+        }
         at
+    }
+
+    fn flush_latency(&mut self) {
+        let (value, count) = std::mem::take(&mut self.latency_run);
+        if count > 0 {
+            let _ = self.stats.event_latency_ms.record_n(value, count);
+        }
     }
 
     // ----- arrivals ---------------------------------------------------------------------------
@@ -395,15 +407,15 @@ impl<'a> Cell<'a> {
         });
         self.active += 1;
         self.stats.record_start(now);
-        self.control.started.fetch_add(1, AtomicOrdering::Relaxed);
+        self.unpublished.0 += 1;
         let c = self.get(key).expect("just allocated");
-        let invitees: Vec<UserId> = c.callees.iter().map(|&u| self.user_id(u)).collect();
         let place = if participants > 2 {
+            let invitees: Vec<UserId> = c.callees.iter().map(|&u| self.user_id(u)).collect();
             let mut p = PlaceCall::direct(invitees[0].clone(), call_type);
             p.invitees = invitees;
             p
         } else {
-            PlaceCall::direct(invitees[0].clone(), call_type)
+            PlaceCall::direct(self.user_id(c.callees[0]), call_type)
         };
         let device = self.users[caller as usize].devices[0];
         self.send(key, device, Op::Place(place));
@@ -767,7 +779,7 @@ impl<'a> Cell<'a> {
             None => outcome.is_clean(),
         };
         self.stats.record_end(at_ms, outcome, success);
-        self.control.ended.fetch_add(1, AtomicOrdering::Relaxed);
+        self.unpublished.1 += 1;
         self.release_user(c.caller);
         for u in c.callees {
             self.release_user(u);

@@ -13,6 +13,7 @@ mod realtime_adapter_unfit;
 mod realtime_agent;
 mod realtime_file_limit;
 mod realtime_mux;
+mod realtime_mux_target;
 mod realtime_ring_timeout;
 mod realtime_target;
 mod scenarios;
