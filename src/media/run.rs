@@ -59,6 +59,21 @@ pub struct MediaArgs {
     /// Write the full report as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<std::path::PathBuf>,
+    /// One party in headless Chromium (Debian's `chromium`), the other on webrtc-rs, video and
+    /// audio: `send` is Chromium's fake capture to webrtc-rs, measured by callconf's analysers;
+    /// `receive` is webrtc-rs to Chromium, measured from what the page decoded. The impairment
+    /// options apply to the sender's link only.
+    #[arg(long, value_enum, value_name = "DIRECTION")]
+    pub browser: Option<BrowserDirection>,
+}
+
+/// Which way the media of `--browser` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BrowserDirection {
+    /// Chromium → webrtc-rs.
+    Send,
+    /// webrtc-rs → Chromium.
+    Receive,
 }
 
 /// The unimpaired reference of one direction.
@@ -85,16 +100,21 @@ pub struct MediaRun {
 
 const SETTLE_MS_MIN: f64 = 1_000.0;
 
-/// Runs the call; returns the measurements.
-pub async fn measure(args: &MediaArgs) -> Result<MediaRun, MediaError> {
-    let profile = LinkProfile {
+/// The link the impairment options describe.
+fn link_profile(args: &MediaArgs) -> LinkProfile {
+    LinkProfile {
         delay_ms: args.delay_ms,
         jitter_ms: args.jitter_ms,
         loss_pct: args.loss_pct,
         burst_len: args.burst_len,
         loss_model: args.loss_model,
         bandwidth_kbps: args.bandwidth_kbps,
-    };
+    }
+}
+
+/// Runs the call; returns the measurements.
+pub async fn measure(args: &MediaArgs) -> Result<MediaRun, MediaError> {
+    let profile = link_profile(args);
     profile.validate()?;
     check_seconds("seconds", args.seconds, 3_600.0)?;
     check_seconds("baseline_seconds", args.baseline_seconds, 3_600.0)?;
@@ -219,9 +239,50 @@ pub(crate) fn write_json(
 /// The CLI entry: runs, prints, writes JSON; returns the exit code (1 when the machine fell
 /// behind or media failed, so a CI job does not trust bad figures).
 pub fn run(args: &MediaArgs) -> Result<i32, MediaError> {
+    if let Some(direction) = args.browser {
+        return run_browser(args, direction);
+    }
     let run = block_on(measure(args))?;
     print!("{}", render(&run));
     write_json(args.json.as_deref(), &run)?;
     let failed = run.report.fell_behind || !run.report.failures.is_empty();
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// `--browser`: the call across the two stacks (`browser_call` one way, `browser_receive` the
+/// other), with the same windows as a webrtc-rs call: a baseline, then the impaired window.
+fn run_browser(args: &MediaArgs, direction: BrowserDirection) -> Result<i32, MediaError> {
+    let link = link_profile(args);
+    link.validate()?;
+    check_seconds("seconds", args.seconds, 3_600.0)?;
+    check_seconds("baseline_seconds", args.baseline_seconds, 3_600.0)?;
+    let config = super::browser_call::BrowserCallConfig {
+        seconds: args.seconds,
+        baseline_seconds: args.baseline_seconds,
+        recovery: args.recovery,
+        link,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let failed = match direction {
+        BrowserDirection::Send => {
+            let report = block_on(super::browser_call::run(&config))?;
+            if let Some(base) = &report.baseline {
+                println!("baseline\n{}", base.table());
+            }
+            println!("measured\n{}", report.media.table());
+            write_json(args.json.as_deref(), &report)?;
+            report.media.fell_behind || !report.media.failures.is_empty()
+        }
+        BrowserDirection::Receive => {
+            let report = block_on(super::browser_receive::run(&config))?;
+            if let Some(base) = &report.baseline {
+                println!("baseline\n{}", base.table());
+            }
+            println!("measured\n{}", report.window.table());
+            write_json(args.json.as_deref(), &report)?;
+            report.window.fell_behind
+        }
+    };
     Ok(if failed { 1 } else { 0 })
 }

@@ -5,6 +5,7 @@
 
 mod cleanup;
 mod ice;
+mod media_cli;
 mod media_delay;
 mod media_loopback;
 mod media_loss;

@@ -23,6 +23,7 @@ fn args(delay_ms: f64, loss_pct: f64) -> MediaArgs {
         recovery: Recovery::None,
         seed: 1,
         json: None,
+        browser: None,
     }
 }
 
