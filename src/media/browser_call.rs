@@ -49,7 +49,9 @@ use tokio_tungstenite::tungstenite::Message;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::RTCSessionDescription;
 
-use super::browser_page::{FromPage, Ws, accept_page, console_tail, next_message, with_console};
+use super::browser_page::{
+    FromPage, PageErrors, Ws, accept_page, console_tail, next_message, with_console,
+};
 use super::error::MediaError;
 use super::fake_capture;
 use super::ice;
@@ -166,15 +168,7 @@ impl WallClock {
 struct PageState {
     reported: u64,
     unreadable: u64,
-    errors: Vec<String>,
-}
-
-impl PageState {
-    fn error(&mut self, e: String) {
-        if self.errors.len() < limits::PAGE_ERRORS_MAX {
-            self.errors.push(e);
-        }
-    }
+    errors: PageErrors,
 }
 
 /// A scratch directory removed when dropped.
@@ -360,7 +354,7 @@ async fn call(
         captures_unreadable: captures.1,
         captures_missed: captures.2,
         candidates_removed,
-        page_errors: p.errors.clone(),
+        page_errors: p.errors.to_vec(),
     })
 }
 
@@ -510,18 +504,19 @@ async fn read_page(mut ws: Ws, log: Arc<SenderLog>, page: Arc<Mutex<PageState>>)
                     p.reported += 1;
                     log.log_video(n, when, reference);
                 }
-                (None, _) => p.error(format!("capture time {at} is not a time")),
-                (_, None) => p.error("no reference pictures".into()),
+                (None, _) => p.errors.push(format!("capture time {at} is not a time")),
+                (_, None) => p.errors.push("no reference pictures".into()),
             },
             Ok(FromPage::Captured { .. }) => p.unreadable += 1,
-            Ok(FromPage::Error { message }) => p.error(message),
+            Ok(FromPage::Error { message }) => p.errors.push(message),
             Ok(FromPage::Hello | FromPage::Answer { .. }) => {
-                p.error("a second hello or answer".into());
+                p.errors.push("a second hello or answer".into());
             }
             Ok(FromPage::Decoded { .. } | FromPage::Stats { .. }) => {
-                p.error("a receiver's report from a sending page".into());
+                p.errors
+                    .push("a receiver's report from a sending page".into());
             }
-            Err(e) => p.error(format!("a message from the page: {e}")),
+            Err(e) => p.errors.push(format!("a message from the page: {e}")),
         }
     }
 }

@@ -17,6 +17,23 @@ use super::error::MediaError;
 use super::limits;
 use super::synth::YPlane;
 
+/// What a page reported as errors, kept up to `PAGE_ERRORS_MAX` (the rest are dropped: a
+/// page that floods errors must not grow the report without bound).
+#[derive(Debug, Default, Clone)]
+pub struct PageErrors(Vec<String>);
+
+impl PageErrors {
+    pub fn push(&mut self, e: String) {
+        if self.0.len() < limits::PAGE_ERRORS_MAX {
+            self.0.push(e);
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.0.clone()
+    }
+}
+
 /// A message from the media page.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -55,21 +55,21 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-use webrtc::media_stream::track_local::TrackLocal;
 
 use super::analyze;
 use super::browser_call::{BROWSER, BrowserCallConfig, WEBRTC_RS, WallClock, negotiate, settle};
 use super::browser_page::{
-    FromPage, InboundRtp, Ws, accept_page, console_tail, parse_luma, with_console,
+    FromPage, InboundRtp, PageErrors, Ws, accept_page, console_tail, parse_luma, with_console,
 };
 use super::error::MediaError;
 use super::impair::{Link, LinkProfile};
 use super::limits;
 use super::peer::Peer;
-use super::recovery::{self, Recovery};
+use super::recovery::Recovery;
 use super::relay::Impaired;
 use super::report::Summary;
-use super::sender::{self, Publisher, WriterCtx};
+use super::sender::{self, Publisher};
+use super::session::{TrackSpec, Writers, add_writer};
 use super::stream::{Gate, Kind, SendCounters, SenderLog, StreamStats};
 use super::synth::tone_hz;
 
@@ -209,15 +209,7 @@ struct Decoded {
     w: Samples,
     luma_accepted: u64,
     luma_refused: u64,
-    errors: Vec<String>,
-}
-
-impl Decoded {
-    fn error(&mut self, e: String) {
-        if self.errors.len() < limits::PAGE_ERRORS_MAX {
-            self.errors.push(e);
-        }
-    }
+    errors: PageErrors,
 }
 
 /// Runs one call: webrtc-rs sends its synthesised media to Chromium, which reports what it
@@ -243,11 +235,6 @@ pub async fn run(config: &BrowserCallConfig) -> Result<BrowserReceiveReport, Med
 }
 
 /// The publisher's two tracks on `peer`, ready to write once connected.
-type Writers = Vec<(
-    WriterCtx,
-    tokio::sync::broadcast::Receiver<Arc<sender::Outgoing>>,
-)>;
-
 async fn add_tracks(
     peer: &Peer,
     publisher: &Arc<Publisher>,
@@ -260,30 +247,15 @@ async fn add_tracks(
         let mixed = seed
             .wrapping_add(i as u64 + 1)
             .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let ssrc = ((mixed >> 16) as u32).max(1);
-        let track = sender::local_track(WEBRTC_RS, kind, ssrc, recovery);
+        let spec = TrackSpec {
+            owner: WEBRTC_RS,
+            kind,
+            ssrc: ((mixed >> 16) as u32).max(1),
+            seq_start: (mixed >> 48) as u16,
+            recovery,
+        };
         let counters = Arc::new(SendCounters::default());
-        counters.ssrc.store(ssrc, Ordering::Relaxed);
-        if kind == Kind::Video && recovery.is_on() {
-            let rtx = recovery::rtx_ssrc(ssrc);
-            counters.rtx_ssrc.store(rtx, Ordering::Relaxed);
-        }
-        peer.pc
-            .add_track(track.clone() as Arc<dyn TrackLocal>)
-            .await?;
-        writers.push((
-            WriterCtx {
-                kind,
-                track,
-                ssrc,
-                seq_start: (mixed >> 48) as u16,
-                ts_base: super::session::ts_base(WEBRTC_RS_TAG, kind),
-                gate: gate.clone(),
-                publisher: publisher.clone(),
-                counters,
-            },
-            publisher.subscribe(),
-        ));
+        writers.push(add_writer(peer, publisher, spec, gate.clone(), counters).await?);
     }
     Ok(writers)
 }
@@ -421,7 +393,7 @@ async fn connected_call(
         baseline,
         luma_refused: d.luma_refused,
         candidates_removed,
-        page_errors: d.errors.clone(),
+        page_errors: d.errors.to_vec(),
     })
 }
 
@@ -541,7 +513,8 @@ async fn read_page(
                 Err(e) => decoded
                     .lock()
                     .expect("decoded lock")
-                    .error(format!("a message from the page: {e}")),
+                    .errors
+                    .push(format!("a message from the page: {e}")),
             },
             Ok(Message::Binary(b)) => on_luma(&b, &log, &decoded).await,
             Ok(Message::Close(_)) | Err(_) => break,
@@ -568,7 +541,7 @@ fn on_message(m: FromPage, clock: &WallClock, log: &SenderLog, decoded: &Mutex<D
                 return;
             };
             let Some(shown) = clock.instant(at) else {
-                d.error(format!("decode time {at} is not a time"));
+                d.errors.push(format!("decode time {at} is not a time"));
                 return;
             };
             d.w.reported += 1;
@@ -582,9 +555,13 @@ fn on_message(m: FromPage, clock: &WallClock, log: &SenderLog, decoded: &Mutex<D
             }
         }
         FromPage::Decoded { .. } => d.w.unreadable += 1,
-        FromPage::Error { message } => d.error(message),
-        FromPage::Hello | FromPage::Answer { .. } => d.error("a second hello or answer".into()),
-        FromPage::Captured { .. } => d.error("a sender's report from a receiving page".into()),
+        FromPage::Error { message } => d.errors.push(message),
+        FromPage::Hello | FromPage::Answer { .. } => {
+            d.errors.push("a second hello or answer".into())
+        }
+        FromPage::Captured { .. } => d
+            .errors
+            .push("a sender's report from a receiving page".into()),
         FromPage::Stats { .. } => {}
     }
 }
@@ -602,7 +579,7 @@ async fn on_luma(bytes: &[u8], log: &SenderLog, decoded: &Mutex<Decoded>) {
             Err(e) => {
                 d.luma_refused += 1;
                 let e = e.clone();
-                d.error(e);
+                d.errors.push(e);
                 return;
             }
             Ok((tag, _, _)) if *tag != WEBRTC_RS_TAG => {
@@ -623,7 +600,7 @@ async fn on_luma(bytes: &[u8], log: &SenderLog, decoded: &Mutex<Decoded>) {
     };
     let Ok((_, _, plane)) = parsed else { return };
     if (plane.width, plane.height) != (reference.width, reference.height) {
-        decoded.lock().expect("decoded lock").error(format!(
+        decoded.lock().expect("decoded lock").errors.push(format!(
             "the page decoded {}x{}, callconf sent {}x{}",
             plane.width, plane.height, reference.width, reference.height
         ));

@@ -264,25 +264,29 @@ fn run_browser(args: &MediaArgs, direction: BrowserDirection) -> Result<i32, Med
         seed: args.seed,
         ..Default::default()
     };
-    let failed = match direction {
+    // Each direction's report: its baseline and measured tables, and whether it failed.
+    let (baseline, measured, failed) = match direction {
         BrowserDirection::Send => {
             let report = block_on(super::browser_call::run(&config))?;
-            if let Some(base) = &report.baseline {
-                println!("baseline\n{}", base.table());
-            }
-            println!("measured\n{}", report.media.table());
             write_json(args.json.as_deref(), &report)?;
-            report.media.fell_behind || !report.media.failures.is_empty()
+            let m = &report.media;
+            let failed = m.fell_behind || !m.failures.is_empty();
+            (report.baseline.map(|b| b.table()), m.table(), failed)
         }
         BrowserDirection::Receive => {
             let report = block_on(super::browser_receive::run(&config))?;
-            if let Some(base) = &report.baseline {
-                println!("baseline\n{}", base.table());
-            }
-            println!("measured\n{}", report.window.table());
             write_json(args.json.as_deref(), &report)?;
-            report.window.fell_behind
+            let w = &report.window;
+            (
+                report.baseline.as_ref().map(|b| b.table()),
+                w.table(),
+                w.fell_behind,
+            )
         }
     };
+    if let Some(base) = baseline {
+        println!("baseline\n{base}");
+    }
+    println!("measured\n{measured}");
     Ok(if failed { 1 } else { 0 })
 }

@@ -742,12 +742,63 @@ async fn answer(
     run_peer(shared, peer, writers, me, other).await
 }
 
-/// Local tracks of `me` towards `other`, each with its own SSRC.
-type Writers = Vec<(
+/// One local track's writer: what feeds the track, and its subscription to the publisher.
+pub(super) type Writer = (
     WriterCtx,
     tokio::sync::broadcast::Receiver<Arc<sender::Outgoing>>,
-)>;
+);
+/// A peer's local tracks, ready to write once connected.
+pub(super) type Writers = Vec<Writer>;
 
+/// One local track before it is added: whose, which kind, its SSRC and first sequence number.
+pub(super) struct TrackSpec<'a> {
+    pub owner: &'a str,
+    pub kind: Kind,
+    pub ssrc: u32,
+    pub seq_start: u16,
+    pub recovery: Recovery,
+}
+
+/// Adds `spec`'s track to `peer` and returns the writer that feeds it from `publisher`; the
+/// track's SSRC, and its RTX SSRC when video is recovered, are recorded in `counters`. Shared by
+/// every webrtc-rs sender (a session's peers, the browser interop's).
+pub(super) async fn add_writer(
+    peer: &Peer,
+    publisher: &Arc<Publisher>,
+    spec: TrackSpec<'_>,
+    gate: Arc<Gate>,
+    counters: Arc<SendCounters>,
+) -> Result<Writer, MediaError> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let TrackSpec {
+        owner,
+        kind,
+        ssrc,
+        seq_start,
+        recovery,
+    } = spec;
+    let track = sender::local_track(owner, kind, ssrc, recovery);
+    counters.ssrc.store(ssrc, Relaxed);
+    if kind == Kind::Video && recovery.is_on() {
+        counters.rtx_ssrc.store(recovery::rtx_ssrc(ssrc), Relaxed);
+    }
+    peer.pc
+        .add_track(track.clone() as Arc<dyn webrtc::media_stream::track_local::TrackLocal>)
+        .await?;
+    let ctx = WriterCtx {
+        kind,
+        track,
+        ssrc,
+        seq_start,
+        ts_base: ts_base(publisher.log.tag, kind),
+        gate,
+        publisher: publisher.clone(),
+        counters,
+    };
+    Ok((ctx, publisher.subscribe()))
+}
+
+/// Local tracks of `me` towards `other`, each with its own SSRC.
 async fn add_tracks(
     shared: &Arc<Shared>,
     peer: &Peer,
@@ -762,35 +813,16 @@ async fn add_tracks(
         }
         // Each track its own SSRC, derived from the session seed, the link and the kind.
         let seed = link_seed(shared.config.seed, me, &format!("{other}/{kind}"));
-        let ssrc = (seed as u32).max(1);
-        let recovery = shared.config.recovery;
-        let track = sender::local_track(me, kind, ssrc, recovery);
+        let spec = TrackSpec {
+            owner: me,
+            kind,
+            ssrc: (seed as u32).max(1),
+            seq_start: (seed >> 32) as u16,
+            recovery: shared.config.recovery,
+        };
         let counters = shared.sent(me, other, kind);
-        counters
-            .ssrc
-            .store(ssrc, std::sync::atomic::Ordering::Relaxed);
-        if kind == Kind::Video && recovery.is_on() {
-            let rtx = recovery::rtx_ssrc(ssrc);
-            counters
-                .rtx_ssrc
-                .store(rtx, std::sync::atomic::Ordering::Relaxed);
-        }
-        peer.pc
-            .add_track(track.clone() as Arc<dyn webrtc::media_stream::track_local::TrackLocal>)
-            .await?;
-        writers.push((
-            WriterCtx {
-                kind,
-                track,
-                ssrc,
-                seq_start: (seed >> 32) as u16,
-                ts_base: ts_base(publisher.log.tag, kind),
-                gate: shared.gate(me, other),
-                publisher: publisher.clone(),
-                counters,
-            },
-            publisher.subscribe(),
-        ));
+        let gate = shared.gate(me, other);
+        writers.push(add_writer(peer, &publisher, spec, gate, counters).await?);
     }
     Ok(writers)
 }
