@@ -24,6 +24,15 @@
 //      limited-range Y of the canvas's RGB, row by row;
 //   4'. answers {type:"stats"} with {type:"stats", inbound:[...]}: its getStats inbound-rtp
 //      entries (packets received and lost, jitter, frames decoded, audio level, NACKs).
+// In a media session (role.mode is "both": a participant of callconf's media features whose
+// media stack is this browser, media/session/browser.rs) the page does both at once:
+//   2''. getUserMedia of role.kinds, adds them, answers and plays the remote stream; reports
+//      each remote track as {type:"track", kind} when `ontrack` delivers it;
+//   3''. reports its own captures as in 3., and the remote frames it shows as in 3'. (no luma);
+//   4''. {type:"send", audio, video} starts or stops sending each kind (RTCRtpSender
+//      replaceTrack: a muted or held track sends no RTP at all), {type:"close"} closes the
+//      connection; {type:"stats"} also carries totalSamplesReceived and concealedSamples, so
+//      callconf knows when remote audio was decoded.
 // Errors go back as {type:"error", message}. Every wait has a deadline.
 "use strict";
 
@@ -159,8 +168,7 @@ function lumaMessage(canvas, mark) {
 }
 
 // Reports every frame of the remote video the page shows, and some frames' luma.
-function reportDecoded(video, role, channel) {
-  const canvas = document.getElementById("marks");
+function reportDecoded(video, role, channel, canvas = document.getElementById("marks")) {
   let lumaSent = 0;
   const onFrame = (_now, meta) => {
     const mark = readMark(video, canvas);
@@ -194,6 +202,8 @@ async function inboundStats(pc) {
       audioLevel: s.audioLevel,
       nackCount: s.nackCount,
       retransmittedPacketsReceived: s.retransmittedPacketsReceived,
+      totalSamplesReceived: s.totalSamplesReceived,
+      concealedSamples: s.concealedSamples,
     });
   });
   return inbound;
@@ -221,6 +231,53 @@ async function receive(msg, channel) {
   await waitGathered(pc);
   channel.send({ type: "answer", description: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
   reportDecoded(video, msg.role, channel);
+}
+
+// The session role: send the capture and play the remote stream on one connection.
+async function both(msg, channel) {
+  const kinds = msg.role.kinds;
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: kinds.includes("audio"), video: kinds.includes("video") });
+  const pc = new RTCPeerConnection(msg.configuration);
+  window.callconfPc = pc;
+  const senders = {};
+  const tracks = {};
+  for (const track of stream.getTracks()) {
+    senders[track.kind] = pc.addTrack(track, stream);
+    tracks[track.kind] = track;
+  }
+  window.callconfSend = async (want) => {
+    for (const kind of Object.keys(senders)) {
+      const track = want[kind] ? tracks[kind] : null;
+      if (senders[kind].track !== track) await senders[kind].replaceTrack(track);
+    }
+  };
+  const video = document.getElementById("remote");
+  const remote = new MediaStream();
+  pc.ontrack = (e) => {
+    remote.addTrack(e.track);
+    channel.send({ type: "track", kind: e.track.kind });
+    if (video.srcObject !== remote) {
+      video.srcObject = remote;
+      video.play().catch((err) => channel.send({ type: "error", message: `remote video: ${err}` }));
+    }
+  };
+  pc.onconnectionstatechange = () => {
+    setState(pc.connectionState);
+    console.info(`connection ${pc.connectionState}`);
+  };
+  await pc.setRemoteDescription(msg.description);
+  for (const sender of pc.getSenders()) {
+    if (sender.track && sender.track.kind === "video") {
+      const p = sender.getParameters();
+      p.degradationPreference = "maintain-resolution";
+      await sender.setParameters(p);
+    }
+  }
+  await pc.setLocalDescription(await pc.createAnswer());
+  await waitGathered(pc);
+  channel.send({ type: "answer", description: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
+  if (tracks.video) reportCaptures(stream, channel.send);
+  reportDecoded(video, { luma_every: 1, luma_max: 0, message_bytes_max: 0 }, channel, document.getElementById("remote-marks"));
 }
 
 function main() {
@@ -252,7 +309,13 @@ function main() {
       send({ type: "error", message: `not JSON: ${e}` });
       return;
     }
-    if (msg.type === "offer" && msg.role && msg.role.mode === "receive") {
+    if (msg.type === "offer" && msg.role && msg.role.mode === "both") {
+      both(msg, channel).catch((e) => send({ type: "error", message: `answering: ${e}` }));
+    } else if (msg.type === "send" && window.callconfSend) {
+      window.callconfSend(msg).catch((e) => send({ type: "error", message: `send: ${e}` }));
+    } else if (msg.type === "close" && window.callconfPc) {
+      window.callconfPc.close();
+    } else if (msg.type === "offer" && msg.role && msg.role.mode === "receive") {
       receive(msg, channel).catch((e) => send({ type: "error", message: `answering: ${e}` }));
     } else if (msg.type === "offer") {
       answer(msg, send).catch((e) => send({ type: "error", message: `answering: ${e}` }));

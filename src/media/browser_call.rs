@@ -129,6 +129,9 @@ pub struct BrowserCallReport {
     pub candidates_removed: usize,
     /// What the page reported as errors (bounded).
     pub page_errors: Vec<String>,
+    /// Windows measured again because the machine fell behind in them (at most
+    /// `WINDOW_ATTEMPTS_MAX - 1` per window).
+    pub windows_discarded: u32,
 }
 
 /// One `SystemTime`/`Instant` pair: maps the page's wall-clock times onto `Instant`s.
@@ -333,17 +336,24 @@ async fn call(
         tone,
     };
     tokio::time::sleep(Duration::from_secs_f64(config.warmup_seconds)).await;
+    let mut windows_discarded = 0;
     let baseline = if config.link.is_perfect() {
         None
     } else {
         let (r, _) = at
-            .measure(config.baseline_seconds, LinkProfile::default())
+            .measure_kept_up(
+                config.baseline_seconds,
+                LinkProfile::default(),
+                &mut windows_discarded,
+            )
             .await;
         link.set_profile(config.link);
         tokio::time::sleep(settle(config.link)).await;
         Some(r)
     };
-    let (media, captures) = at.measure(config.seconds, config.link).await;
+    let (media, captures) = at
+        .measure_kept_up(config.seconds, config.link, &mut windows_discarded)
+        .await;
     let _ = peer.pc.close().await;
     drop(relay);
     let p = page.lock().expect("page lock");
@@ -355,6 +365,7 @@ async fn call(
         captures_missed: captures.2,
         candidates_removed,
         page_errors: p.errors.to_vec(),
+        windows_discarded,
     })
 }
 
@@ -374,6 +385,37 @@ pub(super) async fn negotiate(
     impaired: relay::Impaired,
     role: serde_json::Value,
 ) -> Result<(relay::Relay, usize), MediaError> {
+    let (relay, msg) = relayed_offer(peer, link, impaired, role).await?;
+    ws.send(Message::Text(msg.to_string().into()))
+        .await
+        .map_err(|e| MediaError::Browser(format!("sending the offer: {e}")))?;
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(limits::NEGOTIATION_TIMEOUT_MS);
+    let answer = loop {
+        match next_message(ws, deadline, "answer").await? {
+            FromPage::Hello
+            | FromPage::Captured { .. }
+            | FromPage::Decoded { .. }
+            | FromPage::Track { .. }
+            | FromPage::Stats { .. } => {}
+            FromPage::Answer { description } => break description,
+            FromPage::Error { message } => {
+                return Err(MediaError::Browser(format!("the page: {message}")));
+            }
+        }
+    };
+    let removed = accept_relayed_answer(peer, &relay, &answer).await?;
+    Ok((relay, removed))
+}
+
+/// Makes webrtc-rs's offer, starts the relay for it, and returns the relay and the offer
+/// message for the page (its candidates pointing at the relay, the page's ICE configuration).
+pub(super) async fn relayed_offer(
+    peer: &mut Peer,
+    link: Link,
+    impaired: relay::Impaired,
+    role: serde_json::Value,
+) -> Result<(relay::Relay, serde_json::Value), MediaError> {
     let offer = peer.offer().await?;
     let any = std::net::SocketAddr::from(([127, 0, 0, 1], 9));
     let webrtc = relay::redirect_candidates(&offer.sdp, any)
@@ -387,29 +429,22 @@ pub(super) async fn negotiate(
         "configuration": ice::page_configuration(),
         "description": { "type": "offer", "sdp": sdp },
     });
-    ws.send(Message::Text(msg.to_string().into()))
-        .await
-        .map_err(|e| MediaError::Browser(format!("sending the offer: {e}")))?;
-    let deadline =
-        tokio::time::Instant::now() + Duration::from_millis(limits::NEGOTIATION_TIMEOUT_MS);
-    let answer = loop {
-        match next_message(ws, deadline, "answer").await? {
-            FromPage::Hello
-            | FromPage::Captured { .. }
-            | FromPage::Decoded { .. }
-            | FromPage::Stats { .. } => {}
-            FromPage::Answer { description } => break description,
-            FromPage::Error { message } => {
-                return Err(MediaError::Browser(format!("the page: {message}")));
-            }
-        }
-    };
+    Ok((relay, msg))
+}
+
+/// Gives webrtc-rs the page's answer: its non-loopback candidates removed, the rest pointing
+/// at the relay. Returns how many candidates were removed.
+pub(super) async fn accept_relayed_answer(
+    peer: &mut Peer,
+    relay: &relay::Relay,
+    answer: &RTCSessionDescription,
+) -> Result<usize, MediaError> {
     let (sdp, removed) = ice::loopback_only(&answer.sdp);
     let (sdp, _) = relay::redirect_candidates(&sdp, relay.webrtc_facing);
     let answer = RTCSessionDescription::answer(sdp)
         .map_err(|e| MediaError::Negotiation(format!("the page's answer: {e}")))?;
     peer.accept_answer(answer).await?;
-    Ok((relay, removed))
+    Ok(removed)
 }
 
 /// What measuring a window needs.
@@ -423,6 +458,25 @@ struct Window<'a> {
 }
 
 impl Window<'_> {
+    /// [`Self::measure`] again while the machine fell behind in the window, up to
+    /// `WINDOW_ATTEMPTS_MAX` windows; counts the discarded ones into `discarded`.
+    async fn measure_kept_up(
+        &self,
+        seconds: f64,
+        profile: LinkProfile,
+        discarded: &mut u32,
+    ) -> (MediaReport, (u64, u64, u64)) {
+        let mut attempt = 1;
+        loop {
+            let w = self.measure(seconds, profile).await;
+            if !w.0.fell_behind || attempt >= limits::WINDOW_ATTEMPTS_MAX {
+                return w;
+            }
+            attempt += 1;
+            *discarded += 1;
+        }
+    }
+
     /// Measures `seconds` from now: the report, and the page's captures in the window
     /// (reported, unreadable, missed).
     async fn measure(&self, seconds: f64, profile: LinkProfile) -> (MediaReport, (u64, u64, u64)) {
@@ -512,7 +566,7 @@ async fn read_page(mut ws: Ws, log: Arc<SenderLog>, page: Arc<Mutex<PageState>>)
             Ok(FromPage::Hello | FromPage::Answer { .. }) => {
                 p.errors.push("a second hello or answer".into());
             }
-            Ok(FromPage::Decoded { .. } | FromPage::Stats { .. }) => {
+            Ok(FromPage::Decoded { .. } | FromPage::Stats { .. } | FromPage::Track { .. }) => {
                 p.errors
                     .push("a receiver's report from a sending page".into());
             }

@@ -56,6 +56,10 @@ pub(super) enum FromPage {
         at_ms: Option<f64>,
         receive_ms: Option<f64>,
     },
+    /// A session page's `ontrack`: the remote peer's track of `kind` ("audio", "video").
+    Track {
+        kind: String,
+    },
     /// The page's `getStats()` inbound-rtp entries, in answer to a request.
     Stats {
         inbound: Vec<InboundRtp>,
@@ -80,6 +84,9 @@ pub(super) struct InboundRtp {
     pub audio_level: Option<f64>,
     pub nack_count: Option<u64>,
     pub retransmitted_packets_received: Option<u64>,
+    /// Audio samples played out, and how many of them were concealment (made up for loss).
+    pub total_samples_received: Option<u64>,
+    pub concealed_samples: Option<u64>,
 }
 
 /// The header of a decoded frame's luma the page sends as a binary message: "Y8", the mark's

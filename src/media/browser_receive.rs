@@ -143,6 +143,9 @@ pub struct BrowserReceiveReport {
     pub luma_refused: u64,
     pub candidates_removed: usize,
     pub page_errors: Vec<String>,
+    /// Windows measured again because the machine fell behind in them (at most
+    /// `WINDOW_ATTEMPTS_MAX - 1` per window).
+    pub windows_discarded: u32,
 }
 
 impl ReceiveWindow {
@@ -369,14 +372,16 @@ async fn connected_call(
         decoded: &decoded,
     };
     tokio::time::sleep(Duration::from_secs_f64(config.warmup_seconds)).await;
+    let mut windows_discarded = 0;
     let baseline = if config.link.is_perfect() {
         None
     } else {
         let w = at
-            .measure(
+            .measure_kept_up(
                 &mut channel,
                 config.baseline_seconds,
                 LinkProfile::default(),
+                &mut windows_discarded,
             )
             .await?;
         link.set_profile(config.link);
@@ -384,7 +389,12 @@ async fn connected_call(
         Some(w)
     };
     let window = at
-        .measure(&mut channel, config.seconds, config.link)
+        .measure_kept_up(
+            &mut channel,
+            config.seconds,
+            config.link,
+            &mut windows_discarded,
+        )
         .await?;
     drop(relay);
     let d = decoded.lock().expect("decoded lock");
@@ -394,6 +404,7 @@ async fn connected_call(
         luma_refused: d.luma_refused,
         candidates_removed,
         page_errors: d.errors.to_vec(),
+        windows_discarded,
     })
 }
 
@@ -407,6 +418,26 @@ struct Window<'a> {
 }
 
 impl Window<'_> {
+    /// [`Self::measure`] again while the machine fell behind in the window, up to
+    /// `WINDOW_ATTEMPTS_MAX` windows; counts the discarded ones into `discarded`.
+    async fn measure_kept_up(
+        &self,
+        channel: &mut Channel,
+        seconds: f64,
+        profile: LinkProfile,
+        discarded: &mut u32,
+    ) -> Result<ReceiveWindow, MediaError> {
+        let mut attempt = 1;
+        loop {
+            let w = self.measure(channel, seconds, profile).await?;
+            if !w.fell_behind || attempt >= limits::WINDOW_ATTEMPTS_MAX {
+                return Ok(w);
+            }
+            attempt += 1;
+            *discarded += 1;
+        }
+    }
+
     async fn measure(
         &self,
         channel: &mut Channel,
@@ -562,7 +593,7 @@ fn on_message(m: FromPage, clock: &WallClock, log: &SenderLog, decoded: &Mutex<D
         FromPage::Captured { .. } => d
             .errors
             .push("a sender's report from a receiving page".into()),
-        FromPage::Stats { .. } => {}
+        FromPage::Stats { .. } | FromPage::Track { .. } => {}
     }
 }
 

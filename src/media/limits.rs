@@ -41,6 +41,9 @@ pub const PULL_TIMEOUT_MS: u64 = 2_000;
 /// A receiver whose analysis lags the wire by more than this reports that the machine fell
 /// behind instead of reporting the lag as network latency.
 pub const ANALYSIS_LAG_MS_MAX: u64 = 100;
+/// A browser call's window in which the machine fell behind says nothing of the link, so it
+/// is measured again, up to this many windows in all; the report counts those it discarded.
+pub const WINDOW_ATTEMPTS_MAX: u32 = 3;
 
 /// Concurrent 1:1 calls `callconf media-capacity` will try (each is two participants with
 /// their own encoders, decoders and analysis threads).
@@ -96,3 +99,9 @@ pub const LUMA_SAMPLES_MAX: u64 = 400;
 pub const PAGE_STATS_TIMEOUT_MS: u64 = 3_000;
 /// `getStats()` answers queued from the page's reader to the call (one is asked at a time).
 pub const PAGE_STATS_QUEUE_MAX: usize = 4;
+/// Messages waiting to go to a media session's browser page (offers, what to send, stats
+/// requests); a full queue is an error (a request) or a skipped poll (stats).
+pub const TO_PAGE_QUEUE_MAX: usize = 16;
+/// How often a media session asks its browser page for getStats: the resolution of "first
+/// audio played" and of packet counts at the browser.
+pub const BROWSER_STATS_POLL_MS: u64 = 20;

@@ -264,14 +264,16 @@ fn run_browser(args: &MediaArgs, direction: BrowserDirection) -> Result<i32, Med
         seed: args.seed,
         ..Default::default()
     };
-    // Each direction's report: its baseline and measured tables, and whether it failed.
-    let (baseline, measured, failed) = match direction {
+    // Each direction's report: its baseline and measured tables, the windows it measured
+    // again, and whether it failed.
+    let (baseline, measured, discarded, failed) = match direction {
         BrowserDirection::Send => {
             let report = block_on(super::browser_call::run(&config))?;
             write_json(args.json.as_deref(), &report)?;
             let m = &report.media;
             let failed = m.fell_behind || !m.failures.is_empty();
-            (report.baseline.map(|b| b.table()), m.table(), failed)
+            let base = report.baseline.map(|b| b.table());
+            (base, m.table(), report.windows_discarded, failed)
         }
         BrowserDirection::Receive => {
             let report = block_on(super::browser_receive::run(&config))?;
@@ -280,6 +282,7 @@ fn run_browser(args: &MediaArgs, direction: BrowserDirection) -> Result<i32, Med
             (
                 report.baseline.as_ref().map(|b| b.table()),
                 w.table(),
+                report.windows_discarded,
                 w.fell_behind,
             )
         }
@@ -288,5 +291,8 @@ fn run_browser(args: &MediaArgs, direction: BrowserDirection) -> Result<i32, Med
         println!("baseline\n{base}");
     }
     println!("measured\n{measured}");
+    if discarded > 0 {
+        println!("{discarded} window(s) measured again: the machine fell behind in them");
+    }
     Ok(if failed { 1 } else { 0 })
 }
