@@ -1,4 +1,5 @@
-//! The `@media` Gherkin features (`features/media/`) under `cargo test` (`harness = false`).
+//! The `@media` Gherkin features (`features/media/`, with `browser/`: one party in Chromium)
+//! under `cargo test` (`harness = false`).
 //!
 //! Each scenario runs real media in real time: GStreamer sources, webrtc-rs peer connections
 //! over loopback, decoders and analyzers. Scenarios run one at a time, since they measure
@@ -94,28 +95,40 @@ fn profile(text: &str) -> Result<LinkProfile, String> {
     Ok(p)
 }
 
+/// Starts the session of `list` ("alice and bob"); a name followed by "in Chromium" is the
+/// participant whose media runs in the browser.
+async fn start(w: &mut MediaWorld, list: &str, config: MediaConfig) {
+    let mut browser = None;
+    let users: Vec<String> = names(list)
+        .into_iter()
+        .map(|n| match n.strip_suffix(" in Chromium") {
+            Some(user) => {
+                browser = Some(user.to_owned());
+                user.to_owned()
+            }
+            None => n,
+        })
+        .collect();
+    let refs: Vec<&str> = users.iter().map(String::as_str).collect();
+    let config = MediaConfig { browser, ..config };
+    let s = MediaSession::start(config, &refs)
+        .await
+        .expect("media session starts (a browser participant needs chromium: scripts/setup)");
+    w.session = Some(s);
+}
+
 #[given(regex = r"^a media session with (.+)$")]
 async fn session(w: &mut MediaWorld, list: String) {
-    let users = names(&list);
-    let refs: Vec<&str> = users.iter().map(String::as_str).collect();
-    let s = MediaSession::start(MediaConfig::default(), &refs)
-        .await
-        .expect("media session starts");
-    w.session = Some(s);
+    start(w, &list, MediaConfig::default()).await;
 }
 
 #[given(regex = r"^a media session without loss recovery with (.+)$")]
 async fn session_without_recovery(w: &mut MediaWorld, list: String) {
-    let users = names(&list);
-    let refs: Vec<&str> = users.iter().map(String::as_str).collect();
     let config = MediaConfig {
         recovery: Recovery::None,
         ..MediaConfig::default()
     };
-    let s = MediaSession::start(config, &refs)
-        .await
-        .expect("media session starts");
-    w.session = Some(s);
+    start(w, &list, config).await;
 }
 
 #[given(regex = r"^the link from (\w+) to (\w+) has (.+)$")]

@@ -319,7 +319,9 @@ function main() {
       receive(msg, channel).catch((e) => send({ type: "error", message: `answering: ${e}` }));
     } else if (msg.type === "offer") {
       answer(msg, send).catch((e) => send({ type: "error", message: `answering: ${e}` }));
-    } else if (msg.type === "stats" && window.callconfPc) {
+    } else if (msg.type === "stats" && !window.callconfPc) {
+      send({ type: "stats", inbound: [] });
+    } else if (msg.type === "stats") {
       inboundStats(window.callconfPc)
         .then((inbound) => send({ type: "stats", inbound }))
         .catch((e) => send({ type: "error", message: `getStats: ${e}` }));

@@ -404,7 +404,7 @@ pub(super) async fn negotiate(
             }
         }
     };
-    let removed = accept_relayed_answer(peer, &relay, &answer).await?;
+    let removed = accept_relayed_answer(peer, relay.webrtc_facing, &answer).await?;
     Ok((relay, removed))
 }
 
@@ -433,14 +433,14 @@ pub(super) async fn relayed_offer(
 }
 
 /// Gives webrtc-rs the page's answer: its non-loopback candidates removed, the rest pointing
-/// at the relay. Returns how many candidates were removed.
+/// at the relay's webrtc-rs-facing socket. Returns how many candidates were removed.
 pub(super) async fn accept_relayed_answer(
     peer: &mut Peer,
-    relay: &relay::Relay,
+    relay_webrtc_facing: std::net::SocketAddr,
     answer: &RTCSessionDescription,
 ) -> Result<usize, MediaError> {
     let (sdp, removed) = ice::loopback_only(&answer.sdp);
-    let (sdp, _) = relay::redirect_candidates(&sdp, relay.webrtc_facing);
+    let (sdp, _) = relay::redirect_candidates(&sdp, relay_webrtc_facing);
     let answer = RTCSessionDescription::answer(sdp)
         .map_err(|e| MediaError::Negotiation(format!("the page's answer: {e}")))?;
     peer.accept_answer(answer).await?;

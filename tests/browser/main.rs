@@ -13,6 +13,7 @@ mod media_measured;
 mod media_reverse_delay;
 mod media_reverse_loss;
 mod media_reverse_measured;
+mod media_session;
 mod missing;
 mod mixed;
 mod offline;

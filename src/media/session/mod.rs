@@ -12,6 +12,11 @@
 //! (`local`) when it joins, of each remote track when webrtc delivers it (the stream id is
 //! the owner's user id), of mute and hold as track state, and of removal when the owner
 //! leaves.
+//!
+//! One participant may have Chromium as its media stack instead (`MediaConfig::browser`,
+//! `browser`): its call control is the same, its media is the browser's.
+
+mod browser;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -31,7 +36,7 @@ use super::receiver::{self, StreamCtx};
 use super::recovery::{self, Recovery};
 use super::report::{self, MediaReport};
 use super::sender::{self, Publisher, WriterCtx};
-use super::stream::{Gate, Kind, SendCounters, StreamStats};
+use super::stream::{Gate, Kind, SendCounters, SenderLog, StreamStats};
 use super::synth::{VideoFormat, tone_hz};
 use crate::client::Device;
 use crate::core::{
@@ -48,6 +53,8 @@ pub struct MediaConfig {
     pub seed: u64,
     /// How lost packets are repaired (default: NACK/RTX and PLI, as real stacks do).
     pub recovery: Recovery,
+    /// The participant whose media runs in headless Chromium (1:1 calls only), if any.
+    pub browser: Option<String>,
 }
 
 impl Default for MediaConfig {
@@ -56,6 +63,7 @@ impl Default for MediaConfig {
             video: VideoFormat::default(),
             seed: 1,
             recovery: Recovery::default(),
+            browser: None,
         }
     }
 }
@@ -111,9 +119,30 @@ struct Shared {
     pending_answers: Mutex<BTreeMap<Pair, oneshot::Sender<String>>>,
     tracks: Mutex<BTreeMap<String, Vec<TrackEvent>>>,
     failures: Mutex<Vec<String>>,
+    /// The participant whose media is Chromium's, if any.
+    browser: Option<browser::BrowserParty>,
+    /// Whether the browser participant's local tracks were announced (it has no publisher).
+    browser_announced: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
+    /// The browser participant, if `user` is it.
+    fn browser_user(&self, user: &str) -> Option<&browser::BrowserParty> {
+        self.browser.as_ref().filter(|b| b.user == user)
+    }
+
+    /// Who sends `user`'s media: its publisher's log, or its browser page's.
+    fn sender_log(&self, user: &str) -> Option<Arc<SenderLog>> {
+        if let Some(b) = self.browser_user(user) {
+            return Some(b.log.clone());
+        }
+        self.publishers
+            .lock()
+            .expect("publishers lock")
+            .get(user)
+            .map(|p| p.log.clone())
+    }
+
     fn now_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
@@ -255,6 +284,23 @@ impl MediaSession {
             devices.insert((*u).to_owned(), d);
         }
         let runtime: Arc<dyn Runtime> = Arc::new(webrtc::runtime::TokioRuntime);
+        let (browser, page) = match &config.browser {
+            None => (None, None),
+            Some(user) => {
+                // The tag is the user's place among the participants, as `ensure_publisher`'s.
+                let index = devices.keys().position(|u| u == user).ok_or_else(|| {
+                    MediaError::InvalidArgument {
+                        field: "browser",
+                        reason: format!("{user:?} is not a participant"),
+                    }
+                })?;
+                let tag = u8::try_from(index + 1).expect("participant index fits a tag");
+                let (b, page) =
+                    browser::BrowserParty::launch(user, tag, tone_hz(tag - 1), config.video, None)
+                        .await?;
+                (Some(b), Some(page))
+            }
+        };
         let shared = Arc::new(Shared {
             config,
             started: Instant::now(),
@@ -273,7 +319,13 @@ impl MediaSession {
             pending_answers: Mutex::default(),
             tracks: Mutex::default(),
             failures: Mutex::default(),
+            browser,
+            browser_announced: Default::default(),
         });
+        if let Some(page) = page {
+            tokio::spawn(browser::read_page(Arc::downgrade(&shared), page));
+            tokio::spawn(browser::poll_stats(Arc::downgrade(&shared)));
+        }
         for (user, device) in &shared.devices {
             let events = device.events();
             tokio::spawn(agent(shared.clone(), user.clone(), events));
@@ -378,15 +430,26 @@ impl MediaSession {
             .map(|p| p.user.as_str().to_owned())
             .collect();
         for other in std::iter::once(user.to_owned()).chain(others.iter().cloned()) {
-            ensure_publisher(&self.shared, &other)?;
+            ensure_media(&self.shared, &other)?;
         }
         let mut tasks = Vec::new();
         for other in others {
             let shared = self.shared.clone();
             let me = user.to_owned();
-            tasks.push(tokio::spawn(
-                async move { offer(shared, me, other, call).await },
-            ));
+            // The browser's page answers; the webrtc-rs end offers, whoever joined.
+            let webrtc = if self.shared.browser_user(&me).is_some() {
+                Some(other.clone())
+            } else if self.shared.browser_user(&other).is_some() {
+                Some(me.clone())
+            } else {
+                None
+            };
+            tasks.push(tokio::spawn(async move {
+                match webrtc {
+                    Some(w) => offer_to_browser(shared, w).await,
+                    None => offer(shared, me, other, call).await,
+                }
+            }));
         }
         for t in tasks {
             t.await
@@ -425,6 +488,9 @@ impl MediaSession {
                 }
             }
         }
+        if let Some(b) = &self.shared.browser {
+            b.refresh_sending(&self.shared);
+        }
         Ok(())
     }
 
@@ -439,7 +505,9 @@ impl MediaSession {
             .mute(call, media, muted)
             .await
             .map_err(client_error)?;
-        if let Some(p) = self
+        if let Some(b) = self.shared.browser_user(user) {
+            b.set_muted(&self.shared, kind, muted);
+        } else if let Some(p) = self
             .shared
             .publishers
             .lock()
@@ -581,7 +649,12 @@ impl MediaSession {
         let inputs = streams
             .into_iter()
             .map(|((from, to, kind), stats)| {
-                let stats = stats.lock().expect("stats lock").clone();
+                let mut stats = stats.lock().expect("stats lock").clone();
+                let sender_log = self.shared.sender_log(&from);
+                if let Some(log) = &sender_log {
+                    // A browser reports its captures after the fact: late ones are in by now.
+                    stats.latency_from_late_captures(|n| log.video_capture(n).map(|(at, _)| at));
+                }
                 let counters = sent.get(&(from.clone(), to.clone(), kind)).cloned();
                 let link = links.get(&(from.clone(), to.clone()));
                 let profile = link.map(Link::profile).unwrap_or_default();
@@ -605,8 +678,8 @@ impl MediaSession {
                     };
                     (t, resent)
                 });
-                let expected_hz = publishers.get(&from).map(|p| p.log.tone_hz);
-                let own_hz = publishers.get(&to).map(|p| p.log.tone_hz);
+                let expected_hz = sender_log.map(|l| l.tone_hz);
+                let own_hz = self.shared.sender_log(&to).map(|l| l.tone_hz);
                 let source_frames_dropped = publishers.get(&from).map_or(0, |p| {
                     p.log
                         .dropped_at_source
@@ -636,6 +709,18 @@ impl MediaSession {
         for u in self.shared.devices.keys() {
             leave(&self.shared, u).await;
         }
+        if let Some(b) = &self.shared.browser {
+            b.kill();
+        }
+    }
+
+    /// What the browser participant's page reported as errors (none without one).
+    pub fn page_errors(&self) -> Vec<String> {
+        self.shared
+            .browser
+            .as_ref()
+            .map(browser::BrowserParty::page_errors)
+            .unwrap_or_default()
     }
 
     /// The call-control session underneath (for its trace and events).
@@ -649,6 +734,23 @@ fn client_error(e: crate::client::ClientError) -> MediaError {
         crate::client::ClientError::Refused(c) => MediaError::Call(c),
         other => MediaError::Negotiation(other.to_string()),
     }
+}
+
+/// Gets `user`'s media ready: a webrtc-rs participant's sources start (once); a browser
+/// participant's page captures already, and its local tracks are announced (once).
+fn ensure_media(shared: &Arc<Shared>, user: &str) -> Result<(), MediaError> {
+    if shared.browser_user(user).is_none() {
+        return ensure_publisher(shared, user).map(drop);
+    }
+    if !shared
+        .browser_announced
+        .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        for kind in shared.kinds() {
+            shared.track_event(user, user, kind, TrackChange::Added);
+        }
+    }
+    Ok(())
 }
 
 /// Starts `user`'s sources once, and reports its local tracks.
@@ -711,6 +813,28 @@ async fn offer(
         .map_err(|_| MediaError::Negotiation(format!("{other} went away before answering")))?;
     peer.accept_answer(peer::decode(&answer)?).await?;
     run_peer(shared, peer, writers, me, other).await
+}
+
+/// `webrtc`'s connection to the browser participant: webrtc-rs offers over the page's
+/// channel, the page answers, and the page is told what to send (a mute or hold may predate
+/// the connection).
+async fn offer_to_browser(shared: Arc<Shared>, webrtc: String) -> Result<(), MediaError> {
+    let b = shared
+        .browser
+        .as_ref()
+        .expect("called with a browser participant");
+    let mut peer = Peer::build(
+        shared.runtime.clone(),
+        shared.link(&webrtc, &b.user),
+        shared.config.recovery,
+    )
+    .await?;
+    let writers = add_tracks(&shared, &peer, &webrtc, &b.user).await?;
+    b.connect(&shared, &webrtc, &mut peer).await?;
+    let user = b.user.clone();
+    run_peer(shared.clone(), peer, writers, webrtc, user).await?;
+    b.refresh_sending(&shared);
+    Ok(())
 }
 
 /// `me` answers `other`'s offer and sends the answer back through the server.
@@ -844,11 +968,12 @@ async fn run_peer(
     {
         let shared = shared.clone();
         let me = me.clone();
+        let other = other.clone();
         tokio::spawn(async move {
             while let Some(track) = events.recv().await {
                 let shared = shared.clone();
-                let me = me.clone();
-                tokio::spawn(serve_track(shared, me, track));
+                let (me, other) = (me.clone(), other.clone());
+                tokio::spawn(serve_track(shared, me, other, track));
             }
         });
     }
@@ -867,12 +992,11 @@ async fn run_peer(
     Ok(())
 }
 
-/// Reads one remote track into its analysis thread.
+/// Reads one remote track of `owner` (the connection's other end) into its analysis thread.
 ///
 /// The kind comes from the payload type of the first RTP packet: both ends registered fixed
 /// payload types, and at `on_track` time webrtc-rs may not have classified the track yet.
-async fn serve_track(shared: Arc<Shared>, me: String, track: Arc<dyn TrackRemote>) {
-    let owner = track.stream_id().await;
+async fn serve_track(shared: Arc<Shared>, me: String, owner: String, track: Arc<dyn TrackRemote>) {
     let Some(first) = receiver::first_packet(track.as_ref()).await else {
         return;
     };
@@ -884,13 +1008,7 @@ async fn serve_track(shared: Arc<Shared>, me: String, track: Arc<dyn TrackRemote
             return;
         }
     };
-    let Some(sender_log) = shared
-        .publishers
-        .lock()
-        .expect("publishers lock")
-        .get(&owner)
-        .map(|p| p.log.clone())
-    else {
+    let Some(sender_log) = shared.sender_log(&owner) else {
         shared.fail(format!(
             "{me} got a {kind} track from unknown user {owner:?}"
         ));
@@ -904,7 +1022,12 @@ async fn serve_track(shared: Arc<Shared>, me: String, track: Arc<dyn TrackRemote
     let tx = match receiver::spawn(StreamCtx {
         kind,
         sender: sender_log.clone(),
-        ts_base: ts_base(sender_log.tag, kind),
+        // A browser's RTP timestamps start anywhere: its first packet is unit 0.
+        ts_base: if shared.browser_user(&owner).is_some() {
+            first.header.timestamp
+        } else {
+            ts_base(sender_log.tag, kind)
+        },
         stats: stats.clone(),
         pli: recovering.then_some(pli_tx),
     }) {
@@ -917,7 +1040,8 @@ async fn serve_track(shared: Arc<Shared>, me: String, track: Arc<dyn TrackRemote
     receiver::pump(track.as_ref(), first, &tx, &stats, &mut pli_rx, media_ssrc).await;
 }
 
-/// `user` leaves: close its connections; the others see its tracks removed.
+/// `user` leaves: close its connections; the others see its tracks removed, and it sees
+/// theirs removed.
 async fn leave(shared: &Arc<Shared>, user: &str) {
     let closing: Vec<(Pair, Arc<dyn webrtc::peer_connection::PeerConnection>)> = {
         let mut peers = shared.peers.lock().expect("peers lock");
@@ -930,6 +1054,11 @@ async fn leave(shared: &Arc<Shared>, user: &str) {
             .filter_map(|k| peers.remove(&k).map(|pc| (k, pc)))
             .collect()
     };
+    if let Some(b) = &shared.browser
+        && (b.user == user || b.peer_user().as_deref() == Some(user))
+    {
+        b.disconnect();
+    }
     let kinds = shared.kinds();
     let mut others = BTreeSet::new();
     for ((a, b), pc) in closing {
@@ -937,9 +1066,11 @@ async fn leave(shared: &Arc<Shared>, user: &str) {
         let other = if a == user { b } else { a };
         others.insert(other);
     }
+    // Each side of a closed connection sees the other's tracks go.
     for other in others {
         for &kind in &kinds {
             shared.track_event(&other, user, kind, TrackChange::Removed);
+            shared.track_event(user, &other, kind, TrackChange::Removed);
         }
     }
     let publisher = shared
@@ -947,7 +1078,11 @@ async fn leave(shared: &Arc<Shared>, user: &str) {
         .lock()
         .expect("publishers lock")
         .remove(user);
-    if publisher.is_some() {
+    let announced = shared.browser_user(user).is_some()
+        && shared
+            .browser_announced
+            .swap(false, std::sync::atomic::Ordering::Relaxed);
+    if publisher.is_some() || announced {
         for &kind in &kinds {
             shared.track_event(user, user, kind, TrackChange::Removed);
         }
