@@ -335,7 +335,9 @@ fn shared_state(p: &Plan<'_>, control: Arc<Control>, route: Route) -> Arc<Shared
         sc: p.sc.clone(),
         stats: Mutex::new(Stats::new(interval_ms)),
         idle: Mutex::new((0..users).rev().collect()),
-        calls: Mutex::new(HashMap::new()),
+        // At most one call per two users: sized once, so that placing a call never grows
+        // (and rehashes) the table under the lock every device event takes.
+        calls: Mutex::new(HashMap::with_capacity(users / 2 + 1)),
         slot_of: Mutex::new(vec![None; users]),
         rng: Mutex::new(ChaCha8Rng::seed_from_u64(p.seed)),
         start: OnceLock::new(),
