@@ -125,6 +125,22 @@ function reportCaptures(stream, send) {
   video.play().catch((e) => send({ type: "error", message: `preview: ${e}` }));
 }
 
+// Takes the offer, keeps the captured video at the file's size (the receiver compares each
+// frame with the file's), answers once ICE gathering is complete and sends the answer.
+async function answerWithCapture(pc, offer, send) {
+  await pc.setRemoteDescription(offer);
+  for (const sender of pc.getSenders()) {
+    if (sender.track && sender.track.kind === "video") {
+      const p = sender.getParameters();
+      p.degradationPreference = "maintain-resolution";
+      await sender.setParameters(p);
+    }
+  }
+  await pc.setLocalDescription(await pc.createAnswer());
+  await waitGathered(pc);
+  send({ type: "answer", description: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
+}
+
 async function answer(msg, send) {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
   const pc = new RTCPeerConnection(msg.configuration);
@@ -134,18 +150,7 @@ async function answer(msg, send) {
     setState(pc.connectionState);
     console.info(`connection ${pc.connectionState}`);
   };
-  await pc.setRemoteDescription(msg.description);
-  for (const sender of pc.getSenders()) {
-    if (sender.track && sender.track.kind === "video") {
-      const p = sender.getParameters();
-      // The receiver compares each frame with the file's: keep the file's size.
-      p.degradationPreference = "maintain-resolution";
-      await sender.setParameters(p);
-    }
-  }
-  await pc.setLocalDescription(await pc.createAnswer());
-  await waitGathered(pc);
-  send({ type: "answer", description: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
+  await answerWithCapture(pc, msg.description, send);
   reportCaptures(stream, send);
 }
 
@@ -209,14 +214,14 @@ async function inboundStats(pc) {
   return inbound;
 }
 
-// The receiving role: no capture; the remote stream is played and reported.
-async function receive(msg, channel) {
-  const pc = new RTCPeerConnection(msg.configuration);
-  window.callconfPc = pc;
+// Plays what `pc` receives in <video id="remote"> (returned) and shows the connection's state;
+// `reportTracks`: tell callconf of each remote track as it comes.
+function playRemote(pc, channel, reportTracks) {
   const video = document.getElementById("remote");
   const remote = new MediaStream();
   pc.ontrack = (e) => {
     remote.addTrack(e.track);
+    if (reportTracks) channel.send({ type: "track", kind: e.track.kind });
     if (video.srcObject !== remote) {
       video.srcObject = remote;
       video.play().catch((err) => channel.send({ type: "error", message: `remote video: ${err}` }));
@@ -226,6 +231,14 @@ async function receive(msg, channel) {
     setState(pc.connectionState);
     console.info(`connection ${pc.connectionState}`);
   };
+  return video;
+}
+
+// The receiving role: no capture; the remote stream is played and reported.
+async function receive(msg, channel) {
+  const pc = new RTCPeerConnection(msg.configuration);
+  window.callconfPc = pc;
+  const video = playRemote(pc, channel, false);
   await pc.setRemoteDescription(msg.description);
   await pc.setLocalDescription(await pc.createAnswer());
   await waitGathered(pc);
@@ -251,31 +264,8 @@ async function both(msg, channel) {
       if (senders[kind].track !== track) await senders[kind].replaceTrack(track);
     }
   };
-  const video = document.getElementById("remote");
-  const remote = new MediaStream();
-  pc.ontrack = (e) => {
-    remote.addTrack(e.track);
-    channel.send({ type: "track", kind: e.track.kind });
-    if (video.srcObject !== remote) {
-      video.srcObject = remote;
-      video.play().catch((err) => channel.send({ type: "error", message: `remote video: ${err}` }));
-    }
-  };
-  pc.onconnectionstatechange = () => {
-    setState(pc.connectionState);
-    console.info(`connection ${pc.connectionState}`);
-  };
-  await pc.setRemoteDescription(msg.description);
-  for (const sender of pc.getSenders()) {
-    if (sender.track && sender.track.kind === "video") {
-      const p = sender.getParameters();
-      p.degradationPreference = "maintain-resolution";
-      await sender.setParameters(p);
-    }
-  }
-  await pc.setLocalDescription(await pc.createAnswer());
-  await waitGathered(pc);
-  channel.send({ type: "answer", description: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
+  const video = playRemote(pc, channel, true);
+  await answerWithCapture(pc, msg.description, channel.send);
   if (tracks.video) reportCaptures(stream, channel.send);
   reportDecoded(video, { luma_every: 1, luma_max: 0, message_bytes_max: 0 }, channel, document.getElementById("remote-marks"));
 }

@@ -50,7 +50,7 @@ use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::RTCSessionDescription;
 
 use super::browser_page::{
-    FromPage, PageErrors, Ws, accept_page, console_tail, next_message, with_console,
+    FromPage, PageErrors, Ws, accept_page, console_tail, next_message, page_channel, with_console,
 };
 use super::error::MediaError;
 use super::fake_capture;
@@ -251,15 +251,7 @@ pub async fn run(config: &BrowserCallConfig) -> Result<BrowserCallReport, MediaE
             .collect(),
     );
 
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| MediaError::Browser(format!("listening on loopback: {e}")))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| MediaError::Browser(e.to_string()))?
-        .port();
-    let token = hex::encode(rand::random::<[u8; 16]>());
-    let url = format!("ws://127.0.0.1:{port}/{token}");
+    let (listener, token, url) = page_channel().await?;
     let (mut browser, stderr) = crate::driver::browser::launch_media(
         config.page.as_deref(),
         &url,

@@ -158,6 +158,21 @@ pub(super) fn console_tail(stderr: std::process::ChildStderr) -> Arc<Mutex<Vec<S
 
 pub(super) type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
+/// The page's channel before the page exists: a listener on 127.0.0.1, a fresh random token,
+/// and the URL the page dials (`ws://127.0.0.1:PORT/TOKEN`).
+pub(super) async fn page_channel() -> Result<(TcpListener, String, String), MediaError> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| MediaError::Browser(format!("listening on loopback: {e}")))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| MediaError::Browser(e.to_string()))?
+        .port();
+    let token = hex::encode(rand::random::<[u8; 16]>());
+    let url = format!("ws://127.0.0.1:{port}/{token}");
+    Ok((listener, token, url))
+}
+
 /// Accepts the page's connection: the one whose path carries the token.
 pub(super) async fn accept_page(listener: &TcpListener, token: &str) -> Result<Ws, MediaError> {
     let wait = Duration::from_millis(limits::BROWSER_DIAL_TIMEOUT_MS);

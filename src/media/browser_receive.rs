@@ -59,7 +59,8 @@ use tokio_tungstenite::tungstenite::Message;
 use super::analyze;
 use super::browser_call::{BROWSER, BrowserCallConfig, WEBRTC_RS, WallClock, negotiate, settle};
 use super::browser_page::{
-    FromPage, InboundRtp, PageErrors, Ws, accept_page, console_tail, parse_luma, with_console,
+    FromPage, InboundRtp, PageErrors, Ws, accept_page, console_tail, page_channel, parse_luma,
+    with_console,
 };
 use super::error::MediaError;
 use super::impair::{Link, LinkProfile};
@@ -219,15 +220,7 @@ struct Decoded {
 /// decoded. Must run inside a multi-threaded tokio runtime with the wall clock.
 pub async fn run(config: &BrowserCallConfig) -> Result<BrowserReceiveReport, MediaError> {
     config.validate()?;
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| MediaError::Browser(format!("listening on loopback: {e}")))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| MediaError::Browser(e.to_string()))?
-        .port();
-    let token = hex::encode(rand::random::<[u8; 16]>());
-    let url = format!("ws://127.0.0.1:{port}/{token}");
+    let (listener, token, url) = page_channel().await?;
     let (mut browser, stderr) =
         crate::driver::browser::launch_media(config.page.as_deref(), &url, None)
             .map_err(|e| MediaError::Browser(e.to_string()))?;

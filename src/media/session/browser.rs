@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 
 use futures::stream::SplitStream;
 use futures::{SinkExt, StreamExt};
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::RTCSessionDescription;
@@ -37,7 +36,7 @@ use webrtc::peer_connection::RTCSessionDescription;
 use super::{Shared, TrackChange};
 use crate::media::browser_call::{Scratch, WallClock, scratch};
 use crate::media::browser_page::{
-    FromPage, InboundRtp, PageErrors, Ws, accept_page, console_tail, with_console,
+    FromPage, InboundRtp, PageErrors, Ws, accept_page, console_tail, page_channel, with_console,
 };
 use crate::media::error::MediaError;
 use crate::media::peer::Peer;
@@ -107,15 +106,7 @@ impl BrowserParty {
             fmt.fps,
             Arc::new(references),
         ));
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| MediaError::Browser(format!("listening on loopback: {e}")))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| MediaError::Browser(e.to_string()))?
-            .port();
-        let token = hex::encode(rand::random::<[u8; 16]>());
-        let url = format!("ws://127.0.0.1:{port}/{token}");
+        let (listener, token, url) = page_channel().await?;
         let (browser, stderr) =
             crate::driver::browser::launch_media(page, &url, Some((&files.video, &files.audio)))
                 .map_err(|e| MediaError::Browser(e.to_string()))?;

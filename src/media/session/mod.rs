@@ -784,13 +784,7 @@ async fn offer(
     other: String,
     call: CallId,
 ) -> Result<(), MediaError> {
-    let mut peer = Peer::build(
-        shared.runtime.clone(),
-        shared.link(&me, &other),
-        shared.config.recovery,
-    )
-    .await?;
-    let writers = add_tracks(&shared, &peer, &me, &other).await?;
+    let (mut peer, writers) = peer_with_tracks(&shared, &me, &other).await?;
     let desc = peer.offer().await?;
     let (tx, rx) = oneshot::channel();
     shared
@@ -823,13 +817,7 @@ async fn offer_to_browser(shared: Arc<Shared>, webrtc: String) -> Result<(), Med
         .browser
         .as_ref()
         .expect("called with a browser participant");
-    let mut peer = Peer::build(
-        shared.runtime.clone(),
-        shared.link(&webrtc, &b.user),
-        shared.config.recovery,
-    )
-    .await?;
-    let writers = add_tracks(&shared, &peer, &webrtc, &b.user).await?;
+    let (mut peer, writers) = peer_with_tracks(&shared, &webrtc, &b.user).await?;
     b.connect(&shared, &webrtc, &mut peer).await?;
     let user = b.user.clone();
     run_peer(shared.clone(), peer, writers, webrtc, user).await?;
@@ -845,13 +833,7 @@ async fn answer(
     call: CallId,
     body: String,
 ) -> Result<(), MediaError> {
-    let mut peer = Peer::build(
-        shared.runtime.clone(),
-        shared.link(&me, &other),
-        shared.config.recovery,
-    )
-    .await?;
-    let writers = add_tracks(&shared, &peer, &me, &other).await?;
+    let (mut peer, writers) = peer_with_tracks(&shared, &me, &other).await?;
     let desc = peer.answer(peer::decode(&body)?).await?;
     let device = shared.devices.get(&me).expect("answerer is a participant");
     device
@@ -864,6 +846,23 @@ async fn answer(
         .await
         .map_err(client_error)?;
     run_peer(shared, peer, writers, me, other).await
+}
+
+/// `me`'s end of a connection to `other`: its outgoing datagrams through the link `me → other`,
+/// its tracks added.
+async fn peer_with_tracks(
+    shared: &Arc<Shared>,
+    me: &str,
+    other: &str,
+) -> Result<(Peer, Writers), MediaError> {
+    let peer = Peer::build(
+        shared.runtime.clone(),
+        shared.link(me, other),
+        shared.config.recovery,
+    )
+    .await?;
+    let writers = add_tracks(shared, &peer, me, other).await?;
+    Ok((peer, writers))
 }
 
 /// One local track's writer: what feeds the track, and its subscription to the publisher.
