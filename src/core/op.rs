@@ -176,6 +176,22 @@ pub enum Op {
     },
 }
 
+/// The headers field of the operations that carry `X-` headers, by reference or mutably
+/// (whichever `$op` is): the one list both accessors of [`Op`] read.
+macro_rules! carried_headers {
+    ($op:expr) => {
+        match $op {
+            Op::Ringing { headers, .. }
+            | Op::Accept { headers, .. }
+            | Op::Decline { headers, .. }
+            | Op::Hangup { headers, .. }
+            | Op::EarlyMedia { headers, .. }
+            | Op::Info { headers, .. } => Some(headers),
+            _ => None,
+        }
+    };
+}
+
 impl Op {
     /// The operation's name, as used in errors and traces.
     pub fn name(&self) -> &'static str {
@@ -249,28 +265,12 @@ impl Op {
     /// `answer`, `reject`, `hangup`, `startEarlyMedia` and `sendInfo` take `extraHeaders`).
     /// Placing a call carries its own in [`PlaceCall::headers`], which reach the invitation.
     pub fn headers(&self) -> Option<&Headers> {
-        match self {
-            Op::Ringing { headers, .. }
-            | Op::Accept { headers, .. }
-            | Op::Decline { headers, .. }
-            | Op::Hangup { headers, .. }
-            | Op::EarlyMedia { headers, .. }
-            | Op::Info { headers, .. } => Some(headers),
-            _ => None,
-        }
+        carried_headers!(self)
     }
 
     /// The headers of an operation that carries them, to fill in; `None` for the others.
     pub fn headers_mut(&mut self) -> Option<&mut Headers> {
-        match self {
-            Op::Ringing { headers, .. }
-            | Op::Accept { headers, .. }
-            | Op::Decline { headers, .. }
-            | Op::Hangup { headers, .. }
-            | Op::EarlyMedia { headers, .. }
-            | Op::Info { headers, .. } => Some(headers),
-            _ => None,
-        }
+        carried_headers!(self)
     }
 
     /// The names of the operations that carry headers, for messages.
