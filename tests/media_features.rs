@@ -1,4 +1,5 @@
-//! The `@media` Gherkin features (`features/media/`, with `browser/`: one party in Chromium)
+//! The `@media` Gherkin features (`features/media/`, with `browser/`: one party in Chromium, and
+//! `vendors/`: the seed rules of the media path, under their dialect profiles)
 //! under `cargo test` (`harness = false`).
 //!
 //! Each scenario runs real media in real time: GStreamer sources, webrtc-rs peer connections
@@ -120,6 +121,18 @@ async fn start(w: &mut MediaWorld, list: &str, config: MediaConfig) {
 #[given(regex = r"^a media session with (.+)$")]
 async fn session(w: &mut MediaWorld, list: String) {
     start(w, &list, MediaConfig::default()).await;
+}
+
+/// The server follows the dialect's limits and policy, the media path its media rule.
+#[given(regex = r#"^a media session under the "([\w-]+)" dialect with (.+)$"#)]
+async fn session_under(w: &mut MediaWorld, dialect: String, list: String) {
+    let profile = callconf::profile::Profile::builtin(&dialect)
+        .unwrap_or_else(|e| panic!("dialect {dialect:?}: {e}"));
+    let config = MediaConfig {
+        profile: Some(profile),
+        ..MediaConfig::default()
+    };
+    start(w, &list, config).await;
 }
 
 #[given(regex = r"^a media session without loss recovery with (.+)$")]

@@ -1,20 +1,20 @@
 @vendor @mirrorfly
 Feature: MirrorFly rules (seed 000), under the mirrorfly profile
-  One scenario per rule of the MirrorFly web call SDK that today's steps can express
-  (docs/model.md §5, rules 1-10).
+  One scenario per rule of the MirrorFly web call SDK (docs/model.md §5, rules 1-10); the track
+  listener's rules are media scenarios (features/media/vendors/mirrorfly.feature).
 
   Background:
     Given the dialect is "mirrorfly"
     And users alice, bob and carol
     And a group team of alice, bob and carol
 
-  Scenario: mirrorfly.plan-403 — a 1:1 call the plan does not include fails with 403
+  Scenario: mirrorfly.plan-one-to-one-403 — a 1:1 call the plan does not include fails with 403
     Given alice's plan excludes 1:1 audio
     When alice calls bob
     Then it fails with 403 saying "1:1 audio calls"
     And nobody sees anything more
 
-  Scenario: mirrorfly.plan-403 — a group call the plan does not include fails with 403
+  Scenario: mirrorfly.plan-group-403 — a group call the plan does not include fails with 403
     Given alice's plan excludes group calls
     When alice places an audio call in team to bob and carol
     Then it fails with 403 saying "group calls"
@@ -93,3 +93,26 @@ Feature: MirrorFly rules (seed 000), under the mirrorfly profile
     And bob accepts
     Then alice is refused every operation the dialect lacks
     And nobody sees anything more
+
+  Scenario: mirrorfly.status-to-caller — the caller's status listener hears the callee's status
+    When alice calls bob
+    Then bob sees "call-1: incoming Audio call from alice"
+    And alice sees:
+      """
+      call-1: bob ringing
+      call-1: status ringing
+      """
+    When bob declines
+    Then alice and bob see "call-1: ended, declined by bob (603)"
+
+  Scenario Outline: mirrorfly.response-status-code — a refused method answers a code and a message: <case>
+    Given alice calls bob
+    When <operation>
+    Then it fails with <code> saying "<message>"
+    And nobody sees anything more
+
+    Examples:
+      | case               | operation                 | code | message                   |
+      | no such call       | bob accepts call-9        | 404  | no such call              |
+      | not a member       | carol hangs up call-1     | 403  | not a member of the call  |
+      | not the caller     | bob cancels call-1        | 403  | only the caller may cancel |

@@ -1,7 +1,9 @@
 @vendor @voximplant
 Feature: Voximplant rules (seed 003), under the voximplant profile
-  One scenario per rule of Voximplant's VoxEngine Call that today's steps can express
-  (docs/model.md §5, rules 33-62), with its limits at and one over the boundary.
+  One scenario per rule of Voximplant's VoxEngine Call (docs/model.md §5, rules 33-62), with its
+  limits at and one over the boundary; the one inbound audio stream is a media scenario
+  (features/media/vendors/voximplant.feature). VoxEngine's media services (playback, say, record,
+  progress tones) and its application session are not part of the call lifecycle modelled here.
 
   Background:
     Given the dialect is "voximplant"
@@ -119,7 +121,7 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
     When alice sends DTMF "A"
     Then it fails with 400 saying "(0-9 * # p)"
 
-  Scenario: voximplant.extra-headers — answer(extraHeaders) carries X- headers to the caller
+  Scenario: voximplant.x-headers-on-messages — answer(extraHeaders) carries X- headers to the caller
     Given users alice, bob and carol
     And alice calls bob
     When bob accepts with the headers:
@@ -138,7 +140,7 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       call-1: status connected
       """
 
-  Scenario: voximplant.extra-headers — reject(code, extraHeaders) carries X- headers to the caller
+  Scenario: voximplant.x-headers-on-messages — reject(code, extraHeaders) carries X- headers to the caller
     Given users alice, bob and carol
     And alice calls bob
     When bob declines with 486 with the headers:
@@ -150,7 +152,7 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       """
     And bob sees "call-1: ended, declined by bob (486)"
 
-  Scenario: voximplant.extra-headers — hangup(extraHeaders) carries X- headers to the other side
+  Scenario: voximplant.x-headers-on-messages — hangup(extraHeaders) carries X- headers to the other side
     Given users alice, bob and carol
     And alice calls bob
     And bob accepts
@@ -163,7 +165,7 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       """
     And alice sees "call-1: ended, hung up by alice"
 
-  Scenario: voximplant.extra-headers — startEarlyMedia(extraHeaders) carries X- headers to the caller
+  Scenario: voximplant.x-headers-on-messages — startEarlyMedia(extraHeaders) carries X- headers to the caller
     Given users alice, bob and carol
     And alice calls bob
     When bob starts early media with the headers:
@@ -174,7 +176,7 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       call-1: early media from bob
       """
 
-  Scenario: voximplant.extra-headers — sendInfo(mimeType, body, headers) carries X- headers
+  Scenario: voximplant.x-headers-on-messages — sendInfo(mimeType, body, headers) carries X- headers
     Given users alice, bob and carol
     And alice calls bob
     And bob accepts
@@ -186,7 +188,7 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       call-1: info application/json (2 B) from alice
       """
 
-  Scenario: voximplant.extra-headers — ring(extraHeaders) carries X- headers to the caller
+  Scenario: voximplant.x-headers-on-messages — ring(extraHeaders) carries X- headers to the caller
     Given devices do not acknowledge ringing automatically
     And users alice, bob and carol
     And alice calls bob
@@ -199,7 +201,7 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       call-1: status ringing
       """
 
-  Scenario: voximplant.extra-headers — a header without X- is refused with 400 and changes nothing
+  Scenario: voximplant.x-headers-on-messages — a header without X- is refused with 400 and changes nothing
     Given users alice, bob and carol
     And alice calls bob
     When bob accepts with the headers:
@@ -218,4 +220,91 @@ Feature: Voximplant rules (seed 003), under the voximplant profile
       """
       call-1: status connecting
       call-1: status connected
+      """
+
+  Scenario: voximplant.custom-data-set-get — custom data is set, replaced and read back
+    Given users alice, bob and carol
+    And alice places a call with:
+      | to          | bob      |
+      | custom data | ticket-1 |
+    And bob accepts
+    When bob asks for the state of the call
+    Then the reply has:
+      | custom_data | ticket-1 |
+    When alice sets custom data "ticket-2"
+    Then bob sees "call-1: custom data "ticket-2" from alice"
+    When bob asks for the state of the call
+    Then the reply has:
+      | custom_data | ticket-2 |
+
+  Scenario: voximplant.reject-disconnects-at-once — reject ends the call for both at that moment
+    Given users alice, bob and carol
+    And alice calls bob
+    And 5 seconds pass
+    When bob declines with 486
+    Then alice and bob see "[5s] call-1: ended, declined by bob (486)"
+    And the call is ended
+
+  Scenario: voximplant.state-values — state() goes ALERTING, CONNECTED, TERMINATED
+    Given users alice, bob and carol
+    When alice calls bob
+    Then the call is ringing
+    And bob sees "call-1: incoming Audio call from alice"
+    And alice sees:
+      """
+      call-1: bob ringing
+      call-1: status ringing
+      """
+    When bob accepts
+    Then the call is connected
+    And alice sees:
+      """
+      call-1: bob joined
+      call-1: status connecting
+      call-1: status connected
+      """
+    And bob sees:
+      """
+      call-1: status connecting
+      call-1: status connected
+      """
+    When alice hangs up
+    Then the call is ended
+    And alice and bob see "call-1: ended, hung up by alice"
+
+  Scenario: voximplant.decline-deprecated — reject, decline's replacement, declines with its code
+    Given users alice, bob and carol
+    And alice calls bob
+    When bob declines with 603
+    Then alice and bob see "call-1: ended, declined by bob (603)"
+    And the end code of the call is 603
+
+  Scenario: voximplant.incoming-flag — incoming() tells the inbound call from the one placed
+    Given users alice, bob and carol
+    When alice calls bob
+    Then bob sees "call-1: incoming Audio call from alice"
+    And the last event bob saw has:
+      | event       | incoming |
+      | info.caller | alice    |
+    And alice sees:
+      """
+      call-1: bob ringing
+      call-1: status ringing
+      """
+
+  Scenario: voximplant.call-id-unique — each call has its own id
+    Given users alice, bob, carol and dave
+    When alice calls bob
+    Then bob sees "call-1: incoming Audio call from alice"
+    And alice sees:
+      """
+      call-1: bob ringing
+      call-1: status ringing
+      """
+    When carol calls dave
+    Then dave sees "call-2: incoming Audio call from carol"
+    And carol sees:
+      """
+      call-2: dave ringing
+      call-2: status ringing
       """

@@ -9,6 +9,7 @@ mod invitation_names;
 mod no_ringing;
 mod operation_names;
 mod policy;
+mod seed_rules;
 
 /// The canonical profile's text with `from` replaced by `to` (which must occur).
 pub fn canonical_with(from: &str, to: &str) -> String {

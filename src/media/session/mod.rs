@@ -15,6 +15,12 @@
 //!
 //! One participant may have Chromium as its media stack instead (`MediaConfig::browser`,
 //! `browser`): its call control is the same, its media is the browser's.
+//!
+//! Under a dialect profile (`MediaConfig::profile`) the server runs the dialect's limits and
+//! policy, and the media path follows its media rule: with `one_inbound_audio` (Voximplant's
+//! "a call receives one audio stream; a new one replaces it") each participant receives the
+//! audio of one other only, the latest to connect to it replacing the one before, whose
+//! audio track the participant sees removed and whose packets stop.
 
 mod browser;
 mod connect;
@@ -56,6 +62,8 @@ pub struct MediaConfig {
     pub recovery: Recovery,
     /// The participant whose media runs in headless Chromium (1:1 calls only), if any.
     pub browser: Option<String>,
+    /// The dialect the server and the media path follow (`None`: the canonical one).
+    pub profile: Option<crate::profile::Profile>,
 }
 
 impl Default for MediaConfig {
@@ -65,6 +73,7 @@ impl Default for MediaConfig {
             seed: 1,
             recovery: Recovery::default(),
             browser: None,
+            profile: None,
         }
     }
 }
@@ -124,6 +133,10 @@ struct Shared {
     browser: Option<browser::BrowserParty>,
     /// Whether the browser participant's local tracks were announced (it has no publisher).
     browser_announced: std::sync::atomic::AtomicBool,
+    /// Under `one_inbound_audio`: whose audio each participant receives (receiver → sender).
+    inbound_audio: Option<Mutex<BTreeMap<String, String>>>,
+    /// Participants in the call, in the order they entered it.
+    entered: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -184,7 +197,84 @@ impl Shared {
             .clone()
     }
 
+    /// Whether `from`'s audio reaches `to`: always, unless the dialect gives each participant
+    /// one inbound audio stream and `to`'s is another's.
+    fn audio_reaches(&self, from: &str, to: &str) -> bool {
+        self.inbound_audio.as_ref().is_none_or(|m| {
+            from == to
+                || m.lock()
+                    .expect("inbound audio lock")
+                    .get(to)
+                    .is_none_or(|s| s == from)
+        })
+    }
+
+    /// `user` enters a call whose joined members are `others`. Under one inbound audio stream,
+    /// `user`'s audio replaces what each of them received (they see the previous track
+    /// removed, and its packets stop), and `user` receives the audio of the member who
+    /// entered last before it.
+    fn route_inbound_audio(&self, user: &str, others: &[String]) {
+        let newest = {
+            let mut entered = self.entered.lock().expect("entered lock");
+            // Members already in without entering through here (the caller, joined on the
+            // first accept) count as earlier than those who did, in member order.
+            let mut order: Vec<String> = others
+                .iter()
+                .filter(|o| !entered.contains(o))
+                .cloned()
+                .collect();
+            order.extend(entered.iter().filter(|u| *u != user).cloned());
+            let newest = order.iter().rev().find(|u| others.contains(u)).cloned();
+            order.push(user.to_owned());
+            *entered = order;
+            newest
+        };
+        let Some(map) = &self.inbound_audio else {
+            return;
+        };
+        for other in others {
+            let previous = map.lock().expect("inbound audio lock").get(other).cloned();
+            if let Some(p) = previous.as_deref().filter(|p| *p != user) {
+                // Reported while the previous stream still counts as the one received.
+                self.track_event(other, p, Kind::Audio, TrackChange::Removed);
+            }
+            map.lock()
+                .expect("inbound audio lock")
+                .insert(other.clone(), user.to_owned());
+            if let Some(p) = previous {
+                self.refresh_gate(&p, other);
+            }
+            self.refresh_gate(user, other);
+        }
+        {
+            let mut m = map.lock().expect("inbound audio lock");
+            match newest {
+                Some(n) => m.insert(user.to_owned(), n),
+                None => m.remove(user),
+            };
+        }
+        for other in others {
+            self.refresh_gate(other, user);
+        }
+    }
+
+    /// `user` left: it receives nothing any more and is no longer among those who entered.
+    fn forget_inbound_audio(&self, user: &str) {
+        self.entered
+            .lock()
+            .expect("entered lock")
+            .retain(|u| u != user);
+        if let Some(map) = &self.inbound_audio {
+            map.lock().expect("inbound audio lock").remove(user);
+        }
+    }
+
+    /// Records what `viewer`'s SDK reports of `owner`'s track. A replaced inbound audio
+    /// track is gone: nothing more is reported of it.
     fn track_event(&self, viewer: &str, owner: &str, kind: Kind, change: TrackChange) {
+        if kind == Kind::Audio && !self.audio_reaches(owner, viewer) {
+            return;
+        }
         let ev = TrackEvent {
             at_ms: self.now_ms(),
             owner: owner.to_owned(),
@@ -222,14 +312,16 @@ impl Shared {
         s.first_output_after_resume = None;
     }
 
-    /// Re-evaluates whether `from → to` carries media: closed while either end holds.
+    /// Re-evaluates whether `from → to` carries media: closed while either end holds, and
+    /// for audio while `to` receives another's (one inbound audio stream).
     fn refresh_gate(&self, from: &str, to: &str) {
-        let holding = self.holding.lock().expect("holding lock");
-        let open = !holding.contains(from) && !holding.contains(to);
+        let open = {
+            let holding = self.holding.lock().expect("holding lock");
+            !holding.contains(from) && !holding.contains(to)
+        };
         let gate = self.gate(from, to);
-        for kind in [Kind::Audio, Kind::Video] {
-            gate.set_open(kind, open);
-        }
+        gate.set_open(Kind::Audio, open && self.audio_reaches(from, to));
+        gate.set_open(Kind::Video, open);
     }
 }
 
@@ -271,7 +363,19 @@ impl MediaSession {
                 reason: format!("at most {} participants", limits::PARTICIPANTS_MAX),
             });
         }
-        let mut calls = Session::start(SessionConfig::default()).await;
+        let limits = config
+            .profile
+            .as_ref()
+            .map_or_else(crate::core::Limits::default, |p| p.core_limits());
+        let one_inbound_audio = config
+            .profile
+            .as_ref()
+            .is_some_and(|p| p.rules.one_inbound_audio);
+        let mut calls = Session::start(SessionConfig {
+            limits,
+            ..SessionConfig::default()
+        })
+        .await;
         let mut devices = BTreeMap::new();
         for u in users {
             calls
@@ -322,6 +426,8 @@ impl MediaSession {
             failures: Mutex::default(),
             browser,
             browser_announced: Default::default(),
+            inbound_audio: one_inbound_audio.then(Mutex::default),
+            entered: Mutex::default(),
         });
         if let Some(page) = page {
             tokio::spawn(browser::read_page(Arc::downgrade(&shared), page));
@@ -433,6 +539,7 @@ impl MediaSession {
         for other in std::iter::once(user.to_owned()).chain(others.iter().cloned()) {
             ensure_media(&self.shared, &other)?;
         }
+        self.shared.route_inbound_audio(user, &others);
         let mut tasks = Vec::new();
         for other in others {
             let shared = self.shared.clone();
@@ -825,6 +932,7 @@ async fn leave(shared: &Arc<Shared>, user: &str) {
             shared.track_event(user, user, kind, TrackChange::Removed);
         }
     }
+    shared.forget_inbound_audio(user);
     // Dropping the last handle stops the sources (threads joined off the async runtime).
     if let Some(p) = publisher {
         let _ = tokio::task::spawn_blocking(move || drop(p)).await;
