@@ -17,20 +17,22 @@ struct Row {
     status: String,
 }
 
+impl Row {
+    /// Whether the row says the rule needs no vendor scenario.
+    fn is_gap(&self) -> bool {
+        GAP_STATUSES.iter().any(|g| self.status.starts_with(g))
+    }
+}
+
 /// The §5 table: rule id → its row.
 fn table() -> BTreeMap<String, Row> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/model.md");
     let text = std::fs::read_to_string(&path).expect("docs/model.md is readable");
-    let section = text
-        .split("## 5. Rules the seeds state")
-        .nth(1)
-        .expect("docs/model.md has §5")
-        .split("\n## ")
-        .next()
-        .unwrap_or_default();
-    let first_line = text[..text.find("## 5. Rules the seeds state").unwrap_or(0)]
-        .lines()
-        .count();
+    let start = text
+        .find("## 5. Rules the seeds state")
+        .expect("docs/model.md has §5");
+    let section = text[start..].split("\n## ").next().unwrap_or_default();
+    let first_line = text[..start].lines().count();
     let mut rows = BTreeMap::new();
     for (i, line) in section.lines().enumerate() {
         let cells: Vec<&str> = line.split(" | ").map(str::trim).collect();
@@ -89,8 +91,7 @@ fn every_seed_rule_has_a_vendor_scenario_or_says_why_not() {
     let scenarios = vendor_scenarios();
     let mut problems = Vec::new();
     for (id, row) in &rows {
-        let is_gap = GAP_STATUSES.iter().any(|g| row.status.starts_with(g));
-        match (scenarios.get(id), is_gap) {
+        match (scenarios.get(id), row.is_gap()) {
             (None, false) => problems.push(format!(
                 "docs/model.md:{}: {id} is `{}` but no vendor scenario is named after it",
                 row.line, row.status
@@ -127,11 +128,7 @@ fn every_seed_rule_has_a_vendor_scenario_or_says_why_not() {
 #[test]
 fn every_gap_gives_its_reason() {
     let rows = table();
-    let gaps: Vec<(&String, &Row)> = rows
-        .iter()
-        .filter(|(_, r)| GAP_STATUSES.iter().any(|g| r.status.starts_with(g)))
-        .collect();
-    for (id, row) in &gaps {
+    for (id, row) in rows.iter().filter(|(_, r)| r.is_gap()) {
         // "no" alone says nothing: the row must say why, in parentheses or after a colon.
         assert!(
             row.status.contains('(') || row.status.contains(':'),

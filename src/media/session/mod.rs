@@ -133,10 +133,17 @@ struct Shared {
     browser: Option<browser::BrowserParty>,
     /// Whether the browser participant's local tracks were announced (it has no publisher).
     browser_announced: std::sync::atomic::AtomicBool,
-    /// Under `one_inbound_audio`: whose audio each participant receives (receiver → sender).
-    inbound_audio: Option<Mutex<BTreeMap<String, String>>>,
+    /// Under `one_inbound_audio`: who receives whose audio (`None`: everyone's).
+    inbound_audio: Option<Mutex<InboundAudio>>,
+}
+
+/// The one inbound audio stream of each participant.
+#[derive(Default)]
+struct InboundAudio {
+    /// Receiver → the sender whose audio it receives.
+    source: BTreeMap<String, String>,
     /// Participants in the call, in the order they entered it.
-    entered: Mutex<Vec<String>>,
+    entered: Vec<String>,
 }
 
 impl Shared {
@@ -204,6 +211,7 @@ impl Shared {
             from == to
                 || m.lock()
                     .expect("inbound audio lock")
+                    .source
                     .get(to)
                     .is_none_or(|s| s == from)
         })
@@ -214,58 +222,46 @@ impl Shared {
     /// removed, and its packets stop), and `user` receives the audio of the member who
     /// entered last before it.
     fn route_inbound_audio(&self, user: &str, others: &[String]) {
-        let newest = {
-            let mut entered = self.entered.lock().expect("entered lock");
+        let Some(inbound) = &self.inbound_audio else {
+            return;
+        };
+        let replaced: Vec<(String, Option<String>)> = {
+            let mut m = inbound.lock().expect("inbound audio lock");
             // Members already in without entering through here (the caller, joined on the
             // first accept) count as earlier than those who did, in member order.
             let mut order: Vec<String> = others
                 .iter()
-                .filter(|o| !entered.contains(o))
+                .filter(|o| !m.entered.contains(o))
                 .cloned()
                 .collect();
-            order.extend(entered.iter().filter(|u| *u != user).cloned());
-            let newest = order.iter().rev().find(|u| others.contains(u)).cloned();
-            order.push(user.to_owned());
-            *entered = order;
-            newest
-        };
-        let Some(map) = &self.inbound_audio else {
-            return;
-        };
-        for other in others {
-            let previous = map.lock().expect("inbound audio lock").get(other).cloned();
-            if let Some(p) = previous.as_deref().filter(|p| *p != user) {
-                // Reported while the previous stream still counts as the one received.
-                self.track_event(other, p, Kind::Audio, TrackChange::Removed);
-            }
-            map.lock()
-                .expect("inbound audio lock")
-                .insert(other.clone(), user.to_owned());
-            if let Some(p) = previous {
-                self.refresh_gate(&p, other);
-            }
-            self.refresh_gate(user, other);
-        }
-        {
-            let mut m = map.lock().expect("inbound audio lock");
-            match newest {
-                Some(n) => m.insert(user.to_owned(), n),
-                None => m.remove(user),
+            order.extend(m.entered.iter().filter(|u| *u != user).cloned());
+            match order.iter().rev().find(|u| others.contains(u)) {
+                Some(newest) => m.source.insert(user.to_owned(), newest.clone()),
+                None => m.source.remove(user),
             };
-        }
-        for other in others {
-            self.refresh_gate(other, user);
+            order.push(user.to_owned());
+            m.entered = order;
+            others
+                .iter()
+                .map(|o| (o.clone(), m.source.insert(o.clone(), user.to_owned())))
+                .collect()
+        };
+        for (other, previous) in replaced {
+            if let Some(p) = previous.filter(|p| p != user) {
+                self.record_track_event(&other, &p, Kind::Audio, TrackChange::Removed);
+                self.refresh_gate(&p, &other);
+            }
+            self.refresh_gate(user, &other);
+            self.refresh_gate(&other, user);
         }
     }
 
     /// `user` left: it receives nothing any more and is no longer among those who entered.
     fn forget_inbound_audio(&self, user: &str) {
-        self.entered
-            .lock()
-            .expect("entered lock")
-            .retain(|u| u != user);
-        if let Some(map) = &self.inbound_audio {
-            map.lock().expect("inbound audio lock").remove(user);
+        if let Some(inbound) = &self.inbound_audio {
+            let mut m = inbound.lock().expect("inbound audio lock");
+            m.entered.retain(|u| u != user);
+            m.source.remove(user);
         }
     }
 
@@ -275,6 +271,11 @@ impl Shared {
         if kind == Kind::Audio && !self.audio_reaches(owner, viewer) {
             return;
         }
+        self.record_track_event(viewer, owner, kind, change);
+    }
+
+    /// Records a track event as it is, replaced stream or not.
+    fn record_track_event(&self, viewer: &str, owner: &str, kind: Kind, change: TrackChange) {
         let ev = TrackEvent {
             at_ms: self.now_ms(),
             owner: owner.to_owned(),
@@ -363,14 +364,10 @@ impl MediaSession {
                 reason: format!("at most {} participants", limits::PARTICIPANTS_MAX),
             });
         }
-        let limits = config
-            .profile
-            .as_ref()
-            .map_or_else(crate::core::Limits::default, |p| p.core_limits());
-        let one_inbound_audio = config
-            .profile
-            .as_ref()
-            .is_some_and(|p| p.rules.one_inbound_audio);
+        let (limits, one_inbound_audio) = match &config.profile {
+            Some(p) => (p.core_limits(), p.rules.one_inbound_audio),
+            None => (crate::core::Limits::default(), false),
+        };
         let mut calls = Session::start(SessionConfig {
             limits,
             ..SessionConfig::default()
@@ -427,7 +424,6 @@ impl MediaSession {
             browser,
             browser_announced: Default::default(),
             inbound_audio: one_inbound_audio.then(Mutex::default),
-            entered: Mutex::default(),
         });
         if let Some(page) = page {
             tokio::spawn(browser::read_page(Arc::downgrade(&shared), page));
