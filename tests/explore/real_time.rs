@@ -24,6 +24,8 @@ fn a_correct_server_agrees_in_real_time() {
         "8",
         "--seed",
         "5",
+        "--steps-max",
+        STEPS_MAX,
         "--quiet",
     ]);
     assert_eq!(code, 0, "{out}");
