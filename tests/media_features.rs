@@ -443,11 +443,14 @@ async fn kept_up(w: &mut MediaWorld) {
     assert!(r.failures.is_empty(), "failures: {:?}", r.failures);
 }
 
-/// The tracks `user` currently has, from its track events, with their latest state.
-#[then(regex = r"^(\w+)'s tracks are:$")]
-async fn tracks(w: &mut MediaWorld, user: String, step: &Step) {
+/// How long `<user>'s tracks are:` waits for the table: track events arrive on their own
+/// connections, so one kind's track may be announced after another kind's media is decoded.
+const TRACKS_SETTLE_MS: u64 = 2000;
+
+/// The tracks `user` has now, from its track events, each with its latest state.
+fn live_tracks(w: &MediaWorld, user: &str) -> BTreeMap<(String, String, bool), String> {
     let mut live: BTreeMap<(String, String, bool), &'static str> = BTreeMap::new();
-    for e in w.s().track_events(&user) {
+    for e in w.s().track_events(user) {
         let key = (e.owner.clone(), e.kind.to_string(), e.local);
         match e.change {
             TrackChange::Added => {
@@ -467,6 +470,13 @@ async fn tracks(w: &mut MediaWorld, user: String, step: &Step) {
             }
         }
     }
+    live.into_iter().map(|(k, v)| (k, v.to_owned())).collect()
+}
+
+/// `user`'s tracks match the table within `TRACKS_SETTLE_MS`; on a timeout the assertion
+/// shows the last table seen.
+#[then(regex = r"^(\w+)'s tracks are:$")]
+async fn tracks(w: &mut MediaWorld, user: String, step: &Step) {
     let table = step
         .table
         .as_ref()
@@ -478,9 +488,16 @@ async fn tracks(w: &mut MediaWorld, user: String, step: &Step) {
         };
         want.insert((owner.clone(), k.clone(), local == "yes"), state.clone());
     }
-    let got: BTreeMap<(String, String, bool), String> =
-        live.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
-    assert_eq!(got, want, "{user}'s tracks (owner, kind, local) → state");
+    let deadline = std::time::Instant::now() + Duration::from_millis(TRACKS_SETTLE_MS);
+    let mut got = live_tracks(w, &user);
+    while got != want && std::time::Instant::now() < deadline {
+        w.s().run_for(Duration::from_millis(20)).await;
+        got = live_tracks(w, &user);
+    }
+    assert_eq!(
+        got, want,
+        "{user}'s tracks (owner, kind, local) → state, after {TRACKS_SETTLE_MS} ms"
+    );
 }
 
 fn main() -> ExitCode {
