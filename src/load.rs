@@ -202,8 +202,16 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
                 "connected {} of them (both sides started the media session)",
                 connected
             );
+            // Whose CPU it is: this process's, plus the adapter's when it hosts the devices; a
+            // `--target` server runs elsewhere and is not in the figure.
+            let whose = match (&args.target, &args.adapter) {
+                (Some(_), Some(_)) => "this generator and its adapter, not the target server",
+                (Some(_), None) => "this generator, not the target server",
+                (None, Some(_)) => "client, adapter and server",
+                (None, None) => "client and server",
+            };
             println!(
-                "CPU {:.2} s (client, adapter and server, user and system): {:.2} cores busy, {:.0} µs per call",
+                "CPU {:.2} s ({whose}, user and system): {:.2} cores busy, {:.0} µs per call",
                 cpu.as_secs_f64(),
                 cpu.as_secs_f64() / secs.max(1e-9),
                 cpu.as_secs_f64() * 1e6 / (report.calls.started.max(1) as f64)
