@@ -449,28 +449,21 @@ const TRACKS_SETTLE_MS: u64 = 2000;
 
 /// The tracks `user` has now, from its track events, each with its latest state.
 fn live_tracks(w: &MediaWorld, user: &str) -> BTreeMap<(String, String, bool), String> {
-    let mut live: BTreeMap<(String, String, bool), &'static str> = BTreeMap::new();
+    let mut live = BTreeMap::new();
     for e in w.s().track_events(user) {
         let key = (e.owner.clone(), e.kind.to_string(), e.local);
-        match e.change {
-            TrackChange::Added => {
-                live.insert(key, "live");
-            }
+        let state = match e.change {
             TrackChange::Removed => {
                 live.remove(&key);
+                continue;
             }
-            TrackChange::Muted => {
-                live.insert(key, "muted");
-            }
-            TrackChange::Held => {
-                live.insert(key, "held");
-            }
-            TrackChange::Unmuted | TrackChange::Resumed => {
-                live.insert(key, "live");
-            }
-        }
+            TrackChange::Muted => "muted",
+            TrackChange::Held => "held",
+            TrackChange::Added | TrackChange::Unmuted | TrackChange::Resumed => "live",
+        };
+        live.insert(key, state.to_owned());
     }
-    live.into_iter().map(|(k, v)| (k, v.to_owned())).collect()
+    live
 }
 
 /// `user`'s tracks match the table within `TRACKS_SETTLE_MS`; on a timeout the assertion
