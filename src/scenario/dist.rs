@@ -99,6 +99,16 @@ impl Dist {
         round_ms(v.clamp(0.0, 86_400_000.0))
     }
 
+    /// The value every sample takes, when it needs no random draw: a constant. Exactly what
+    /// [`Dist::sample_ms`] returns for it, which draws nothing from the stream either, so a caller
+    /// may use this instead of sampling without changing any later draw.
+    pub fn fixed_ms(&self) -> Option<u64> {
+        match *self {
+            Dist::Constant { value } => Some(round_ms(value.clamp(0.0, 86_400_000.0))),
+            _ => None,
+        }
+    }
+
     /// The mean, for capacity estimates and reports.
     pub fn mean(&self) -> f64 {
         match *self {
@@ -113,6 +123,27 @@ impl Dist {
 #[cfg(test)]
 mod tests {
     use super::round_ms;
+
+    /// A constant's fixed value is what sampling it gives (and sampling it draws nothing); any
+    /// other distribution has none.
+    #[test]
+    fn fixed_ms_is_the_sample_of_a_constant() {
+        use super::Dist;
+        use rand::{RngCore, SeedableRng};
+        for value in [0.0, 9.5, 10.0, 10.49, 1e9, -3.0] {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+            let d = Dist::constant(value);
+            assert_eq!(d.fixed_ms(), Some(d.sample_ms(&mut rng)), "{value}");
+            let mut fresh = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+            assert_eq!(
+                rng.next_u64(),
+                fresh.next_u64(),
+                "sampling {value} drew from the stream"
+            );
+        }
+        assert_eq!(Dist::Uniform { min: 5.0, max: 9.0 }.fixed_ms(), None);
+        assert_eq!(Dist::Exponential { mean: 5.0 }.fixed_ms(), None);
+    }
 
     /// The libm-free rounding agrees with `f64::round` on whole numbers, halves, their
     /// neighbours and the range's ends.

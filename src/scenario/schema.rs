@@ -283,6 +283,19 @@ fn default_retransmit() -> u64 {
     200
 }
 
+impl Network {
+    /// The one-way delay of every message, when it is the same for all of them and costs no
+    /// random draw: a constant latency, no loss, no schedule. The simulator then skips sampling,
+    /// which draws nothing from its stream in that case either.
+    pub fn fixed_latency_ms(&self) -> Option<u64> {
+        if self.schedule.is_empty() && self.loss_pct <= 0.0 {
+            self.latency_ms.fixed_ms()
+        } else {
+            None
+        }
+    }
+}
+
 impl Default for Network {
     fn default() -> Self {
         Self {
@@ -351,5 +364,43 @@ impl Default for ReportSettings {
         Self {
             interval_s: default_interval(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Dist, Network, NetworkPhase};
+
+    /// Only a constant latency with no loss and no schedule is the same for every message.
+    #[test]
+    fn fixed_latency_needs_constant_latency_no_loss_no_schedule() {
+        let plain = Network {
+            latency_ms: Dist::constant(10.0),
+            ..Network::default()
+        };
+        assert_eq!(plain.fixed_latency_ms(), Some(10));
+        let lossy = Network {
+            loss_pct: 0.5,
+            ..plain.clone()
+        };
+        assert_eq!(lossy.fixed_latency_ms(), None);
+        let scheduled = Network {
+            schedule: vec![NetworkPhase {
+                at_s: 5.0,
+                duration_s: 1.0,
+                latency_ms: Some(Dist::constant(300.0)),
+                loss_pct: None,
+            }],
+            ..plain.clone()
+        };
+        assert_eq!(scheduled.fixed_latency_ms(), None);
+        let jittery = Network {
+            latency_ms: Dist::Uniform {
+                min: 5.0,
+                max: 15.0,
+            },
+            ..plain
+        };
+        assert_eq!(jittery.fixed_latency_ms(), None);
     }
 }

@@ -29,9 +29,9 @@ const NIL: u32 = u32::MAX;
 
 pub struct Wheel<T> {
     now_ms: u64,
-    /// First and last node of each bucket's list (`NIL` when empty).
-    heads: Vec<u32>,
-    tails: Vec<u32>,
+    /// First and last node of each bucket's list (`NIL` when empty), side by side: a push or a
+    /// pop reads and writes both ends of one bucket, so they share a cache line.
+    ends: Vec<Ends>,
     /// Bit `b % 64` of word `b / 64` is set when bucket `b` is not empty.
     occupied: Vec<u64>,
     nodes: Vec<Node<T>>,
@@ -44,6 +44,17 @@ pub struct Wheel<T> {
     /// Events in the buckets (not in the far heap).
     near: usize,
 }
+
+#[derive(Clone, Copy)]
+struct Ends {
+    head: u32,
+    tail: u32,
+}
+
+const EMPTY: Ends = Ends {
+    head: NIL,
+    tail: NIL,
+};
 
 struct Node<T> {
     next: u32,
@@ -74,8 +85,7 @@ impl<T> Wheel<T> {
     pub fn new() -> Self {
         Self {
             now_ms: 0,
-            heads: vec![NIL; BUCKETS],
-            tails: vec![NIL; BUCKETS],
+            ends: vec![EMPTY; BUCKETS],
             occupied: vec![0; WORDS],
             nodes: Vec::new(),
             free: NIL,
@@ -113,15 +123,15 @@ impl<T> Wheel<T> {
         // then puts into a bucket; with neither, the wheel is empty and the loop ends.
         loop {
             let b = bucket(self.now_ms);
-            let head = self.heads[b];
+            let head = self.ends[b].head;
             if head != NIL {
                 let node = &mut self.nodes[head as usize];
                 let item = node.item.take().expect("a listed node holds an event");
                 let next = node.next;
                 node.next = self.free;
-                self.heads[b] = next;
+                self.ends[b].head = next;
                 if next == NIL {
-                    self.tails[b] = NIL;
+                    self.ends[b].tail = NIL;
                     self.occupied[b / 64] &= !(1 << (b % 64));
                 }
                 self.free = head;
@@ -139,8 +149,7 @@ impl<T> Wheel<T> {
     }
 
     pub fn clear(&mut self) {
-        self.heads.fill(NIL);
-        self.tails.fill(NIL);
+        self.ends.fill(EMPTY);
         self.occupied.fill(0);
         self.nodes.clear();
         self.free = NIL;
@@ -169,14 +178,15 @@ impl<T> Wheel<T> {
             }
         };
         let b = bucket(at_ms);
-        match self.tails[b] {
+        let ends = &mut self.ends[b];
+        match ends.tail {
             NIL => {
-                self.heads[b] = idx;
+                ends.head = idx;
                 self.occupied[b / 64] |= 1 << (b % 64);
             }
             tail => self.nodes[tail as usize].next = idx,
         }
-        self.tails[b] = idx;
+        ends.tail = idx;
         self.near += 1;
     }
 
