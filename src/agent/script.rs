@@ -13,6 +13,7 @@
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use smallvec::SmallVec;
 
 use crate::scenario::Scenario;
 
@@ -46,8 +47,9 @@ pub struct ActionFlags {
 /// Everything the users of one call will do, drawn when the call arrives.
 #[derive(Debug, Clone)]
 pub struct Script {
-    /// One per invitee, in invitation order.
-    pub callees: Vec<Behaviour>,
+    /// One per invitee, in invitation order; a 1:1 call's one is kept inline (the simulator draws
+    /// a script for each of its million calls).
+    pub callees: SmallVec<[Behaviour; 1]>,
     /// The caller gives up this long after placing, if nobody answered by then.
     pub cancel_after_ms: Option<u64>,
     /// From the answer to the caller's end of the call; at least 1.
