@@ -401,25 +401,43 @@ async fn silence(w: &mut MediaWorld, to: String, k: String, from: String, ms: u6
     );
 }
 
+/// Runs the session `poll` at a time until what `look` sees satisfies `done` or `within` has
+/// passed, and returns the last thing seen: the step asserts on it, so a timeout fails with it.
+async fn settle<T>(
+    w: &MediaWorld,
+    within: Duration,
+    poll: Duration,
+    look: impl Fn(&MediaWorld) -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = std::time::Instant::now() + within;
+    let mut seen = look(w);
+    // Bounded by the deadline.
+    while !done(&seen) && std::time::Instant::now() < deadline {
+        w.s().run_for(poll).await;
+        seen = look(w);
+    }
+    seen
+}
+
 #[then(regex = r"^(\w+)'s (audio|video) reaches (\w+) again within (\d+) ms$")]
 async fn resumes(w: &mut MediaWorld, from: String, k: String, to: String, ms: u64) {
-    let deadline = std::time::Instant::now() + Duration::from_millis(ms + 2_000);
-    loop {
-        let s = w.s().stream_stats(&from, &to, kind(&k));
-        if let (Some(r), Some(f)) = (s.resumed_at, s.first_output_after_resume) {
-            let took = f.saturating_duration_since(r).as_millis() as u64;
-            assert!(
-                took <= ms,
-                "{k} from {from} reached {to} {took} ms after the resume"
-            );
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{k} from {from} never reached {to} after the resume"
-        );
-        w.s().run_for(Duration::from_millis(10)).await;
-    }
+    let s = settle(
+        w,
+        Duration::from_millis(ms + 2_000),
+        Duration::from_millis(10),
+        |w| w.s().stream_stats(&from, &to, kind(&k)),
+        |s| s.resumed_at.is_some() && s.first_output_after_resume.is_some(),
+    )
+    .await;
+    let (Some(r), Some(f)) = (s.resumed_at, s.first_output_after_resume) else {
+        panic!("{k} from {from} never reached {to} after the resume");
+    };
+    let took = f.saturating_duration_since(r).as_millis() as u64;
+    assert!(
+        took <= ms,
+        "{k} from {from} reached {to} {took} ms after the resume"
+    );
 }
 
 #[then(regex = r"^there is no freeze in the video from (\w+) to (\w+)$")]
@@ -481,12 +499,14 @@ async fn tracks(w: &mut MediaWorld, user: String, step: &Step) {
         };
         want.insert((owner.clone(), k.clone(), local == "yes"), state.clone());
     }
-    let deadline = std::time::Instant::now() + Duration::from_millis(TRACKS_SETTLE_MS);
-    let mut got = live_tracks(w, &user);
-    while got != want && std::time::Instant::now() < deadline {
-        w.s().run_for(Duration::from_millis(20)).await;
-        got = live_tracks(w, &user);
-    }
+    let got = settle(
+        w,
+        Duration::from_millis(TRACKS_SETTLE_MS),
+        Duration::from_millis(20),
+        |w| live_tracks(w, &user),
+        |got| *got == want,
+    )
+    .await;
     assert_eq!(
         got, want,
         "{user}'s tracks (owner, kind, local) → state, after {TRACKS_SETTLE_MS} ms"

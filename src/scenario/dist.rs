@@ -30,6 +30,12 @@ fn round_ms(v: f64) -> u64 {
     if v - t as f64 >= 0.5 { t + 1 } else { t }
 }
 
+/// A drawn value as the duration it stands for: cut at zero and at a day (a sample is a duration
+/// inside one run), then rounded to whole milliseconds.
+fn whole_ms(v: f64) -> u64 {
+    round_ms(v.clamp(0.0, 86_400_000.0))
+}
+
 impl Dist {
     pub const fn constant(value: f64) -> Self {
         Dist::Constant { value }
@@ -95,8 +101,7 @@ impl Dist {
                 LogNormal::new(median.ln(), sigma).map_or(median, |d| d.sample(rng))
             }
         };
-        // Cut at zero and at a day: a sample is a duration inside one run.
-        round_ms(v.clamp(0.0, 86_400_000.0))
+        whole_ms(v)
     }
 
     /// The value every sample takes, when it needs no random draw: a constant. Exactly what
@@ -104,7 +109,7 @@ impl Dist {
     /// may use this instead of sampling without changing any later draw.
     pub fn fixed_ms(&self) -> Option<u64> {
         match *self {
-            Dist::Constant { value } => Some(round_ms(value.clamp(0.0, 86_400_000.0))),
+            Dist::Constant { value } => Some(whole_ms(value)),
             _ => None,
         }
     }
