@@ -2,9 +2,20 @@
 
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use super::event::{Alert, CallInfo, CallStatus, CallType, EndReason, ParticipantState};
 use super::ids::{CallId, DeviceId, GroupId, UserId};
 use super::op::{CallSnapshot, MemberSnapshot};
+
+/// A member's devices, inline up to four: a user has one or a few, and a heap buffer of its own
+/// was one more allocation per invitee and one more cold line on each of its call's requests.
+pub(crate) type Devices = SmallVec<[DeviceId; 4]>;
+
+/// A call's members, inline up to two (every 1:1 call): with a heap buffer, each request on a
+/// call read its record and then the members' buffer, a cold line apart once the call had waited
+/// (ringing, talking) among thousands of others; a group call spills over to the heap.
+pub(crate) type Members = SmallVec<[Member; 2]>;
 
 pub(crate) struct Member {
     pub(crate) user: UserId,
@@ -13,7 +24,7 @@ pub(crate) struct Member {
     /// joined, a transferor's device while it waits for the outcome).
     pub(crate) device: Option<DeviceId>,
     /// Devices ringing or notified for this member.
-    pub(crate) alerted: Vec<DeviceId>,
+    pub(crate) alerted: Devices,
     /// The device that last answered, declined or joined for this member, so that another
     /// device of the same user is told 409 "handled on another device".
     pub(crate) handled_by: Option<DeviceId>,
@@ -32,7 +43,7 @@ impl Member {
             user,
             state,
             device: None,
-            alerted: Vec::new(),
+            alerted: Devices::new(),
             handled_by: None,
             deadline_ms: None,
             session_started: false,
@@ -84,7 +95,7 @@ pub(crate) struct Call {
     pub(crate) end_reason: Option<EndReason>,
     /// Member 0 is the caller (host). Members are never removed, only change state, so an index
     /// names the same member for the call's whole life.
-    pub(crate) members: Vec<Member>,
+    pub(crate) members: Members,
     /// Someone other than the caller has joined at least once.
     pub(crate) accepted: bool,
     pub(crate) transfer: Option<Transfer>,

@@ -5,7 +5,7 @@
 
 use std::mem;
 
-use super::call::{Call, Member};
+use super::call::{Call, Devices, Member, Members};
 use super::error::{CallError, Feature, Forbidden};
 use super::event::{Alert, CallStatus, CallType, DetachReason, EndReason, Event, ParticipantState};
 use super::ids::{CallId, DeviceId, UserId};
@@ -87,7 +87,7 @@ pub(super) fn place(
     );
     host.device = Some(device);
     host.handled_by = Some(device);
-    let mut members = Vec::with_capacity(1 + p.invitees.len());
+    let mut members = Members::with_capacity(1 + p.invitees.len());
     members.push(host);
     for u in &p.invitees {
         let member = if split.busy.contains(u) {
@@ -499,7 +499,7 @@ pub(super) fn join_member(core: &mut Core, call: &mut Call, i: usize, device: De
         super::in_call::transfer_succeeded(core, call);
     }
     let m = &mut call.members[i];
-    let others: Vec<DeviceId> = mem::take(&mut m.alerted)
+    let others: Devices = mem::take(&mut m.alerted)
         .into_iter()
         .filter(|d| *d != device)
         .collect();

@@ -35,6 +35,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 
 pub use directory::{Endpoint, Plan, UserConfig};
 pub use error::{CallError, Feature, Forbidden};
@@ -144,8 +145,8 @@ impl Core {
             id.clone(),
             User {
                 config,
-                devices: Vec::new(),
-                calls: Vec::new(),
+                devices: SmallVec::new(),
+                calls: SmallVec::new(),
             },
         );
         Ok(id)
@@ -288,7 +289,7 @@ impl Core {
     }
 
     pub fn devices_of(&self, user: &UserId) -> &[DeviceId] {
-        self.users.get(user).map_or(&[], |u| &u.devices)
+        self.users.get(user).map_or(&[], |u| u.devices.as_slice())
     }
 
     /// Calls alive right now.
@@ -634,8 +635,8 @@ impl Core {
             .is_some_and(|u| u.devices.iter().any(|d| self.devices[d.0 as usize].online))
     }
 
-    fn online_devices(&self, user: &UserId) -> Vec<DeviceId> {
-        self.users.get(user).map_or_else(Vec::new, |u| {
+    fn online_devices(&self, user: &UserId) -> call::Devices {
+        self.users.get(user).map_or_else(call::Devices::new, |u| {
             u.devices
                 .iter()
                 .copied()
