@@ -5,12 +5,8 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use super::event::{Alert, CallInfo, CallStatus, CallType, EndReason, ParticipantState};
-use super::ids::{CallId, DeviceId, GroupId, UserId};
+use super::ids::{CallId, DeviceId, Devices, GroupId, UserId};
 use super::op::{CallSnapshot, MemberSnapshot};
-
-/// A member's devices, inline up to four: a user has one or a few, and a heap buffer of its own
-/// was one more allocation per invitee and one more cold line on each of its call's requests.
-pub(crate) type Devices = SmallVec<[DeviceId; 4]>;
 
 /// A call's members, inline up to two (every 1:1 call): with a heap buffer, each request on a
 /// call read its record and then the members' buffer, a cold line apart once the call had waited

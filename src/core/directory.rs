@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::error::{CallError, Feature};
-use super::ids::{DeviceId, UserId};
+use super::ids::{CallId, Devices, UserId};
 
 /// A plan's entitlements (MirrorFly: a call outside the plan fails with 403).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,13 +92,13 @@ impl Default for UserConfig {
 }
 
 /// Inline, as a user's record sits in the core's table: a vector each had put the user's devices
-/// and calls on two heap lines of their own, read on nearly every request. Nearly every user has
-/// a few devices and at most two calls (call waiting); more spill over to the heap.
+/// and calls on two heap lines of their own, read on nearly every request.
 pub(crate) struct User {
     pub(crate) config: UserConfig,
-    pub(crate) devices: SmallVec<[DeviceId; 4]>,
-    /// Live calls this user is attached to, oldest first (bounded by `calls_per_user_max`).
-    pub(crate) calls: SmallVec<[super::ids::CallId; 2]>,
+    pub(crate) devices: Devices,
+    /// Live calls this user is attached to, oldest first (bounded by `calls_per_user_max`); inline
+    /// up to two (call waiting), more spill over to the heap.
+    pub(crate) calls: SmallVec<[CallId; 2]>,
 }
 
 pub(crate) struct Device {

@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// A user, named by the application (`alice`, `user-17@example.com`).
 ///
@@ -101,6 +102,11 @@ impl fmt::Debug for GroupId {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct DeviceId(pub u32);
+
+/// A list of devices (a user's, or those ringing for a call's member), inline up to four: a user
+/// has one or a few, and a heap buffer of its own was one more allocation and one more cold line
+/// on the requests that read it; more spill over to the heap.
+pub(crate) type Devices = SmallVec<[DeviceId; 4]>;
 
 impl fmt::Display for DeviceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,10 +5,10 @@
 
 use std::mem;
 
-use super::call::{Call, Devices, Member, Members};
+use super::call::{Call, Member, Members};
 use super::error::{CallError, Feature, Forbidden};
 use super::event::{Alert, CallStatus, CallType, DetachReason, EndReason, Event, ParticipantState};
-use super::ids::{CallId, DeviceId, UserId};
+use super::ids::{CallId, DeviceId, Devices, UserId};
 use super::op::{PlaceCall, Reply};
 use super::{Core, Fault, validate};
 

@@ -635,8 +635,8 @@ impl Core {
             .is_some_and(|u| u.devices.iter().any(|d| self.devices[d.0 as usize].online))
     }
 
-    fn online_devices(&self, user: &UserId) -> call::Devices {
-        self.users.get(user).map_or_else(call::Devices::new, |u| {
+    fn online_devices(&self, user: &UserId) -> ids::Devices {
+        self.users.get(user).map_or_else(ids::Devices::new, |u| {
             u.devices
                 .iter()
                 .copied()
