@@ -35,7 +35,16 @@ fn without_recovery_the_applied_loss_stays_lost() {
         s.close().await;
         let v = r.stream("alice", "bob", Kind::Video).expect("video stream");
         let t = r.table();
-        assert!((v.packet_loss_pct - 5.0).abs() <= 1.5, "{t}");
+        // 5% holds over the direction's datagrams, not stream by stream (see recovery_on).
+        let applied = r.packet_loss("alice", "bob").expect("packets arrived").pct;
+        assert!(
+            (applied - 5.0).abs() <= 1.5,
+            "applied loss {applied:.2}%\n{t}"
+        );
+        assert!(
+            v.packet_loss_pct > 0.0,
+            "the video stream lost packets\n{t}"
+        );
         assert_eq!(v.residual_loss_pct, v.packet_loss_pct, "{t}");
         assert_eq!(
             (v.packets_recovered, v.retransmissions_sent, v.plis_sent),

@@ -1,6 +1,7 @@
 //! With loss recovery on (the default: NACK/RTX and PLI), 5% random loss and 150 ms one-way
 //! delay on both directions of a video call are repaired: the receiver still measures the
-//! loss the link applied (5% ± 1.5%, and the link's own count agrees), what is left after
+//! loss the link applied (5% ± 1.5% over the direction's streams; on the video stream its
+//! count agrees with the link's own within half a point), what is left after
 //! recovery is well below it, the picture stays good (median PSNR ≥ 30 dB) and the p95
 //! latency stays within delay + 2 × RTT + 50 ms (a retransmission costs a round trip, a
 //! second attempt another).
@@ -31,13 +32,20 @@ fn five_percent_loss_at_150_ms_is_repaired_within_two_round_trips() {
         s.close().await;
         let v = r.stream("alice", "bob", Kind::Video).expect("video stream");
         let t = r.table();
+        // The link paces its drops over all the datagrams of a direction, so 5% holds over
+        // them, not stream by stream: which stream a drop falls on is random (in one run
+        // under CPU load, audio lost 6.00% and video 3.46%).
+        let applied = r.packet_loss("alice", "bob").expect("packets arrived").pct;
         assert!(
-            (v.packet_loss_pct - 5.0).abs() <= 1.5,
-            "applied loss {:.2}%\n{t}",
-            v.packet_loss_pct
+            (applied - 5.0).abs() <= 1.5,
+            "applied loss {applied:.2}%\n{t}"
         );
         let wire = v.link_loss_pct.expect("the link counted the stream");
-        assert!((wire - 5.0).abs() <= 1.5, "link counted {wire:.2}%\n{t}");
+        assert!(
+            (wire - v.packet_loss_pct).abs() <= 0.5,
+            "the link counted {wire:.2}% of the video dropped, the receiver {:.2}%\n{t}",
+            v.packet_loss_pct
+        );
         assert!(v.packets_recovered > 0 && v.retransmissions_sent > 0, "{t}");
         assert!(
             v.residual_loss_pct <= 1.0,

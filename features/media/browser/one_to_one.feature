@@ -51,15 +51,22 @@ Feature: A 1:1 call with one party's media in Chromium
 
   # The other direction is not checked here: its RTCP (NACKs, reports) rides the impaired
   # link, and Chromium's playout delay follows the RTT it sees (+32.8 ms in one of three runs).
+  # Delay is measured before loss is added: a frame repaired by NACK arrives a round trip
+  # late, so under loss the median rises by an amount that follows Chromium's frame sizes
+  # (+6.4 ms over the 50 ms in one CI run), which is the encoder's doing, not the link's.
   Scenario: delay and loss on the link Chromium sends over are measured back
     Given a media session with alice in Chromium and bob
     When alice calls bob with video
     And bob accepts
     And media flows for 2 s
     And the baseline is recorded
-    And the link from alice to bob has 50 ms delay and 5% loss
+    And the link from alice to bob has 50 ms delay
     And media flows for 1 s
     And the measurements restart
-    And media flows for 10 s
+    And media flows for 5 s
     Then the median video latency from alice to bob exceeds the baseline by 50 ± 5 ms
-    And the packet loss from alice to bob is 5% ± 1.5%
+    When the link from alice to bob has 50 ms delay and 5% loss
+    And media flows for 1 s
+    And the measurements restart
+    And media flows for 6 s
+    Then the packet loss from alice to bob is 5% ± 1.5%
