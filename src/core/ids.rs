@@ -103,11 +103,6 @@ impl fmt::Debug for GroupId {
 #[serde(transparent)]
 pub struct DeviceId(pub u32);
 
-/// A list of devices (a user's, or those ringing for a call's member), inline up to four: a user
-/// has one or a few, and a heap buffer of its own was one more allocation and one more cold line
-/// on the requests that read it; more spill over to the heap.
-pub(crate) type Devices = SmallVec<[DeviceId; 4]>;
-
 impl fmt::Display for DeviceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "device-{}", self.0)
@@ -119,6 +114,11 @@ impl fmt::Debug for DeviceId {
         write!(f, "d{}", self.0)
     }
 }
+
+/// A list of devices (a user's, or those ringing for a call's member), inline up to four: a user
+/// has one or a few, and a heap buffer of its own was one more allocation and one more cold line
+/// on the requests that read it; more spill over to the heap.
+pub(crate) type Devices = SmallVec<[DeviceId; 4]>;
 
 /// A call (CometChat session id, MirrorFly room id), numbered by the core from 1 in placing order,
 /// so that the same inputs always name the same calls.
