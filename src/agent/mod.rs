@@ -46,7 +46,7 @@ pub use script::{
     Action, ActionFlags, Behaviour, CallerPart, DTMF_DIGITS, InCall, Part, Script, Side, pick_mix,
 };
 
-use crate::core::{CallId, Event, Op, ParticipantState, Reply, UserId};
+use crate::core::{CallId, Event, Op, ParticipantState, UserId};
 use fifo::Fifo;
 use state::{Armed, CallState, Calls, Pending, Role, Step, Want};
 
@@ -102,15 +102,34 @@ pub enum AgentError {
 }
 
 /// What the agent wants done now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
-    /// Send this request from the agent's device. If [`Tag::of`] it awaits its reply, hand the
-    /// reply to [`Agent::handle_reply`].
-    Request(Op),
+    /// Send this request ([`Request::op`]) from the agent's device. If its [`Request::tag`]
+    /// awaits its reply, hand the reply to [`Agent::handle_reply`].
+    Request(Request),
     /// The script's blind transfer of `call` is due. The target is a choice about the population,
     /// which the agent does not know: the driver picks one and sends [`Op::Transfer`], or skips
     /// the step.
     Transfer { call: CallId },
+}
+
+/// A request the agent decided, in 16 bytes: its [`Op`] (a hundred bytes, a heap string for DTMF)
+/// is built only when the driver sends it. Why: the simulator holds each request in its event
+/// queue for the network's latency, and boxing an `Op` for that was an allocation, a copy and a
+/// free per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request(Pending);
+
+impl Request {
+    /// The operation to send.
+    pub fn op(self) -> Op {
+        self.0.op()
+    }
+
+    /// [`Tag::of`] the operation, without building it.
+    pub fn tag(self) -> Tag {
+        self.0.tag()
+    }
 }
 
 /// What a request's reply means to the agent: accepts and joins carry their call (the session
@@ -226,9 +245,10 @@ impl Agent {
         }
     }
 
-    /// The reply to a request this device sent, with the [`Tag::of`] that request; an error as
-    /// its code.
-    pub fn handle_reply(&mut self, now_ms: u64, tag: Tag, result: Result<&Reply, u16>) {
+    /// The reply to a request this device sent, with the [`Tag::of`] that request: `Ok` for any
+    /// success (what the reply carries is the application's business, not the agent's), an error
+    /// as its code.
+    pub fn handle_reply(&mut self, now_ms: u64, tag: Tag, result: Result<(), u16>) {
         self.advance(now_ms);
         if !self.options.auto_start_session {
             return;

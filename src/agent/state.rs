@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use super::script::{Action, Behaviour, DTMF_DIGITS, Part};
-use super::{Output, Timer};
+use super::{Answers, Output, Request, Tag, Timer};
 use crate::core::{CallId, Media, Op};
 
 /// What a timer does when it fires.
@@ -44,8 +44,23 @@ pub(super) enum Want {
 
 impl Pending {
     pub(super) fn output(self) -> Output {
+        match self.want {
+            Want::Transfer => Output::Transfer { call: self.call },
+            _ => Output::Request(Request(self)),
+        }
+    }
+
+    pub(super) fn tag(self) -> Tag {
+        match self.want {
+            Want::Accept => Tag(Answers::Enter(self.call)),
+            Want::StartSession => Tag(Answers::Start(self.call)),
+            _ => Tag(Answers::Other),
+        }
+    }
+
+    pub(super) fn op(self) -> Op {
         let call = self.call;
-        let op = match self.want {
+        match self.want {
             Want::Ringing => Op::ringing(call),
             Want::StartSession => Op::StartSession { call },
             Want::Accept => Op::accept(call),
@@ -63,9 +78,8 @@ impl Pending {
                 call,
                 digits: DTMF_DIGITS.to_owned(),
             },
-            Want::Transfer => return Output::Transfer { call },
-        };
-        Output::Request(op)
+            Want::Transfer => unreachable!("a transfer is handed out as Output::Transfer"),
+        }
     }
 }
 

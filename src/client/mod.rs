@@ -342,7 +342,7 @@ impl Device {
         self.done(op).await?;
         let steps = self
             .shared
-            .with_agent(|a, now_ms| a.handle_reply(now_ms, tag, Ok(&Reply::Done)));
+            .with_agent(|a, now_ms| a.handle_reply(now_ms, tag, Ok(())));
         for op in steps {
             self.step(op).await?;
         }
@@ -468,8 +468,8 @@ impl Shared {
         // Bounded: one input makes at most a couple of requests (asserted below).
         while let Some(out) = agent.poll_output() {
             // A client device has no script, so nothing asks it to pick a transfer target.
-            if let Output::Request(op) = out {
-                steps.push(op);
+            if let Output::Request(req) = out {
+                steps.push(req.op());
             }
         }
         debug_assert!(steps.len() <= AGENT_STEPS_PER_INPUT_MAX);

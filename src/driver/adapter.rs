@@ -537,9 +537,8 @@ impl DeviceTask {
     async fn drain_agent(&mut self, ws: &mut Ws) -> Result<(), ()> {
         // Bounded: one input makes at most a couple of outputs.
         while let Some(o) = self.agent.poll_output() {
-            if let Output::Request(op) = o {
-                let tag = Tag::of(&op);
-                self.send(ws, op, Pending::Auto(tag)).await?;
+            if let Output::Request(req) = o {
+                self.send(ws, req.op(), Pending::Auto(req.tag())).await?;
             }
         }
         Ok(())
@@ -549,7 +548,7 @@ impl DeviceTask {
         let now = self.now_ms();
         match ServerMsg::from_json(text) {
             Ok(ServerMsg::Reply { id, result }) => {
-                let reply: Result<&Reply, u16> = result.as_ref().map_err(|e| e.code);
+                let reply: Result<(), u16> = result.as_ref().map(|_| ()).map_err(|e| e.code);
                 match self.pending.remove(&id) {
                     Some(Pending::Command { id: cmd, tag }) => {
                         self.agent.handle_reply(now, tag, reply);

@@ -74,9 +74,10 @@ struct Key {
     generation: u32,
 }
 
-/// A pending event. The large payloads (operations, replies, deliveries: 100 to 170 bytes) are
-/// boxed so that an event is a few words: every event is moved into the queue's slab and out of
-/// it again, and the slab holds every pending event of the cell (a few per live call).
+/// A pending event, a few words: every event is moved into the queue's slab and out of it again,
+/// and the slab holds every pending event of the cell (a few per live call). So an agent's request
+/// travels in its compact form, a reply as its outcome only (all that its receiver reads), and
+/// the rare large payloads (the cell's own operations, deliveries: 100 to 170 bytes) are boxed.
 #[derive(Debug)]
 enum Ev {
     Arrival,
@@ -84,16 +85,16 @@ enum Ev {
     Request {
         call: Key,
         device: DeviceId,
-        op: Box<Op>,
+        req: Req,
     },
     /// A reply reaches the device that asked: the cell's own place request, or one whose reply
-    /// its agent awaits.
+    /// its agent awaits; an error as its code.
     Reply {
         call: Key,
         device: DeviceId,
         placed: bool,
         tag: Tag,
-        result: Box<Result<Reply, u16>>,
+        result: Result<(), u16>,
     },
     /// A delivery reaches its device.
     Deliver(Box<Delivery>),
@@ -107,6 +108,23 @@ enum Ev {
         device: DeviceId,
         online: bool,
     },
+}
+
+/// A request on its way: an agent's, or one the cell makes for its users (placing, and the
+/// transfer to a target the cell picks).
+#[derive(Debug)]
+enum Req {
+    Agent(agent::Request),
+    Cell(Box<Op>),
+}
+
+impl Req {
+    fn tag(&self) -> Tag {
+        match self {
+            Req::Agent(r) => r.tag(),
+            Req::Cell(op) => Tag::of(op),
+        }
+    }
 }
 
 struct SimUser {
@@ -272,14 +290,14 @@ impl<'a> Cell<'a> {
             self.now_ms = at_ms;
             match ev {
                 Ev::Arrival => self.arrival(),
-                Ev::Request { call, device, op } => self.request(call, device, *op),
+                Ev::Request { call, device, req } => self.request(call, device, req),
                 Ev::Reply {
                     call,
                     device,
                     placed,
                     tag,
                     result,
-                } => self.reply(call, device, placed, tag, *result),
+                } => self.reply(call, device, placed, tag, result),
                 Ev::Deliver(d) => self.deliver(d),
                 Ev::Timer { device, timer } => self.timer(device, timer),
                 Ev::CoreTimer => {
@@ -354,14 +372,13 @@ impl<'a> Cell<'a> {
         delay
     }
 
-    fn send(&mut self, call: Key, device: DeviceId, op: Op) {
+    fn send(&mut self, call: Key, device: DeviceId, req: Req) {
         let lat = self.latency_ms();
         let last = &mut self.up_last_ms[device.0 as usize];
         let at = (self.now_ms + lat).max(*last);
         *last = at;
         self.stats.requests += 1;
-        let op = Box::new(op);
-        self.push(at, Ev::Request { call, device, op });
+        self.push(at, Ev::Request { call, device, req });
     }
 
     /// When a message sent now to `device` arrives, in order on its connection.
@@ -432,7 +449,7 @@ impl<'a> Cell<'a> {
             PlaceCall::direct(self.user_id(c.callees[0]), call_type)
         };
         let device = self.users[caller as usize].first_device;
-        self.send(key, device, Op::Place(place));
+        self.send(key, device, Req::Cell(Box::new(Op::Place(place))));
     }
 
     fn take_idle(&mut self) -> u32 {
@@ -492,9 +509,13 @@ impl<'a> Cell<'a> {
 
     // ----- the server ----------------------------------------------------------------------------
 
-    fn request(&mut self, call: Key, device: DeviceId, op: Op) {
+    fn request(&mut self, call: Key, device: DeviceId, req: Req) {
+        let tag = req.tag();
+        let op = match req {
+            Req::Agent(r) => r.op(),
+            Req::Cell(op) => *op,
+        };
         let placed = matches!(op, Op::Place(_));
-        let tag = Tag::of(&op);
         let result = self.core.handle_request(self.now_ms, device, op);
         if let (true, Ok(Reply::Placed { call: id, .. })) = (placed, &result) {
             // The simulator sees the whole system: the call is known before any device hears
@@ -508,7 +529,7 @@ impl<'a> Cell<'a> {
         // agent's to its accepts (the session starts on their success).
         if placed || tag.awaits_reply() {
             let at = self.downstream(device);
-            let result = Box::new(result.map_err(|e| e.code()));
+            let result = result.map(|_| ()).map_err(|e| e.code());
             self.push(
                 at,
                 Ev::Reply {
@@ -559,14 +580,14 @@ impl<'a> Cell<'a> {
         device: DeviceId,
         placed: bool,
         tag: Tag,
-        result: Result<Reply, u16>,
+        result: Result<(), u16>,
     ) {
         let Some(c) = self.get(call) else {
             return;
         };
         if !placed {
             let now = self.now_ms;
-            self.agents[device.0 as usize].handle_reply(now, tag, result.as_ref().map_err(|e| *e));
+            self.agents[device.0 as usize].handle_reply(now, tag, result);
             self.drain(call, device);
             return;
         }
@@ -597,7 +618,7 @@ impl<'a> Cell<'a> {
         let d = device.0 as usize;
         while let Some(out) = self.agents[d].poll_output() {
             match out {
-                Output::Request(op) => self.send(call, device, op),
+                Output::Request(req) => self.send(call, device, Req::Agent(req)),
                 Output::Transfer { call: id } => self.transfer(call, device, id),
             }
         }
@@ -762,7 +783,8 @@ impl<'a> Cell<'a> {
         c.transfer_target = Some((target, behaviour));
         c.expected = None;
         let target = self.user_id(target);
-        self.send(key, device, Op::Transfer { call: id, target });
+        let transfer = Op::Transfer { call: id, target };
+        self.send(key, device, Req::Cell(Box::new(transfer)));
     }
 
     fn finish(&mut self, key: Key, at_ms: u64, outcome: Outcome) {

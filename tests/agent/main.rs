@@ -13,7 +13,7 @@ mod timers;
 
 use std::sync::Arc;
 
-use callconf::agent::{Agent, Options, Output, TimerHome};
+use callconf::agent::{Agent, Options, Output, Tag, TimerHome};
 use callconf::core::{
     CallId, CallInfo, CallStatus, CallType, EndReason, Event, Op, ParticipantState, UserId,
 };
@@ -79,7 +79,15 @@ pub fn requests(agent: &mut Agent) -> Vec<Op> {
     outputs(agent)
         .into_iter()
         .map(|o| match o {
-            Output::Request(op) => op,
+            Output::Request(req) => {
+                let op = req.op();
+                assert_eq!(
+                    req.tag(),
+                    Tag::of(&op),
+                    "a compact request's tag is its op's"
+                );
+                op
+            }
             other => panic!("not a request: {other:?}"),
         })
         .collect()

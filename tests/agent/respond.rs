@@ -2,7 +2,7 @@
 //! starts the session on the accept's success.
 
 use callconf::agent::{Behaviour, Part, Tag};
-use callconf::core::{Op, Reply};
+use callconf::core::Op;
 
 use crate::{CALL, bob, ended, incoming, requests, run_until};
 
@@ -21,7 +21,7 @@ fn the_answer_comes_the_answer_delay_after_the_invitation() {
     assert_eq!(a.poll_timeout(), Some(2_600));
     assert!(run_until(&mut a, 2_599).is_empty());
     assert_eq!(run_until(&mut a, 2_600), vec![(2_600, Op::accept(CALL))]);
-    a.handle_reply(2_640, Tag::of(&Op::accept(CALL)), Ok(&Reply::Done));
+    a.handle_reply(2_640, Tag::of(&Op::accept(CALL)), Ok(()));
     assert_eq!(requests(&mut a), vec![Op::StartSession { call: CALL }]);
 }
 

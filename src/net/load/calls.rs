@@ -234,9 +234,9 @@ impl Device {
         // Bounded: the agent's queue holds what this wakeup's inputs and timers produced.
         while let Some(out) = self.agent.poll_output() {
             match out {
-                Output::Request(op) => {
-                    let tag = Tag::of(&op);
-                    let id = self.request(op, shared);
+                Output::Request(req) => {
+                    let tag = req.tag();
+                    let id = self.request(req.op(), shared);
                     if tag.awaits_reply() {
                         self.awaiting.insert(id, tag);
                     }
@@ -274,7 +274,8 @@ impl Device {
                 }
             }
         } else if let Some(tag) = self.awaiting.remove(&id) {
-            self.agent.handle_reply(shared.now_ms(), tag, result);
+            self.agent
+                .handle_reply(shared.now_ms(), tag, result.map(|_| ()));
         }
     }
 
