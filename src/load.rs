@@ -145,7 +145,8 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
     let done = std::sync::atomic::AtomicBool::new(false);
     let result = std::thread::scope(|scope| {
         let ticker = scope.spawn(|| {
-            // Bounded by the run: it stops when `done` is set after the simulation returns.
+            // Bounded by the run: it stops when `done` is set after the simulation returns, and
+            // it is woken then (a sleep would hold the run's end back by up to a tick).
             while !done.load(Ordering::Relaxed) {
                 let started = control.started.load(Ordering::Relaxed);
                 let ended = control.ended.load(Ordering::Relaxed);
@@ -155,7 +156,7 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
                     started - ended.min(started),
                     ended
                 ));
-                std::thread::sleep(Duration::from_millis(100));
+                std::thread::park_timeout(Duration::from_millis(100));
             }
         });
         let r = if args.realtime {
@@ -166,6 +167,7 @@ pub fn load(args: &LoadArgs) -> Result<i32, LoadError> {
                 .map_err(LoadError::from)
         };
         done.store(true, Ordering::Relaxed);
+        ticker.thread().unpark();
         let _ = ticker.join();
         r
     })?;

@@ -106,9 +106,7 @@ impl Call {
 
     /// The index of `user`'s member. Members are distinct by name (placing refuses a repeated
     /// invitee and the caller among them; invite and transfer reuse an existing member), so at
-    /// most one matches. It is looked for by pointer first, which finds it without reading any
-    /// name when the id is a clone of the member's (the core's own, nearly always), and by name
-    /// only when that fails: comparing names read every earlier member's name, a cold line each.
+    /// most one matches.
     pub(crate) fn member_index(&self, user: &UserId) -> Option<usize> {
         debug_assert!(
             self.members
@@ -118,10 +116,7 @@ impl Call {
                 .is_none(),
             "members are distinct by name"
         );
-        self.members
-            .iter()
-            .position(|m| m.user.same_handle(user))
-            .or_else(|| self.members.iter().position(|m| &m.user == user))
+        self.members.iter().position(|m| &m.user == user)
     }
 
     pub(crate) fn joined_count(&self) -> usize {
