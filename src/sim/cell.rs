@@ -11,6 +11,7 @@
 //! agents' requests and timers through its one event queue, so that a timer fires in the order
 //! it was armed among everything else due at the same millisecond.
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 
 use rand::{Rng, SeedableRng};
@@ -205,18 +206,24 @@ impl<'a> Cell<'a> {
         let devices_max = plan.users as usize * sc.population.devices_per_user as usize;
         let mut device_user = Vec::with_capacity(devices_max);
         let mut agents = Vec::with_capacity(devices_max);
+        // One buffer for every name: a `format!` each was two allocations a user.
+        let mut name = String::new();
         for i in 0..plan.users {
             let global = plan.first_user + i;
             let config = user_config(sc, &mut rng);
             let phone = config.endpoint == Endpoint::Phone;
+            name.clear();
+            let _ = write!(name, "u{global}");
             let id = core
-                .add_user(&format!("u{global}"), config)
+                .add_user(&name, config)
                 .expect("validated population fits the core's limits");
             // Validated: every user has at least one device.
             let first_device = DeviceId(device_user.len() as u32);
             for d in 0..sc.population.devices_per_user {
+                name.clear();
+                let _ = write!(name, "d{d}");
                 let dev = core
-                    .add_device(&id, &format!("d{d}"))
+                    .add_device(&id, &name)
                     .expect("validated devices_per_user fits the core's limits");
                 core.handle_connect(0, dev).expect("a new device connects");
                 assert_eq!(

@@ -236,7 +236,13 @@ impl Stats {
         } else {
             row.failed += 1;
         }
-        *row.outcomes.entry(outcome.name().to_owned()).or_default() += 1;
+        // Looked up by name first: `entry` takes an owned key, an allocation per call.
+        match row.outcomes.get_mut(outcome.name()) {
+            Some(n) => *n += 1,
+            None => {
+                row.outcomes.insert(outcome.name().to_owned(), 1);
+            }
+        }
     }
 
     /// Fills in `active` from the started and ended counts (after all merging).
