@@ -11,8 +11,9 @@ use std::collections::VecDeque;
 #[derive(Debug, Clone)]
 pub(super) struct Fifo<T: Copy, const N: usize> {
     inline: [Option<T>; N],
-    head: usize,
-    len: usize,
+    /// Bytes, not words: the ring holds a few entries (`N` < 256, checked in `new`).
+    head: u8,
+    len: u8,
     /// Entries pushed while the inline ring was full, or after such an entry (so that order
     /// holds): they come out after every inline one. Boxed: a pointer in the agent, not a
     /// queue's four words, for what is almost never used.
@@ -22,6 +23,7 @@ pub(super) struct Fifo<T: Copy, const N: usize> {
 
 impl<T: Copy, const N: usize> Fifo<T, N> {
     pub(super) fn new() -> Self {
+        const { assert!(N > 0 && N < 256, "an inline ring of 1 to 255 entries") };
         Self {
             inline: [None; N],
             head: 0,
@@ -31,11 +33,11 @@ impl<T: Copy, const N: usize> Fifo<T, N> {
     }
 
     pub(super) fn push(&mut self, item: T) {
-        if self.len == N || self.spill.as_ref().is_some_and(|q| !q.is_empty()) {
+        if usize::from(self.len) == N || self.spill.as_ref().is_some_and(|q| !q.is_empty()) {
             self.spill.get_or_insert_default().push_back(item);
             return;
         }
-        self.inline[(self.head + self.len) % N] = Some(item);
+        self.inline[(usize::from(self.head) + usize::from(self.len)) % N] = Some(item);
         self.len += 1;
     }
 
@@ -43,8 +45,9 @@ impl<T: Copy, const N: usize> Fifo<T, N> {
         if self.len == 0 {
             return self.spill.as_mut().and_then(|q| q.pop_front());
         }
-        let item = self.inline[self.head].take();
-        self.head = (self.head + 1) % N;
+        let item = self.inline[usize::from(self.head)].take();
+        // In range: `head < N < 256`.
+        self.head = ((usize::from(self.head) + 1) % N) as u8;
         self.len -= 1;
         item
     }
@@ -54,7 +57,7 @@ impl<T: Copy, const N: usize> Fifo<T, N> {
     }
 
     pub(super) fn len(&self) -> usize {
-        self.len + self.spill.as_ref().map_or(0, |q| q.len())
+        usize::from(self.len) + self.spill.as_ref().map_or(0, |q| q.len())
     }
 
     /// Keeps only the entries `keep` accepts, in order.
