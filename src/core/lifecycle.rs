@@ -55,7 +55,7 @@ pub(super) fn place(
         )));
     }
     if caller.calls.len() >= core.limits.calls_per_user_max
-        || (!caller.config.call_waiting && core.in_other_call(user))
+        || (!caller.config.call_waiting && core.in_other_call(user, caller))
     {
         return Err(CallError::Busy(user.to_string()));
     }
@@ -170,13 +170,15 @@ pub(super) fn split_invitees(core: &Core, users: &[UserId], alert: Alert) -> Spl
         unavailable: Vec::new(),
     };
     for u in users {
-        let at_cap = core.users[u].calls.len() >= core.limits.calls_per_user_max;
+        // Looked up once for every question below.
+        let rec = &core.users[u];
+        let at_cap = rec.calls.len() >= core.limits.calls_per_user_max;
         match alert {
             // A notification disturbs nobody, so only the per-user cap keeps a user out.
             Alert::Notify if at_cap => split.busy.push(u.clone()),
             Alert::Notify => split.reached += 1,
-            Alert::Ring if core.is_busy(u) => split.busy.push(u.clone()),
-            Alert::Ring if !core.has_online_device(u) => split.unavailable.push(u.clone()),
+            Alert::Ring if core.is_busy_of(u, rec) => split.busy.push(u.clone()),
+            Alert::Ring if !core.has_online_device(rec) => split.unavailable.push(u.clone()),
             Alert::Ring => split.reached += 1,
         }
     }
@@ -279,7 +281,8 @@ pub(super) fn accept(
 }
 
 fn check_not_busy(core: &Core, user: &UserId) -> Result<(), CallError> {
-    if !core.users[user].config.call_waiting && core.in_other_call(user) {
+    let u = &core.users[user];
+    if !u.config.call_waiting && core.in_other_call(user, u) {
         Err(CallError::Busy(user.to_string()))
     } else {
         Ok(())

@@ -601,11 +601,10 @@ impl Core {
     }
 
     /// In the session of a live call other than the one being handled (which is out of the
-    /// table while its request runs, so it is never counted).
-    fn in_other_call(&self, user: &UserId) -> bool {
-        let Some(u) = self.users.get(user) else {
-            return false;
-        };
+    /// table while its request runs, so it is never counted). Takes the user's record as well
+    /// as its id: a caller that has the record at hand looks the user up once, not once a
+    /// question.
+    fn in_other_call(&self, user: &UserId, u: &User) -> bool {
         u.calls.iter().any(|c| {
             self.calls.get(c).is_some_and(|call| {
                 call.member_index(user).is_some_and(|i| {
@@ -622,17 +621,18 @@ impl Core {
 
     /// Busy for a new invitation: in another call without call waiting, or at the per-user cap.
     fn is_busy(&self, user: &UserId) -> bool {
-        let Some(u) = self.users.get(user) else {
-            return false;
-        };
-        u.calls.len() >= self.limits.calls_per_user_max
-            || (!u.config.call_waiting && self.in_other_call(user))
-    }
-
-    fn has_online_device(&self, user: &UserId) -> bool {
         self.users
             .get(user)
-            .is_some_and(|u| u.devices.iter().any(|d| self.devices[d.0 as usize].online))
+            .is_some_and(|u| self.is_busy_of(user, u))
+    }
+
+    fn is_busy_of(&self, user: &UserId, u: &User) -> bool {
+        u.calls.len() >= self.limits.calls_per_user_max
+            || (!u.config.call_waiting && self.in_other_call(user, u))
+    }
+
+    fn has_online_device(&self, u: &User) -> bool {
+        u.devices.iter().any(|d| self.devices[d.0 as usize].online)
     }
 
     fn online_devices(&self, user: &UserId) -> ids::Devices {
