@@ -39,6 +39,7 @@ mod script;
 mod state;
 
 use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
 
 use thiserror::Error;
 
@@ -359,13 +360,15 @@ impl Agent {
         self.advance(now_ms);
         // Bounded: each pass pops one timer of a heap holding at most
         // calls_max × timers_per_call_max.
-        while let Some(a) = self.own.as_ref().and_then(|o| o.heap.peek().copied()) {
-            if a.at_ms > self.now_ms {
-                break;
-            }
-            self.own.as_mut().map(|o| o.heap.pop());
+        while let Some(a) = self.pop_due() {
             self.fire(a.timer);
         }
+    }
+
+    /// The earliest of the agent's own timers, taken out if it is due.
+    fn pop_due(&mut self) -> Option<Armed> {
+        let top = self.own.as_mut()?.heap.peek_mut()?;
+        (top.at_ms <= self.now_ms).then(|| PeekMut::pop(top))
     }
 
     /// A timer handed out by [`Agent::poll_timer`] is due ([`TimerHome::Driver`]).

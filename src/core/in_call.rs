@@ -265,7 +265,8 @@ pub(super) fn transfer(
         let max = core.limits.participants_per_call_max;
         return Err(CallError::Forbidden(Forbidden::ParticipantLimit(max)));
     }
-    if core.is_busy(&target) {
+    // Known: checked above.
+    if core.is_busy(&target, &core.users[&target]) {
         return Err(CallError::Busy(target.to_string()));
     }
     let devices = core.online_devices(&target);

@@ -177,7 +177,7 @@ pub(super) fn split_invitees(core: &Core, users: &[UserId], alert: Alert) -> Spl
             // A notification disturbs nobody, so only the per-user cap keeps a user out.
             Alert::Notify if at_cap => split.busy.push(u.clone()),
             Alert::Notify => split.reached += 1,
-            Alert::Ring if core.is_busy_of(u, rec) => split.busy.push(u.clone()),
+            Alert::Ring if core.is_busy(u, rec) => split.busy.push(u.clone()),
             Alert::Ring if !core.has_online_device(rec) => split.unavailable.push(u.clone()),
             Alert::Ring => split.reached += 1,
         }

@@ -619,14 +619,9 @@ impl Core {
         })
     }
 
-    /// Busy for a new invitation: in another call without call waiting, or at the per-user cap.
-    fn is_busy(&self, user: &UserId) -> bool {
-        self.users
-            .get(user)
-            .is_some_and(|u| self.is_busy_of(user, u))
-    }
-
-    fn is_busy_of(&self, user: &UserId, u: &User) -> bool {
+    /// Busy for a new invitation: in another call without call waiting, or at the per-user cap
+    /// (`u` is `user`'s record, as for [`Core::in_other_call`]).
+    fn is_busy(&self, user: &UserId, u: &User) -> bool {
         u.calls.len() >= self.limits.calls_per_user_max
             || (!u.config.call_waiting && self.in_other_call(user, u))
     }
